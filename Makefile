@@ -1,0 +1,99 @@
+# leakbench - build, dependencies, tests, benchmarks.
+#
+#   make deps       install the Debian packages leakbench needs (idempotent; sudo when not root)
+#   make            build ./leakbench
+#   make test       deps + build + GHC fixtures + every Criterion test
+#   make test-asan  the same under AddressSanitizer and UndefinedBehaviorSanitizer
+#   make bench      wall-time overhead of `leakbench exec` against a direct run
+#   make install    PREFIX=/usr/local
+#   make demo       (not there yet: it comes with the nightly job)
+
+PREFIX  ?= /usr/local
+CC      ?= cc
+BUILD   ?= build
+PKGS    := libgit2 libcurl sqlite3 jansson inih libcrypto
+DEB_PKGS := build-essential pkg-config libgit2-dev libcurl4-openssl-dev libssl-dev \
+            libsqlite3-dev libjansson-dev libinih-dev libcriterion-dev ghc
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
+CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(PKG_CFLAGS)
+LDLIBS  = $(PKG_LIBS) -lm
+
+LIB_SRC := $(wildcard runners/*.c results/*.c scenarios/*.c) \
+           $(filter-out harness/main.c,$(wildcard harness/*.c))
+HDRS    := $(wildcard */*.h)
+TEST_SRC := $(wildcard tests/*.c)
+
+# Each flavour (normal, asan) builds into its own folder.
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
+
+.PHONY: all deps test test-asan bench install clean demo fixtures
+
+all: leakbench
+
+define flavour # $(1)=folder $(2)=extra cflags
+$(1)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_CFLAGS) $(2) -c $$< -o $$@
+$(1)/libleakbench.a: $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRC))
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^
+$(1)/leakbench: $(1)/obj/harness/main.o $(1)/libleakbench.a
+	$$(CC) $(2) -o $$@ $$^ $$(LDLIBS)
+$(1)/tests/leakbench-tests: $(patsubst %.c,$(1)/obj/%.o,$(TEST_SRC)) $(1)/libleakbench.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $(2) -o $$@ $$^ $$(CRIT_LIBS) $$(LDLIBS)
+endef
+$(eval $(call flavour,$(BUILD),))
+$(eval $(call flavour,$(BUILD)/asan,$(SAN_FLAGS)))
+
+$(BUILD)/obj/tests/%.o $(BUILD)/asan/obj/tests/%.o: ALL_CFLAGS += $(CRIT_CFLAGS)
+
+leakbench: $(BUILD)/leakbench
+	cp $< $@
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	else echo "deps: all installed"; fi
+
+# GHC fixtures, compiled once into $(BUILD)/fixtures and reused while their source is unchanged.
+fixtures:
+	@sh tests/fixtures/build.sh $(BUILD)/fixtures
+
+TEST_ENV = LEAKBENCH_FIXTURES=$(CURDIR)/$(BUILD)/fixtures LEAKBENCH_TESTDATA=$(CURDIR)/tests/data \
+           LEAKBENCH_SHARED=$(abspath ../shared)
+
+test: deps
+	$(MAKE) leakbench $(BUILD)/tests/leakbench-tests fixtures
+	$(TEST_ENV) LEAKBENCH_BIN=$(CURDIR)/$(BUILD)/leakbench $(BUILD)/tests/leakbench-tests --jobs 2
+
+test-asan: deps
+	$(MAKE) $(BUILD)/asan/leakbench $(BUILD)/asan/tests/leakbench-tests fixtures
+	$(TEST_ENV) LEAKBENCH_BIN=$(CURDIR)/$(BUILD)/asan/leakbench \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  $(BUILD)/asan/tests/leakbench-tests --jobs 2
+
+bench: leakbench fixtures
+	sh tests/bench/exec_overhead.sh ./leakbench $(BUILD)/fixtures
+
+install: leakbench
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 leakbench $(DESTDIR)$(PREFIX)/bin/leakbench
+
+demo:
+	@echo "make demo is not there yet: it arrives with the nightly job (see README)."; exit 2
+
+clean:
+	rm -rf $(BUILD) leakbench

@@ -1,0 +1,70 @@
+/*
+ * cli.h - the one option parser every command uses, and the help it prints.
+ *
+ * A command describes its options in a table of struct cli_option; cli_parse fills the
+ * destinations, handles --help, "--name=value" and "--name value", "--" and (for commands
+ * that run another program) stops at the first argument that is not an option.  Usage text
+ * is generated from the same table, so help and parsing cannot disagree.
+ *
+ * Exit codes shared by all commands (the README lists them):
+ */
+#ifndef LB_CLI_H
+#define LB_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "results/error.h"
+
+enum {
+	LB_EXIT_OK = 0,
+	LB_EXIT_FAIL = 1,   /* the measured program or the check failed */
+	LB_EXIT_USAGE = 2,  /* bad command line or bad input file */
+	LB_EXIT_ERROR = 3,  /* the measurement could not be made (program, RTS, database) */
+	LB_EXIT_INTR = 130, /* interrupted; the target was stopped */
+};
+
+enum cli_kind {
+	CLI_FLAG,     /* int, set to 1 */
+	CLI_STRING,   /* const char * */
+	CLI_INT,      /* int, >= 0 */
+	CLI_DURATION, /* double seconds: "30", "30s", "500ms", "2m", "1h" */
+	CLI_APPEND,   /* char * joined with spaces (repeatable, e.g. --rts) */
+};
+
+struct cli_option {
+	const char *name; /* long name without "--" */
+	enum cli_kind kind;
+	void *dest;
+	const char *arg;  /* the placeholder in help ("N", "FILE"); NULL for flags */
+	const char *help;
+};
+
+struct cli_command {
+	const char *name;
+	const char *usage;   /* "exec [options] -- PROGRAM [ARGS...]" */
+	const char *summary; /* one line, for `leakbench help` */
+	const char *description; /* a paragraph, for `leakbench CMD --help`; may be NULL */
+	const struct cli_option *options; /* terminated by {NULL} */
+	int stop_at_positional; /* options end at the first non-option (commands running a
+				 * program); otherwise options and arguments may mix */
+};
+
+/* Parse argv[1..argc) against cmd->options.  Returns the index of the first positional
+ * argument (positionals are compacted to argv[ret..argc') with *nargs of them), or
+ * -LB_EXIT_USAGE after printing a one-line error to stderr, or -1 when --help was printed
+ * (the caller exits 0). */
+int cli_parse(const struct cli_command *cmd, int argc, char **argv, int *nargs);
+
+void cli_usage(FILE *out, const struct cli_command *cmd);
+
+/* The candidate nearest to `word` (edit distance), or NULL if none is close. */
+const char *cli_nearest(const char *word, const char *const *candidates, size_t n);
+
+/* Release what CLI_APPEND options allocated. */
+void cli_free(const struct cli_command *cmd);
+
+/* "1.5 GiB", "812 KiB", "37 B" into buf. */
+const char *cli_bytes(double bytes, char *buf, size_t size);
+
+#endif

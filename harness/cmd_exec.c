@@ -1,0 +1,214 @@
+/*
+ * cmd_exec.c - `leakbench exec`: measure a program several times, store every run, print
+ * the median, min and max of the headline metrics.
+ *
+ * Order of work: open the database (a bad --db fails before anything runs), probe the
+ * target's RTS once (a refusal fails before anything is stored), capture the environment
+ * once, then run and store each repeat in its own transaction, so an interrupted exec keeps
+ * the repeats that finished.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/cli.h"
+#include "harness/cmd.h"
+#include "results/store.h"
+#include "runners/exec.h"
+#include "runners/hostenv.h"
+
+/* The headline metrics of the summary table, in its order. */
+static const struct {
+	const char *name, *label;
+	int bytes;
+} headline[] = {
+	{"allocated_bytes", "allocated", 1},   {"max_live_bytes", "max live", 1},
+	{"max_mem_in_use_bytes", "max in use", 1}, {"peak_rss_bytes", "peak RSS", 1},
+	{"gc_cpu_seconds", "GC CPU", 0},        {"wall_seconds", "wall", 0},
+};
+#define N_HEADLINE (sizeof(headline) / sizeof(*headline))
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static void fmt_value(double v, int bytes, char *buf, size_t size)
+{
+	if (isnan(v))
+		snprintf(buf, size, "-");
+	else if (bytes)
+		cli_bytes(v, buf, size);
+	else
+		snprintf(buf, size, "%.3f s", v);
+}
+
+/* values[m][r]: metric m of repeat r (NaN when the run has no such figure). */
+static void print_summary(double values[][64], int nruns, int nok)
+{
+	printf("\n%-12s %14s %14s %14s   (over %d ok run%s)\n", "metric", "median", "min", "max", nok,
+	       nok == 1 ? "" : "s");
+	for (size_t m = 0; m < N_HEADLINE; m++) {
+		double v[64];
+		int n = 0;
+		for (int r = 0; r < nruns; r++)
+			if (!isnan(values[m][r]))
+				v[n++] = values[m][r];
+		char a[32] = "-", b[32] = "-", c[32] = "-";
+		if (n) {
+			qsort(v, (size_t)n, sizeof(*v), cmp_double);
+			double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+			fmt_value(med, headline[m].bytes, a, sizeof(a));
+			fmt_value(v[0], headline[m].bytes, b, sizeof(b));
+			fmt_value(v[n - 1], headline[m].bytes, c, sizeof(c));
+		}
+		printf("%-12s %14s %14s %14s\n", headline[m].label, a, b, c);
+	}
+}
+
+/* "leakbench.db" -> "leakbench-artifacts"; "/x/y/res.db" -> "/x/y/leakbench-artifacts" */
+static char *default_artifacts(const char *db)
+{
+	const char *slash = strrchr(db, '/');
+	char *out;
+	if (asprintf(&out, "%.*sleakbench-artifacts", slash ? (int)(slash - db + 1) : 0, db) < 0)
+		return NULL;
+	return out;
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	const char *db = LB_DEFAULT_DB, *artifacts = NULL;
+	int repeat = 3, no_rts = 0, no_eventlog = 0, no_heap = 0;
+	double timeout = 600, grace = 2, heap_interval = 0.1, sample = 0.1;
+	char *rts = NULL;
+	const struct cli_option options[] = {
+		{"db", CLI_STRING, &db, "FILE", "the results database (default leakbench.db)"},
+		{"repeat", CLI_INT, &repeat, "N", "measured runs (default 3, at most 64)"},
+		{"timeout", CLI_DURATION, &timeout, "DURATION",
+		 "kill a run's process group after this long (default 10m)"},
+		{"grace", CLI_DURATION, &grace, "DURATION",
+		 "between SIGTERM and SIGKILL at the timeout (default 2s)"},
+		{"rts", CLI_APPEND, &rts, "FLAGS",
+		 "more RTS flags, after leakbench's (repeatable), e.g. --rts \"-A64m -N2\""},
+		{"no-rts", CLI_FLAG, &no_rts, NULL,
+		 "add no RTS flags: OS figures only (any program, or one without -rtsopts)"},
+		{"no-eventlog", CLI_FLAG, &no_eventlog, NULL, "do not write an eventlog (-l)"},
+		{"no-heap-profile", CLI_FLAG, &no_heap, NULL, "no -hT heap census"},
+		{"heap-interval", CLI_DURATION, &heap_interval, "DURATION",
+		 "heap census interval, -i (default 0.1s)"},
+		{"sample-interval", CLI_DURATION, &sample, "DURATION",
+		 "RSS sampling from /proc (default 0.1s; 0 turns it off)"},
+		{"artifacts", CLI_STRING, &artifacts, "DIR",
+		 "where each run's files go (default leakbench-artifacts/ beside the database)"},
+		{NULL, 0, NULL, NULL, NULL},
+	};
+	const struct cli_command cmd = {
+		"exec", "exec [options] [--] PROGRAM [ARGS...]",
+		"Run a GHC-built program several times under measurement and store each run.",
+		"Each run gets +RTS -t<file> --machine-readable -l-agu -ol<file> -hT -i<secs> -RTS\n"
+		"(each part can be turned off; --rts adds your own), its peak RSS from wait4 and\n"
+		"its RSS sampled from /proc.  The program must be linked with -rtsopts (and, before\n"
+		"GHC 9.4, -eventlog); leakbench checks this first and says how to fix it.  Prints\n"
+		"the median, min and max of the headline metrics and where the artifacts are.\n"
+		"Exit status: 0 every run ok, 1 a run crashed or timed out, 2 usage, 3 cannot measure.",
+		options, 1};
+	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
+	if (first < 0) {
+		cli_free(&cmd);
+		return first == -1 ? LB_EXIT_OK : -first;
+	}
+	if (nargs < 1 || repeat < 1 || repeat > 64) {
+		fprintf(stderr, "leakbench exec: %s (see 'leakbench exec --help')\n",
+			nargs < 1 ? "no program given: leakbench exec [options] -- PROGRAM [ARGS...]"
+				  : "--repeat must be between 1 and 64");
+		cli_free(&cmd);
+		return LB_EXIT_USAGE;
+	}
+	char **prog = argv + first;
+	prog[nargs] = NULL; /* argv is NULL-terminated by C; positionals were compacted */
+
+	struct exec_opts o = {.argv = prog, .no_rts = no_rts, .eventlog = !no_eventlog,
+			      .heap_profile = !no_heap, .heap_interval_s = heap_interval,
+			      .rts_extra = rts, .timeout_s = timeout, .grace_s = grace,
+			      .sample_s = sample};
+	struct lb_error err = {0};
+	struct store *st = NULL;
+	struct rts_stats info = {0};
+	struct lb_environment env = {0};
+	char *art = artifacts ? strdup(artifacts) : default_artifacts(db);
+	char *scratch = NULL;
+	int code = LB_EXIT_ERROR, nok = 0, nruns = 0;
+	double values[N_HEADLINE][64];
+
+	if (!art || asprintf(&scratch, "%s/.probe-%d", art, (int)getpid()) < 0) {
+		scratch = NULL;
+		lb_error_oom(&err);
+		goto fail;
+	}
+	if (store_open(&st, db, &err) || exec_probe(&o, scratch, &info, &err) ||
+	    hostenv_capture(&env, no_rts ? NULL : &info, LEAKBENCH_VERSION, &err))
+		goto fail;
+	rmdir(scratch);
+
+	printf("measuring %s%s, %d run%s, database %s\n", prog[0],
+	       no_rts ? " (OS figures only)" : "", repeat, repeat == 1 ? "" : "s", db);
+	if (env.ghc_version)
+		printf("GHC %s, RTS way %s\n", env.ghc_version, env.rts_way ? env.rts_way : "?");
+	for (int i = 0; i < repeat; i++) {
+		struct lb_run run;
+		char *dir = NULL;
+		if (record_init(&run, &err) || record_env_copy(&run.env, &env, &err))
+			goto fail_run;
+		run.repeat_index = i;
+		if (asprintf(&dir, "%s/%s", art, run.id) < 0) {
+			dir = NULL;
+			lb_error_oom(&err);
+			goto fail_run;
+		}
+		if (exec_run(&o, dir, &run, &err) || store_put_run(st, &run, &err))
+			goto fail_run;
+		for (size_t m = 0; m < N_HEADLINE; m++) {
+			const struct lb_metric *mt = record_metric(&run, headline[m].name);
+			values[m][i] = mt && run.status == LB_RUN_OK ? mt->value : NAN;
+		}
+		nruns++;
+		nok += run.status == LB_RUN_OK;
+		printf("run %d/%d  %s  %-7s %.3f s%s%s\n", i + 1, repeat, run.id,
+		       record_status_name(run.status), run.wall_seconds, run.reason ? "  " : "",
+		       run.reason ? run.reason : "");
+		fflush(stdout);
+		free(dir);
+		record_free(&run);
+		continue;
+	fail_run:
+		free(dir);
+		record_free(&run);
+		goto fail;
+	}
+	print_summary(values, nruns, nok);
+	printf("\nartifacts: %s/<run id>/ (stdout, stderr, rts-stats.txt, events.eventlog, rss.tsv)\n"
+	       "details:   leakbench show <run id>%s%s\n",
+	       art, strcmp(db, LB_DEFAULT_DB) ? " --db " : "", strcmp(db, LB_DEFAULT_DB) ? db : "");
+	code = nok == nruns ? LB_EXIT_OK : LB_EXIT_FAIL;
+	goto done;
+fail:
+	fprintf(stderr, "leakbench exec: %s\n", err.msg);
+	if (nruns)
+		fprintf(stderr, "leakbench exec: the %d run%s finished before this are stored\n", nruns,
+			nruns == 1 ? "" : "s");
+	code = err.code == LB_EINTR ? LB_EXIT_INTR : LB_EXIT_ERROR;
+	if (scratch)
+		rmdir(scratch);
+done:
+	record_env_free(&env);
+	rts_stats_free(&info);
+	store_close(st);
+	free(art);
+	free(scratch);
+	cli_free(&cmd);
+	return code;
+}

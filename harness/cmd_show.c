@@ -1,0 +1,134 @@
+/*
+ * cmd_show.c - `leakbench show RUN-ID`: everything stored about one run.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness/cli.h"
+#include "harness/cmd.h"
+#include "results/store.h"
+
+static json_t *run_json(const struct lb_run *r)
+{
+	json_t *metrics = json_object(), *artifacts = json_array();
+	for (size_t i = 0; i < r->n_metrics; i++)
+		json_object_set_new(metrics, r->metrics[i].name,
+				    json_pack("{s:f, s:s}", "value", r->metrics[i].value, "unit",
+					      r->metrics[i].unit));
+	for (size_t i = 0; i < r->n_artifacts; i++)
+		json_array_append_new(artifacts,
+				      json_pack("{s:s, s:s, s:s?, s:I}", "kind", r->artifacts[i].kind,
+						"path", r->artifacts[i].path, "sha256",
+						r->artifacts[i].sha256[0] ? r->artifacts[i].sha256 : NULL,
+						"bytes", (json_int_t)r->artifacts[i].bytes));
+	json_t *command = r->command ? json_loads(r->command, 0, NULL) : NULL;
+	const struct lb_environment *e = &r->env;
+	return json_pack(
+		"{s:s, s:s?, s:o, s:s?, s:s?, s:i, s:s, s:i, s:i, s:s?, s:f, s:f, s:b, s:s?,"
+		" s:{s:s, s:s?, s:s?, s:s?, s:i, s:I, s:s?, s:s?, s:s?}, s:o, s:o}",
+		"id", r->id, "program", r->program, "command", command ? command : json_null(),
+		"rts_flags", r->rts_flags, "scenario", r->scenario, "repeat_index", r->repeat_index,
+		"status", record_status_name(r->status), "exit_code", r->exit_code, "signal",
+		r->signal, "reason", r->reason, "started_at", r->started_at, "wall_seconds",
+		r->wall_seconds, "partial", r->partial, "artifact_dir", r->artifact_dir,
+		"environment", "fingerprint", e->fingerprint, "host", e->host, "kernel", e->kernel,
+		"cpu_model", e->cpu_model, "cores", e->cores, "mem_bytes", (json_int_t)e->mem_bytes,
+		"ghc_version", e->ghc_version, "rts_way", e->rts_way, "leakbench_version",
+		e->leakbench_version, "metrics", metrics, "artifacts", artifacts);
+}
+
+static void print_metric(const struct lb_metric *m)
+{
+	char buf[64];
+	if (strcmp(m->unit, "bytes") == 0)
+		printf("  %-44s %16.0f bytes  (%s)\n", m->name, m->value, cli_bytes(m->value, buf, sizeof(buf)));
+	else
+		printf("  %-44s %16.6g %s\n", m->name, m->value, m->unit);
+}
+
+static void print_run(const struct lb_run *r)
+{
+	char when[64];
+	time_t t = (time_t)r->started_at;
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", localtime(&t));
+	printf("run        %s\n", r->id);
+	printf("program    %s\n", r->program ? r->program : "");
+	printf("command    %s\n", r->command ? r->command : "");
+	printf("rts flags  %s\n", r->rts_flags && *r->rts_flags ? r->rts_flags : "(none)");
+	if (r->scenario)
+		printf("scenario   %s\n", r->scenario);
+	printf("status     %s%s%s%s\n", record_status_name(r->status), r->reason ? " (" : "",
+	       r->reason ? r->reason : "", r->reason ? ")" : "");
+	if (r->partial)
+		printf("data       partial (the run did not end normally; what was written is kept)\n");
+	printf("started    %s, repeat %d, %.3f s\n", when, r->repeat_index, r->wall_seconds);
+	const struct lb_environment *e = &r->env;
+	printf("\nenvironment %s\n  host %s, %s, %d cores, %.1f GiB, kernel %s\n", e->fingerprint,
+	       e->host ? e->host : "?", e->cpu_model ? e->cpu_model : "?", e->cores,
+	       (double)e->mem_bytes / (1024.0 * 1024 * 1024), e->kernel ? e->kernel : "?");
+	printf("  GHC %s, RTS way %s, leakbench %s\n", e->ghc_version ? e->ghc_version : "-",
+	       e->rts_way ? e->rts_way : "-", e->leakbench_version ? e->leakbench_version : "?");
+	printf("\nmetrics\n");
+	for (size_t i = 0; i < r->n_metrics; i++) /* headline first, then the raw RTS keys */
+		if (strncmp(r->metrics[i].name, "rts.", 4) != 0)
+			print_metric(&r->metrics[i]);
+	for (size_t i = 0; i < r->n_metrics; i++)
+		if (strncmp(r->metrics[i].name, "rts.", 4) == 0)
+			print_metric(&r->metrics[i]);
+	printf("\nartifacts\n");
+	for (size_t i = 0; i < r->n_artifacts; i++) {
+		char b[32];
+		const struct lb_artifact *a = &r->artifacts[i];
+		printf("  %-12s %-10s %.12s  %s\n", a->kind,
+		       a->bytes >= 0 ? cli_bytes((double)a->bytes, b, sizeof(b)) : "missing",
+		       a->sha256[0] ? a->sha256 : "-", a->path);
+	}
+}
+
+int cmd_show(int argc, char **argv)
+{
+	const char *db = LB_DEFAULT_DB;
+	int json = 0;
+	const struct cli_option options[] = {
+		{"db", CLI_STRING, &db, "FILE", "the results database (default leakbench.db)"},
+		{"json", CLI_FLAG, &json, NULL, "print the run as one JSON object"},
+		{NULL, 0, NULL, NULL, NULL},
+	};
+	const struct cli_command cmd = {
+		"show", "show [options] RUN-ID",
+		"Everything stored about one run: status, metrics with units, artifacts, environment.",
+		"RUN-ID may be any unique prefix of the id (as `leakbench runs` prints it).", options,
+		0};
+	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
+	if (first < 0)
+		return first == -1 ? LB_EXIT_OK : -first;
+	if (nargs != 1) {
+		fprintf(stderr, "leakbench show: %s (usage: leakbench show [--db FILE] RUN-ID)\n",
+			nargs ? "one run id, please" : "which run? give its id");
+		return LB_EXIT_USAGE;
+	}
+	struct store *st = cmd_open_existing_store("show", db);
+	if (!st)
+		return LB_EXIT_ERROR;
+	struct lb_run run;
+	struct lb_error err = {0};
+	int code = LB_EXIT_OK;
+	if (store_get_run(st, argv[first], &run, &err)) {
+		fprintf(stderr, "leakbench show: %s\n", err.msg);
+		code = err.code == LB_ENOTFOUND || err.code == LB_EINVAL ? LB_EXIT_USAGE : LB_EXIT_ERROR;
+	} else {
+		if (json) {
+			json_t *j = run_json(&run);
+			json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+			putchar('\n');
+			json_decref(j);
+		} else {
+			print_run(&run);
+		}
+		record_free(&run);
+	}
+	store_close(st);
+	return code;
+}

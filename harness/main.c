@@ -1,0 +1,121 @@
+/*
+ * main.c - leakbench's entry point: the command table and dispatch.
+ *
+ * This is the only table of commands; `leakbench help` lists it, an unknown name is
+ * answered with the nearest one, and everything else happens in cmd_NAME().
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/cli.h"
+#include "harness/cmd.h"
+#include "results/store.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"exec", cmd_exec, "run a GHC-built program several times under measurement and store it"},
+	{"runs", cmd_runs, "list the stored runs, newest first"},
+	{"show", cmd_show, "everything stored about one run: metrics, artifacts, environment"},
+	{"help", NULL, "this list, or `leakbench help COMMAND` for one command"},
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(*commands))
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: leakbench [--version] [--help] <command> [options]\n\n"
+		     "leakbench finds memory regressions in Haskell tooling: it runs GHC-built\n"
+		     "programs under the RTS's own measurement and stores every figure in SQLite.\n\n"
+		     "commands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n'leakbench <command> --help' shows a command's options.\n");
+}
+
+static const struct command *find(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int unknown_command(const char *name)
+{
+	const char *names[N_COMMANDS];
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		names[i] = commands[i].name;
+	const char *near = cli_nearest(name, names, N_COMMANDS);
+	if (near)
+		fprintf(stderr, "leakbench: unknown command '%s' (did you mean '%s'?)\n", name, near);
+	else
+		fprintf(stderr, "leakbench: unknown command '%s' (see 'leakbench help')\n", name);
+	return LB_EXIT_USAGE;
+}
+
+struct store *cmd_open_existing_store(const char *cmd, const char *path)
+{
+	if (access(path, F_OK) != 0) {
+		fprintf(stderr,
+			"leakbench %s: no database at %s (measure something with `leakbench exec` "
+			"first, or choose one with --db FILE)\n",
+			cmd, path);
+		return NULL;
+	}
+	struct store *st;
+	struct lb_error err = {0};
+	if (store_open(&st, path, &err)) {
+		fprintf(stderr, "leakbench %s: %s\n", cmd, err.msg);
+		return NULL;
+	}
+	return st;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return LB_EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
+		printf("leakbench %s\n", LEAKBENCH_VERSION);
+		return LB_EXIT_OK;
+	}
+	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+		usage(stdout);
+		return LB_EXIT_OK;
+	}
+	if (strcmp(name, "help") == 0) {
+		if (argc < 3) {
+			usage(stdout);
+			return LB_EXIT_OK;
+		}
+		const struct command *c = find(argv[2]);
+		if (!c)
+			return unknown_command(argv[2]);
+		if (!c->fn) {
+			usage(stdout);
+			return LB_EXIT_OK;
+		}
+		char *hargv[] = {argv[2], "--help", NULL};
+		return c->fn(2, hargv);
+	}
+	if (name[0] == '-') {
+		const char *top[] = {"version", "help"};
+		const char *near = cli_nearest(name + (name[1] == '-' ? 2 : 1), top, 2);
+		fprintf(stderr, "leakbench: unknown option '%s'%s%s%s\n", name,
+			near ? " (did you mean '--" : " (see 'leakbench help')", near ? near : "",
+			near ? "'?)" : "");
+		return LB_EXIT_USAGE;
+	}
+	const struct command *c = find(name);
+	if (!c)
+		return unknown_command(name);
+	return c->fn(argc - 1, argv + 1);
+}

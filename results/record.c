@@ -1,0 +1,201 @@
+/*
+ * record.c - life cycle of the run record and its run ids.
+ *
+ * Run ids are ULIDs: 48 bits of milliseconds since the epoch then 80 random bits, written in
+ * Crockford's base32.  Sorting ids sorts runs by time, and two machines writing separate
+ * databases never collide, which is what `leakbench merge` relies on.
+ */
+#include "results/record.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+char *lb_strdup(const char *s, struct lb_error *err)
+{
+	if (!s)
+		return NULL;
+	char *d = strdup(s);
+	if (!d)
+		lb_error_oom(err);
+	return d;
+}
+
+int record_new_id(char *out, struct lb_error *err)
+{
+	static const char b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+	unsigned char rnd[10];
+	size_t got = 0;
+	while (got < sizeof(rnd)) {
+		ssize_t n = getrandom(rnd + got, sizeof(rnd) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return lb_error_set(err, LB_EIO, "getrandom: %s", strerror(errno));
+		}
+		got += (size_t)n;
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	/* 10 characters of time (50 bits, top 2 always 0), 16 of randomness (80 bits). */
+	for (int i = 9; i >= 0; i--) {
+		out[i] = b32[ms & 31];
+		ms >>= 5;
+	}
+	for (int i = 0; i < 16; i++) {
+		/* bits [5i, 5i+5) of the 80 random bits */
+		int bit = i * 5, byte = bit / 8, shift = bit % 8;
+		unsigned v = (unsigned)rnd[byte] << 8 | (byte + 1 < 10 ? rnd[byte + 1] : 0);
+		out[10 + i] = b32[(v >> (11 - shift)) & 31];
+	}
+	out[LB_RUN_ID_LEN] = '\0';
+	return 0;
+}
+
+int record_init(struct lb_run *run, struct lb_error *err)
+{
+	memset(run, 0, sizeof(*run));
+	run->exit_code = -1;
+	return record_new_id(run->id, err);
+}
+
+void record_env_free(struct lb_environment *env)
+{
+	free(env->host);
+	free(env->kernel);
+	free(env->cpu_model);
+	free(env->ghc_version);
+	free(env->rts_way);
+	free(env->leakbench_version);
+	memset(env, 0, sizeof(*env));
+}
+
+int record_env_copy(struct lb_environment *dst, const struct lb_environment *src,
+		    struct lb_error *err)
+{
+	struct lb_environment e = *src;
+	e.host = lb_strdup(src->host, err);
+	e.kernel = lb_strdup(src->kernel, err);
+	e.cpu_model = lb_strdup(src->cpu_model, err);
+	e.ghc_version = lb_strdup(src->ghc_version, err);
+	e.rts_way = lb_strdup(src->rts_way, err);
+	e.leakbench_version = lb_strdup(src->leakbench_version, err);
+	if ((src->host && !e.host) || (src->kernel && !e.kernel) ||
+	    (src->cpu_model && !e.cpu_model) || (src->ghc_version && !e.ghc_version) ||
+	    (src->rts_way && !e.rts_way) || (src->leakbench_version && !e.leakbench_version)) {
+		record_env_free(&e);
+		return lb_error_oom(err);
+	}
+	*dst = e;
+	return 0;
+}
+
+void record_free(struct lb_run *run)
+{
+	if (!run)
+		return;
+	free(run->program);
+	free(run->command);
+	free(run->rts_flags);
+	free(run->scenario);
+	free(run->reason);
+	free(run->artifact_dir);
+	for (size_t i = 0; i < run->n_metrics; i++) {
+		free(run->metrics[i].name);
+		free(run->metrics[i].unit);
+	}
+	free(run->metrics);
+	for (size_t i = 0; i < run->n_artifacts; i++) {
+		free(run->artifacts[i].kind);
+		free(run->artifacts[i].path);
+	}
+	free(run->artifacts);
+	record_env_free(&run->env);
+	memset(run, 0, sizeof(*run));
+}
+
+/* Grow `*arr` (of `size`-byte elements) so it can hold one more. */
+static int grow(void **arr, size_t *cap, size_t n, size_t size, struct lb_error *err)
+{
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 16;
+	void *p = realloc(*arr, ncap * size);
+	if (!p)
+		return lb_error_oom(err);
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+const struct lb_metric *record_metric(const struct lb_run *run, const char *name)
+{
+	for (size_t i = 0; i < run->n_metrics; i++)
+		if (strcmp(run->metrics[i].name, name) == 0)
+			return &run->metrics[i];
+	return NULL;
+}
+
+int record_add_metric(struct lb_run *run, const char *name, double value, const char *unit,
+		      struct lb_error *err)
+{
+	struct lb_metric *m = (struct lb_metric *)record_metric(run, name);
+	if (m) {
+		m->value = value;
+		return 0;
+	}
+	if (grow((void **)&run->metrics, &run->cap_metrics, run->n_metrics,
+		 sizeof(*run->metrics), err))
+		return err ? err->code : LB_ENOMEM;
+	m = &run->metrics[run->n_metrics];
+	m->name = lb_strdup(name, err);
+	m->unit = lb_strdup(unit ? unit : "", err);
+	m->value = value;
+	if (!m->name || !m->unit) {
+		free(m->name);
+		free(m->unit);
+		return lb_error_oom(err);
+	}
+	run->n_metrics++;
+	return 0;
+}
+
+int record_add_artifact(struct lb_run *run, const char *kind, const char *path,
+			struct lb_error *err)
+{
+	if (grow((void **)&run->artifacts, &run->cap_artifacts, run->n_artifacts,
+		 sizeof(*run->artifacts), err))
+		return err ? err->code : LB_ENOMEM;
+	struct lb_artifact *a = &run->artifacts[run->n_artifacts];
+	memset(a, 0, sizeof(*a));
+	a->kind = lb_strdup(kind, err);
+	a->path = lb_strdup(path, err);
+	if (!a->kind || !a->path) {
+		free(a->kind);
+		free(a->path);
+		return lb_error_oom(err);
+	}
+	run->n_artifacts++;
+	return 0;
+}
+
+static const char *const status_names[] = {"ok", "crashed", "timeout"};
+
+const char *record_status_name(enum lb_run_status s)
+{
+	return (unsigned)s < sizeof(status_names) / sizeof(*status_names) ? status_names[s]
+									    : "unknown";
+}
+
+int record_status_parse(const char *name, enum lb_run_status *out)
+{
+	for (size_t i = 0; i < sizeof(status_names) / sizeof(*status_names); i++)
+		if (strcmp(name, status_names[i]) == 0) {
+			*out = (enum lb_run_status)i;
+			return 0;
+		}
+	return LB_EINVAL;
+}

@@ -1,0 +1,108 @@
+/*
+ * record.h - the run record: what one measured run of a target produced.
+ *
+ * This is the type that crosses folders: runners/ fill it in, results/ store and read it
+ * back, harness/ prints it.  It is plain, visible data (no opaque handles) so every side
+ * can read it without an accessor per field.  A record owns every string and array it
+ * points to; record_free() releases them all.
+ *
+ * Metric names: headline metrics have plain names (allocated_bytes, max_live_bytes,
+ * max_mem_in_use_bytes, peak_rss_bytes, gc_cpu_seconds, wall_seconds); every key of the
+ * RTS statistics is kept as well, under "rts.<key>".  Each metric carries its unit
+ * ("bytes", "s", "count", "ratio", "bytes/s", "MiB" or "").
+ */
+#ifndef LB_RECORD_H
+#define LB_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "results/error.h"
+
+#define LB_RUN_ID_LEN 26 /* ULID: 48-bit milliseconds + 80 random bits, Crockford base32 */
+
+enum lb_run_status {
+	LB_RUN_OK = 0,      /* exited with status 0 */
+	LB_RUN_CRASHED = 1, /* non-zero exit or killed by a signal it did not ask for */
+	LB_RUN_TIMEOUT = 2, /* killed by leakbench at the timeout */
+};
+
+struct lb_metric {
+	char *name;
+	double value;
+	char *unit;
+};
+
+struct lb_artifact {
+	char *kind; /* stdout, stderr, rts-stats, eventlog, rss-samples ... */
+	char *path;
+	char sha256[65]; /* filled by the store when it records the artifact; "" before */
+	int64_t bytes;
+};
+
+/* Where and with what a run was made.  `fingerprint` covers the fields that change what is
+ * measured (host, CPU, cores, memory, the target's GHC version and RTS way); runs are only
+ * compared with runs of the same fingerprint. */
+struct lb_environment {
+	char *host;
+	char *kernel;
+	char *cpu_model;
+	int cores;
+	int64_t mem_bytes;
+	char *ghc_version; /* NULL when the target is not a GHC program (or --no-rts) */
+	char *rts_way;
+	char *leakbench_version;
+	char fingerprint[17];
+};
+
+struct lb_run {
+	char id[LB_RUN_ID_LEN + 1];
+	char *program;   /* argv[0] as given */
+	char *command;   /* the full command line, JSON array of strings */
+	char *rts_flags; /* the RTS options leakbench added plus the user's, one string; "" if none */
+	char *scenario;  /* NULL for `leakbench exec` */
+	int repeat_index;
+	enum lb_run_status status;
+	int exit_code;   /* when it exited; -1 otherwise */
+	int signal;      /* the signal that ended it; 0 if none */
+	char *reason;    /* one line saying why a run is not ok; NULL when ok */
+	double started_at;   /* unix seconds */
+	double wall_seconds;
+	int partial;         /* its data is incomplete (killed: eventlog without end marker ...) */
+	char *artifact_dir;
+
+	struct lb_metric *metrics;
+	size_t n_metrics, cap_metrics;
+	struct lb_artifact *artifacts;
+	size_t n_artifacts, cap_artifacts;
+	struct lb_environment env;
+};
+
+/* Life cycle.  record_init zeroes `run` and gives it a fresh, globally unique id. */
+int record_init(struct lb_run *run, struct lb_error *err);
+void record_free(struct lb_run *run);
+void record_env_free(struct lb_environment *env);
+/* Deep copy of an environment (for filling each repeat's record from one capture). */
+int record_env_copy(struct lb_environment *dst, const struct lb_environment *src,
+		    struct lb_error *err);
+
+/* Contents.  Both copy their strings.  Adding a metric whose name is already present
+ * replaces its value. */
+int record_add_metric(struct lb_run *run, const char *name, double value, const char *unit,
+		      struct lb_error *err);
+int record_add_artifact(struct lb_run *run, const char *kind, const char *path,
+			struct lb_error *err);
+/* The metric called `name`, or NULL. */
+const struct lb_metric *record_metric(const struct lb_run *run, const char *name);
+
+/* Fill `out` (LB_RUN_ID_LEN + 1 bytes) with a new run id: time-ordered and unique across
+ * machines (80 bits from getrandom), so databases from many machines can be merged. */
+int record_new_id(char *out, struct lb_error *err);
+
+const char *record_status_name(enum lb_run_status s);
+int record_status_parse(const char *name, enum lb_run_status *out);
+
+/* strdup that reports through `err`; NULL in gives NULL out without error. */
+char *lb_strdup(const char *s, struct lb_error *err);
+
+#endif

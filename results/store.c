@@ -1,0 +1,600 @@
+/*
+ * store.c - the SQLite results store: schema, migrations, writing and reading runs.
+ *
+ * Design choices:
+ *  - Migrations are an array of SQL scripts; script i takes user_version i to i+1.  They run
+ *    inside one IMMEDIATE transaction that re-reads user_version, so two processes opening
+ *    a fresh database at once migrate it exactly once.
+ *  - Every write transaction is BEGIN IMMEDIATE: in WAL mode a deferred transaction that
+ *    later wants to write fails with SQLITE_BUSY without waiting; IMMEDIATE takes the write
+ *    lock up front, where the busy timeout applies, so concurrent writers queue instead of
+ *    failing.
+ *  - Ids: runs use ULIDs (record.h) and environments their fingerprint, so rows from
+ *    different machines never collide and a merge can copy them by id.
+ */
+#include "results/store.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "results/digest.h"
+
+#define BUSY_TIMEOUT_MS 60000
+
+struct store {
+	sqlite3 *db;
+	char *path;
+};
+
+/* Schema version 1.  Units live beside every value; times are unix seconds (REAL). */
+static const char *const migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE targets ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  repo TEXT,"
+	"  created_at REAL NOT NULL DEFAULT ((julianday('now') - 2440587.5) * 86400.0));"
+	"CREATE TABLE revisions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  target_id INTEGER NOT NULL REFERENCES targets(id),"
+	"  sha TEXT NOT NULL,"
+	"  parents TEXT NOT NULL DEFAULT '',"
+	"  author TEXT,"
+	"  author_time REAL,"
+	"  subject TEXT,"
+	"  UNIQUE (target_id, sha));"
+	"CREATE TABLE builds ("
+	"  id TEXT PRIMARY KEY,"
+	"  target_id INTEGER NOT NULL REFERENCES targets(id),"
+	"  revision_id INTEGER REFERENCES revisions(id),"
+	"  tree_id TEXT,"
+	"  toolchain TEXT,"
+	"  recipe_hash TEXT,"
+	"  status TEXT NOT NULL CHECK (status IN ('ok','failed','timeout')),"
+	"  log_path TEXT,"
+	"  binary_path TEXT,"
+	"  binary_hash TEXT,"
+	"  started_at REAL,"
+	"  seconds REAL);"
+	"CREATE TABLE environments ("
+	"  id TEXT PRIMARY KEY," /* the fingerprint */
+	"  host TEXT, kernel TEXT, cpu_model TEXT, cores INTEGER, mem_bytes INTEGER,"
+	"  ghc_version TEXT, rts_way TEXT, leakbench_version TEXT,"
+	"  first_seen REAL NOT NULL DEFAULT ((julianday('now') - 2440587.5) * 86400.0));"
+	"CREATE TABLE runs ("
+	"  id TEXT PRIMARY KEY,"
+	"  target_id INTEGER REFERENCES targets(id),"
+	"  revision_id INTEGER REFERENCES revisions(id),"
+	"  build_id TEXT REFERENCES builds(id),"
+	"  environment_id TEXT NOT NULL REFERENCES environments(id),"
+	"  scenario TEXT,"
+	"  program TEXT NOT NULL,"
+	"  command TEXT NOT NULL,"
+	"  rts_flags TEXT NOT NULL DEFAULT '',"
+	"  repeat_index INTEGER NOT NULL DEFAULT 0,"
+	"  status TEXT NOT NULL CHECK (status IN ('ok','crashed','timeout')),"
+	"  exit_code INTEGER,"
+	"  signal INTEGER,"
+	"  reason TEXT,"
+	"  partial INTEGER NOT NULL DEFAULT 0,"
+	"  started_at REAL NOT NULL,"
+	"  wall_seconds REAL,"
+	"  artifact_dir TEXT);"
+	"CREATE INDEX runs_started ON runs(started_at);"
+	"CREATE TABLE metrics ("
+	"  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  value REAL NOT NULL,"
+	"  unit TEXT NOT NULL DEFAULT '',"
+	"  PRIMARY KEY (run_id, name)) WITHOUT ROWID;"
+	"CREATE TABLE step_metrics ("
+	"  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  step INTEGER NOT NULL,"
+	"  step_name TEXT,"
+	"  name TEXT NOT NULL,"
+	"  value REAL NOT NULL,"
+	"  unit TEXT NOT NULL DEFAULT '',"
+	"  PRIMARY KEY (run_id, step, name)) WITHOUT ROWID;"
+	"CREATE TABLE census ("
+	"  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  step INTEGER,"
+	"  sample INTEGER NOT NULL,"
+	"  t_seconds REAL,"
+	"  label TEXT NOT NULL,"
+	"  bytes INTEGER NOT NULL);"
+	"CREATE INDEX census_run ON census(run_id, sample);"
+	"CREATE TABLE artifacts ("
+	"  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  kind TEXT NOT NULL,"
+	"  path TEXT NOT NULL,"
+	"  sha256 TEXT,"
+	"  bytes INTEGER,"
+	"  PRIMARY KEY (run_id, kind)) WITHOUT ROWID;"
+	"CREATE TABLE annotations ("
+	"  id INTEGER PRIMARY KEY,"
+	"  target_id INTEGER REFERENCES targets(id),"
+	"  revision_id INTEGER REFERENCES revisions(id),"
+	"  metric TEXT,"
+	"  kind TEXT NOT NULL,"
+	"  reason TEXT,"
+	"  created_at REAL NOT NULL DEFAULT ((julianday('now') - 2440587.5) * 86400.0));",
+};
+
+#define N_MIGRATIONS (sizeof(migrations) / sizeof(*migrations))
+
+static int db_error(struct store *st, struct lb_error *err, const char *what)
+{
+	return lb_error_set(err, LB_ESTORE, "%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+}
+
+static int exec_sql(struct store *st, const char *sql, struct lb_error *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		lb_error_set(err, LB_ESTORE, "%s: %s", st->path, msg ? msg : sqlite3_errmsg(st->db));
+		sqlite3_free(msg);
+		return LB_ESTORE;
+	}
+	return 0;
+}
+
+static int user_version(struct store *st, int *out, struct lb_error *err)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return db_error(st, err, "reading the schema version");
+	int rc = sqlite3_step(s);
+	*out = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return db_error(st, err, "reading the schema version");
+	return 0;
+}
+
+static int migrate(struct store *st, struct lb_error *err)
+{
+	int v;
+	if (user_version(st, &v, err))
+		return err->code;
+	if (v == (int)N_MIGRATIONS)
+		return 0;
+	if (v > (int)N_MIGRATIONS)
+		return lb_error_set(err, LB_ESTORE,
+				    "%s: schema version %d is newer than this leakbench knows (%d); "
+				    "use a newer leakbench",
+				    st->path, v, (int)N_MIGRATIONS);
+	if (exec_sql(st, "BEGIN IMMEDIATE", err))
+		return err->code;
+	if (user_version(st, &v, err)) /* another process may have migrated meanwhile */
+		goto fail;
+	for (; v < (int)N_MIGRATIONS; v++) {
+		if (exec_sql(st, migrations[v], err)) {
+			lb_error_prefix(err, "migrating schema %d to %d: ", v, v + 1);
+			goto fail;
+		}
+		char pragma[64];
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+		if (exec_sql(st, pragma, err))
+			goto fail;
+	}
+	return exec_sql(st, "COMMIT", err);
+fail:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return err->code;
+}
+
+int store_open(struct store **out, const char *path, struct lb_error *err)
+{
+	*out = NULL;
+	struct store *st = calloc(1, sizeof(*st));
+	if (!st || !(st->path = strdup(path))) {
+		free(st);
+		return lb_error_oom(err);
+	}
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		int rc = lb_error_set(err, LB_ESTORE, "%s: cannot open database: %s", path,
+				      st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		store_close(st);
+		return rc;
+	}
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(st->db, 1);
+	/* journal_mode answers with a row; exec ignores it.  A file that is not a database
+	 * fails here with "file is not a database". */
+	if (exec_sql(st, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
+			 "PRAGMA synchronous = NORMAL;",
+		     err) ||
+	    migrate(st, err)) {
+		int rc = err->code;
+		store_close(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+/* Bind helpers: NULL strings bind as SQL NULL. */
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Run one prepared statement to completion and finalize it. */
+static int step_done(struct store *st, sqlite3_stmt *s, struct lb_error *err, const char *what)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_error(st, err, what);
+	return 0;
+}
+
+static int prepare(struct store *st, const char *sql, sqlite3_stmt **s, struct lb_error *err)
+{
+	if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) != SQLITE_OK)
+		return db_error(st, err, "preparing a statement");
+	return 0;
+}
+
+static int put_environment(struct store *st, const struct lb_environment *e,
+			   struct lb_error *err)
+{
+	sqlite3_stmt *s;
+	if (prepare(st,
+		    "INSERT OR IGNORE INTO environments (id, host, kernel, cpu_model, cores,"
+		    " mem_bytes, ghc_version, rts_way, leakbench_version)"
+		    " VALUES (?,?,?,?,?,?,?,?,?)",
+		    &s, err))
+		return err->code;
+	bind_text(s, 1, e->fingerprint);
+	bind_text(s, 2, e->host);
+	bind_text(s, 3, e->kernel);
+	bind_text(s, 4, e->cpu_model);
+	sqlite3_bind_int(s, 5, e->cores);
+	sqlite3_bind_int64(s, 6, e->mem_bytes);
+	bind_text(s, 7, e->ghc_version);
+	bind_text(s, 8, e->rts_way);
+	bind_text(s, 9, e->leakbench_version);
+	return step_done(st, s, err, "storing the environment");
+}
+
+static int put_run_row(struct store *st, const struct lb_run *r, struct lb_error *err)
+{
+	sqlite3_stmt *s;
+	if (prepare(st,
+		    "INSERT INTO runs (id, environment_id, scenario, program, command, rts_flags,"
+		    " repeat_index, status, exit_code, signal, reason, partial, started_at,"
+		    " wall_seconds, artifact_dir) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		    &s, err))
+		return err->code;
+	bind_text(s, 1, r->id);
+	bind_text(s, 2, r->env.fingerprint);
+	bind_text(s, 3, r->scenario);
+	bind_text(s, 4, r->program ? r->program : "");
+	bind_text(s, 5, r->command ? r->command : "[]");
+	bind_text(s, 6, r->rts_flags ? r->rts_flags : "");
+	sqlite3_bind_int(s, 7, r->repeat_index);
+	bind_text(s, 8, record_status_name(r->status));
+	if (r->exit_code >= 0)
+		sqlite3_bind_int(s, 9, r->exit_code);
+	else
+		sqlite3_bind_null(s, 9);
+	sqlite3_bind_int(s, 10, r->signal);
+	bind_text(s, 11, r->reason);
+	sqlite3_bind_int(s, 12, r->partial);
+	sqlite3_bind_double(s, 13, r->started_at);
+	sqlite3_bind_double(s, 14, r->wall_seconds);
+	bind_text(s, 15, r->artifact_dir);
+	return step_done(st, s, err, "storing the run");
+}
+
+static int put_metrics(struct store *st, const struct lb_run *r, struct lb_error *err)
+{
+	sqlite3_stmt *s;
+	if (prepare(st, "INSERT INTO metrics (run_id, name, value, unit) VALUES (?,?,?,?)", &s,
+		    err))
+		return err->code;
+	for (size_t i = 0; i < r->n_metrics; i++) {
+		const struct lb_metric *m = &r->metrics[i];
+		sqlite3_reset(s);
+		bind_text(s, 1, r->id);
+		bind_text(s, 2, m->name);
+		sqlite3_bind_double(s, 3, m->value);
+		bind_text(s, 4, m->unit);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			sqlite3_finalize(s);
+			return db_error(st, err, "storing a metric");
+		}
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int put_artifacts(struct store *st, const struct lb_run *r, struct lb_error *err)
+{
+	sqlite3_stmt *s;
+	if (prepare(st,
+		    "INSERT OR REPLACE INTO artifacts (run_id, kind, path, sha256, bytes)"
+		    " VALUES (?,?,?,?,?)",
+		    &s, err))
+		return err->code;
+	for (size_t i = 0; i < r->n_artifacts; i++) {
+		const struct lb_artifact *a = &r->artifacts[i];
+		sqlite3_reset(s);
+		bind_text(s, 1, r->id);
+		bind_text(s, 2, a->kind);
+		bind_text(s, 3, a->path);
+		bind_text(s, 4, a->sha256[0] ? a->sha256 : NULL);
+		sqlite3_bind_int64(s, 5, a->bytes);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			sqlite3_finalize(s);
+			return db_error(st, err, "storing an artifact");
+		}
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int store_put_run(struct store *st, struct lb_run *run, struct lb_error *err)
+{
+	if (!run->env.fingerprint[0])
+		return lb_error_set(err, LB_EINVAL, "run %s has no environment fingerprint", run->id);
+	/* Hash artifacts before taking the write lock: large eventlogs take a while, and other
+	 * writers should not wait for it. */
+	for (size_t i = 0; i < run->n_artifacts; i++) {
+		struct lb_artifact *a = &run->artifacts[i];
+		struct lb_error ignored;
+		if (digest_file(a->path, a->sha256, &a->bytes, &ignored)) {
+			a->sha256[0] = '\0';
+			a->bytes = -1;
+		}
+	}
+	if (exec_sql(st, "BEGIN IMMEDIATE", err))
+		return lb_error_prefix(err, "storing run %s: ", run->id);
+	if (put_environment(st, &run->env, err) || put_run_row(st, run, err) ||
+	    put_metrics(st, run, err) || put_artifacts(st, run, err) ||
+	    exec_sql(st, "COMMIT", err)) {
+		int rc = err->code;
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		lb_error_prefix(err, "storing run %s (nothing was stored): ", run->id);
+		return rc;
+	}
+	return 0;
+}
+
+static void copy_col(char *dst, size_t size, sqlite3_stmt *s, int col)
+{
+	const unsigned char *v = sqlite3_column_text(s, col);
+	snprintf(dst, size, "%s", v ? (const char *)v : "");
+}
+
+static double col_double_or_nan(sqlite3_stmt *s, int col)
+{
+	return sqlite3_column_type(s, col) == SQLITE_NULL ? NAN : sqlite3_column_double(s, col);
+}
+
+int store_list_runs(struct store *st, size_t limit, struct store_run_row **rows, size_t *n,
+		    struct lb_error *err)
+{
+	*rows = NULL;
+	*n = 0;
+	sqlite3_stmt *s;
+	if (prepare(st,
+		    "SELECT r.id, datetime(r.started_at, 'unixepoch', 'localtime'), r.program,"
+		    " coalesce(r.scenario, ''), r.status,"
+		    " (SELECT value FROM metrics WHERE run_id = r.id AND name = 'allocated_bytes'),"
+		    " (SELECT value FROM metrics WHERE run_id = r.id AND name = 'max_live_bytes'),"
+		    " r.wall_seconds"
+		    " FROM runs r ORDER BY r.started_at DESC, r.id DESC LIMIT ?",
+		    &s, err))
+		return err->code;
+	sqlite3_bind_int64(s, 1, limit ? (sqlite3_int64)limit : -1);
+	size_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct store_run_row *p = realloc(*rows, cap * sizeof(**rows));
+			if (!p) {
+				sqlite3_finalize(s);
+				free(*rows);
+				*rows = NULL;
+				*n = 0;
+				return lb_error_oom(err);
+			}
+			*rows = p;
+		}
+		struct store_run_row *row = &(*rows)[(*n)++];
+		copy_col(row->id, sizeof(row->id), s, 0);
+		copy_col(row->started, sizeof(row->started), s, 1);
+		copy_col(row->program, sizeof(row->program), s, 2);
+		copy_col(row->scenario, sizeof(row->scenario), s, 3);
+		copy_col(row->status, sizeof(row->status), s, 4);
+		row->allocated_bytes = col_double_or_nan(s, 5);
+		row->max_live_bytes = col_double_or_nan(s, 6);
+		row->wall_seconds = col_double_or_nan(s, 7);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(*rows);
+		*rows = NULL;
+		*n = 0;
+		return db_error(st, err, "listing runs");
+	}
+	return 0;
+}
+
+int store_count_runs(struct store *st, long *out, struct lb_error *err)
+{
+	sqlite3_stmt *s;
+	if (prepare(st, "SELECT count(*) FROM runs", &s, err))
+		return err->code;
+	int rc = sqlite3_step(s);
+	*out = rc == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : db_error(st, err, "counting runs");
+}
+
+static char *col_dup(sqlite3_stmt *s, int col, int *oom)
+{
+	const unsigned char *v = sqlite3_column_text(s, col);
+	if (!v)
+		return NULL;
+	char *d = strdup((const char *)v);
+	if (!d)
+		*oom = 1;
+	return d;
+}
+
+/* Resolve an id prefix to exactly one run id. */
+static int resolve_id(struct store *st, const char *prefix, char out[LB_RUN_ID_LEN + 1],
+		      struct lb_error *err)
+{
+	size_t len = strlen(prefix);
+	if (len == 0 || len > LB_RUN_ID_LEN)
+		return lb_error_set(err, LB_EINVAL, "'%s' is not a run id (26 characters, or a prefix)",
+				    prefix);
+	char up[LB_RUN_ID_LEN + 2];
+	for (size_t i = 0; i < len; i++)
+		up[i] = (char)(prefix[i] >= 'a' && prefix[i] <= 'z' ? prefix[i] - 32 : prefix[i]);
+	up[len] = '\0';
+	sqlite3_stmt *s;
+	/* substr comparison rather than LIKE/GLOB so that no character of the prefix is special */
+	if (prepare(st, "SELECT id FROM runs WHERE substr(id, 1, ?1) = ?2 LIMIT 2", &s, err))
+		return err->code;
+	sqlite3_bind_int(s, 1, (int)len);
+	sqlite3_bind_text(s, 2, up, -1, SQLITE_TRANSIENT);
+	int found = 0, rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (found++ == 0)
+			copy_col(out, LB_RUN_ID_LEN + 1, s, 0);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_error(st, err, "looking up a run");
+	if (found == 0)
+		return lb_error_set(err, LB_ENOTFOUND, "%s: no run with id '%s' (see `leakbench runs`)",
+				    st->path, prefix);
+	if (found > 1)
+		return lb_error_set(err, LB_EINVAL, "run id prefix '%s' is ambiguous: give more characters",
+				    prefix);
+	return 0;
+}
+
+int store_get_run(struct store *st, const char *id, struct lb_run *run, struct lb_error *err)
+{
+	memset(run, 0, sizeof(*run));
+	char full[LB_RUN_ID_LEN + 1];
+	if (resolve_id(st, id, full, err))
+		return err->code;
+	sqlite3_stmt *s;
+	if (prepare(st,
+		    "SELECT r.id, r.program, r.command, r.rts_flags, r.scenario, r.repeat_index,"
+		    " r.status, coalesce(r.exit_code, -1), r.signal, r.reason, r.started_at,"
+		    " r.wall_seconds, r.partial, r.artifact_dir,"
+		    " e.id, e.host, e.kernel, e.cpu_model, e.cores, e.mem_bytes, e.ghc_version,"
+		    " e.rts_way, e.leakbench_version"
+		    " FROM runs r JOIN environments e ON e.id = r.environment_id WHERE r.id = ?",
+		    &s, err))
+		return err->code;
+	sqlite3_bind_text(s, 1, full, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return db_error(st, err, "reading a run");
+	}
+	int oom = 0;
+	copy_col(run->id, sizeof(run->id), s, 0);
+	run->program = col_dup(s, 1, &oom);
+	run->command = col_dup(s, 2, &oom);
+	run->rts_flags = col_dup(s, 3, &oom);
+	run->scenario = col_dup(s, 4, &oom);
+	run->repeat_index = sqlite3_column_int(s, 5);
+	const char *status = (const char *)sqlite3_column_text(s, 6);
+	if (!status || record_status_parse(status, &run->status))
+		run->status = LB_RUN_CRASHED;
+	run->exit_code = sqlite3_column_int(s, 7);
+	run->signal = sqlite3_column_int(s, 8);
+	run->reason = col_dup(s, 9, &oom);
+	run->started_at = sqlite3_column_double(s, 10);
+	run->wall_seconds = sqlite3_column_double(s, 11);
+	run->partial = sqlite3_column_int(s, 12);
+	run->artifact_dir = col_dup(s, 13, &oom);
+	copy_col(run->env.fingerprint, sizeof(run->env.fingerprint), s, 14);
+	run->env.host = col_dup(s, 15, &oom);
+	run->env.kernel = col_dup(s, 16, &oom);
+	run->env.cpu_model = col_dup(s, 17, &oom);
+	run->env.cores = sqlite3_column_int(s, 18);
+	run->env.mem_bytes = sqlite3_column_int64(s, 19);
+	run->env.ghc_version = col_dup(s, 20, &oom);
+	run->env.rts_way = col_dup(s, 21, &oom);
+	run->env.leakbench_version = col_dup(s, 22, &oom);
+	sqlite3_finalize(s);
+	if (oom) {
+		record_free(run);
+		return lb_error_oom(err);
+	}
+
+	int rc = 0;
+	if (prepare(st, "SELECT name, value, unit FROM metrics WHERE run_id = ? ORDER BY name", &s,
+		    err)) {
+		record_free(run);
+		return err->code;
+	}
+	sqlite3_bind_text(s, 1, full, -1, SQLITE_TRANSIENT);
+	while (!rc && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		rc = record_add_metric(run, (const char *)sqlite3_column_text(s, 0),
+				       sqlite3_column_double(s, 1),
+				       (const char *)sqlite3_column_text(s, 2), err);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		if (rc > 0)
+			db_error(st, err, "reading metrics");
+		record_free(run);
+		return err->code;
+	}
+
+	rc = 0;
+	if (prepare(st,
+		    "SELECT kind, path, coalesce(sha256, ''), coalesce(bytes, -1) FROM artifacts"
+		    " WHERE run_id = ? ORDER BY kind",
+		    &s, err)) {
+		record_free(run);
+		return err->code;
+	}
+	sqlite3_bind_text(s, 1, full, -1, SQLITE_TRANSIENT);
+	while (!rc && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		rc = record_add_artifact(run, (const char *)sqlite3_column_text(s, 0),
+					 (const char *)sqlite3_column_text(s, 1), err);
+		if (!rc) {
+			struct lb_artifact *a = &run->artifacts[run->n_artifacts - 1];
+			copy_col(a->sha256, sizeof(a->sha256), s, 2);
+			a->bytes = sqlite3_column_int64(s, 3);
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		if (rc > 0)
+			db_error(st, err, "reading artifacts");
+		record_free(run);
+		return err->code;
+	}
+	return 0;
+}

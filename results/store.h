@@ -1,0 +1,55 @@
+/*
+ * store.h - the SQLite results store.
+ *
+ * Guarantees:
+ *  - a run is stored whole or not at all (one IMMEDIATE transaction per run: its row, its
+ *    metrics, its artifacts and its environment), so a harness killed mid-write leaves the
+ *    database as it was;
+ *  - several leakbench processes may write one database at once (WAL, busy timeout);
+ *  - the schema is migrated forward on open through PRAGMA user_version; a database written
+ *    by a newer leakbench is refused, never altered;
+ *  - foreign keys are enforced.
+ * The store never starts a process and never judges a run.
+ */
+#ifndef LB_STORE_H
+#define LB_STORE_H
+
+#include <stddef.h>
+
+#include "results/error.h"
+#include "results/record.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+/* Open (creating if needed) and migrate.  Free with store_close. */
+int store_open(struct store **out, const char *path, struct lb_error *err);
+void store_close(struct store *st);
+
+/* Store a finished run in one transaction.  Artifacts' sha256 and size are computed from
+ * the files as they are now (a missing file is recorded with size -1). */
+int store_put_run(struct store *st, struct lb_run *run, struct lb_error *err);
+
+/* One line of `leakbench runs`. */
+struct store_run_row {
+	char id[LB_RUN_ID_LEN + 1];
+	char started[32]; /* "YYYY-MM-DD HH:MM:SS" local time */
+	char program[256];
+	char scenario[128];
+	char status[16];
+	double allocated_bytes, max_live_bytes, wall_seconds; /* NaN when not measured */
+};
+
+/* The newest runs first; at most `limit` (0 = all).  *rows is malloc'ed: free() it. */
+int store_list_runs(struct store *st, size_t limit, struct store_run_row **rows, size_t *n,
+		    struct lb_error *err);
+
+/* Read one run back, whole.  `id` may be any unique prefix of a run id (case-insensitive).
+ * On success *run is filled; release it with record_free. */
+int store_get_run(struct store *st, const char *id, struct lb_run *run, struct lb_error *err);
+
+/* How many runs are stored (tests, summaries). */
+int store_count_runs(struct store *st, long *out, struct lb_error *err);
+
+#endif

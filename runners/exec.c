@@ -1,0 +1,385 @@
+/*
+ * exec.c - the exec runner.
+ *
+ * Design choices:
+ *  - leakbench's +RTS block goes right after argv[0], before the user's arguments: a `--RTS`
+ *    among the user's arguments would otherwise hand our flags to the program itself, and a
+ *    user's own `+RTS` block later on the line still wins over ours, as GHC users expect.
+ *  - The probe (`+RTS ... --info`) costs one exec and no run of main, and catches every
+ *    refusal before anything is measured or stored.  The RTS handles --info as soon as it
+ *    meets it, so refusals that only print an error (and would exit later) are read from
+ *    stderr rather than from the exit status.
+ */
+#include "runners/exec.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "runners/proc.h"
+
+int exec_mkdirs(const char *path, struct lb_error *err)
+{
+	char buf[4096];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return lb_error_set(err, LB_EINVAL, "path too long: %.100s...", path);
+	for (char *p = buf + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+				return lb_error_set(err, LB_EIO, "cannot create directory %s: %s", buf,
+						    strerror(errno));
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	return 0;
+}
+
+/* Whole small text file, NUL-terminated; NULL if it cannot be read.  At most `max` bytes
+ * (the tail is what matters for error messages, the head for RTS refusals: keep the head). */
+static char *slurp(const char *path, size_t max)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = malloc(max + 1);
+	size_t n = buf ? fread(buf, 1, max, f) : 0;
+	fclose(f);
+	if (buf)
+		buf[n] = '\0';
+	return buf;
+}
+
+/* argv[0], the +RTS block, then the rest. */
+static char **full_argv(const struct exec_opts *o, char **rts, size_t nrts)
+{
+	size_t n = 0;
+	while (o->argv[n])
+		n++;
+	char **argv = calloc(n + nrts + 1, sizeof(*argv));
+	if (!argv)
+		return NULL;
+	size_t k = 0;
+	argv[k++] = o->argv[0];
+	for (size_t i = 0; i < nrts; i++)
+		argv[k++] = rts[i];
+	for (size_t i = 1; i < n; i++)
+		argv[k++] = o->argv[i];
+	argv[k] = NULL;
+	return argv;
+}
+
+static char *path_in(const char *dir, const char *name)
+{
+	char *p;
+	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
+}
+
+int exec_probe(const struct exec_opts *o, const char *scratch_dir, struct rts_stats *info,
+	       struct lb_error *err)
+{
+	memset(info, 0, sizeof(*info));
+	if (o->no_rts)
+		return 0;
+	if (exec_mkdirs(scratch_dir, err))
+		return err->code;
+	char *out = path_in(scratch_dir, "probe.stdout"), *errp = path_in(scratch_dir, "probe.stderr");
+	char *stats = path_in(scratch_dir, "probe.stats"), *ev = path_in(scratch_dir, "probe.eventlog");
+	char **rts = NULL, **argv = NULL;
+	size_t nrts = 0;
+	char *text = NULL, *etext = NULL;
+	int rc;
+	if (!out || !errp || !stats || !ev) {
+		rc = lb_error_oom(err);
+		goto done;
+	}
+	struct rts_measure m = {stats, o->eventlog ? ev : NULL, o->heap_profile, o->heap_interval_s,
+				o->rts_extra};
+	if ((rc = rts_build_args(&m, 1, &rts, &nrts, err)))
+		goto done;
+	/* --info makes the RTS exit before main: the program's own arguments do not matter */
+	char *pargv[] = {o->argv[0], NULL};
+	struct exec_opts po = *o;
+	po.argv = pargv;
+	if (!(argv = full_argv(&po, rts, nrts))) {
+		rc = lb_error_oom(err);
+		goto done;
+	}
+	struct proc_spec spec = {.argv = argv, .stdout_path = out, .stderr_path = errp,
+				 .timeout_s = 30, .grace_s = 1};
+	struct proc_result res;
+	if ((rc = proc_run(&spec, &res, err)))
+		goto done;
+	proc_result_free(&res);
+	etext = slurp(errp, 65536);
+	if ((rc = rts_check_refusal(etext, o->argv[0], err)))
+		goto done;
+	text = slurp(out, 1 << 20);
+	struct lb_error perr;
+	if (res.end != PROC_EXITED || res.exit_code != 0 || !text ||
+	    rts_stats_parse(info, text, "+RTS --info", &perr) || info->format != RTS_FMT_INFO) {
+		rts_stats_free(info);
+		const char *why = etext && *etext ? etext : "";
+		size_t wl = strcspn(why, "\n");
+		rc = lb_error_set(err, LB_EINVAL,
+				  "%s did not answer `+RTS --info` like a GHC-built program%s%.*s%s; "
+				  "to measure a program that is not built by GHC use --no-rts",
+				  o->argv[0], wl ? " (it said: " : "", (int)(wl > 200 ? 200 : wl), why,
+				  wl ? ")" : "");
+		goto done;
+	}
+	if (etext && *etext) {
+		/* accepted, but the RTS complained about something: refuse to guess */
+		size_t wl = strcspn(etext, "\n");
+		rc = lb_error_set(err, LB_ERTS, "%s's runtime complained about the RTS options: %.*s",
+				  o->argv[0], (int)(wl > 300 ? 300 : wl), etext);
+		rts_stats_free(info);
+	}
+done:
+	/* the probe leaves nothing behind */
+	for (char **p = (char *[]){out, errp, stats, ev}, **e = p + 4; p < e; p++)
+		if (*p)
+			remove(*p);
+	free(out);
+	free(errp);
+	free(stats);
+	free(ev);
+	free(text);
+	free(etext);
+	free(argv);
+	rts_argv_free(rts);
+	return rc;
+}
+
+static char *json_argv(char *const *argv)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && argv[i]; i++)
+		json_array_append_new(a, json_string(argv[i]));
+	char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
+	json_decref(a);
+	return s;
+}
+
+/* The last non-empty line of a text, for "why it crashed" (`prog: boom`). */
+static void last_line(const char *text, char *out, size_t size)
+{
+	out[0] = '\0';
+	if (!text)
+		return;
+	const char *end = text + strlen(text);
+	while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	const char *start = end;
+	while (start > text && start[-1] != '\n')
+		start--;
+	snprintf(out, size, "%.*s", (int)(end - start), start);
+}
+
+static int set_status(struct lb_run *run, const struct proc_result *res, const char *stderr_path,
+		      double timeout_s, struct lb_error *err)
+{
+	char reason[512] = "";
+	switch (res->end) {
+	case PROC_EXITED:
+		run->exit_code = res->exit_code;
+		if (res->exit_code == 0) {
+			run->status = LB_RUN_OK;
+			return 0;
+		}
+		run->status = LB_RUN_CRASHED;
+		{
+			char *text = slurp(stderr_path, 1 << 20), line[300];
+			last_line(text, line, sizeof(line));
+			free(text);
+			snprintf(reason, sizeof(reason), "exited with status %d%s%s", res->exit_code,
+				 line[0] ? ": " : "", line);
+		}
+		break;
+	case PROC_SIGNALED:
+		run->status = LB_RUN_CRASHED;
+		run->signal = res->signal;
+		snprintf(reason, sizeof(reason), "killed by signal %d (%s)", res->signal,
+			 strsignal(res->signal));
+		break;
+	case PROC_TIMEOUT:
+		run->status = LB_RUN_TIMEOUT;
+		run->signal = res->signal;
+		snprintf(reason, sizeof(reason), "killed after the %gs timeout (%s)", timeout_s,
+			 res->signal == SIGKILL ? "SIGKILL: it ignored SIGTERM" : "SIGTERM");
+		break;
+	}
+	run->partial = 1;
+	free(run->reason);
+	run->reason = lb_strdup(reason, err);
+	return run->reason ? 0 : LB_ENOMEM;
+}
+
+static int write_samples(const char *path, const struct proc_result *res, struct lb_error *err)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return lb_error_set(err, LB_EIO, "cannot create %s: %s", path, strerror(errno));
+	fprintf(f, "t_seconds\trss_bytes\n");
+	for (size_t i = 0; i < res->n_samples; i++)
+		fprintf(f, "%.3f\t%llu\n", res->samples[i].t,
+			(unsigned long long)res->samples[i].rss_bytes);
+	if (fclose(f) != 0)
+		return lb_error_set(err, LB_EIO, "writing %s failed", path);
+	return 0;
+}
+
+static double tv_seconds(struct timeval tv)
+{
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* RTS statistics -> metrics: every key as rts.<key>, the headline ones by their own name. */
+static int add_rts_metrics(struct lb_run *run, const struct rts_stats *st, struct lb_error *err)
+{
+	for (size_t i = 0; i < st->n_kv; i++) {
+		double v;
+		char *end;
+		v = strtod(st->kv[i].value, &end);
+		if (end == st->kv[i].value || *end)
+			continue; /* not a number: nothing to store as a metric */
+		char name[160];
+		snprintf(name, sizeof(name), "rts.%s", st->kv[i].key);
+		if (record_add_metric(run, name, v, rts_key_unit(st->kv[i].key), err))
+			return err->code;
+	}
+	static const struct {
+		const char *name, *key, *unit;
+	} headline[] = {
+		{"allocated_bytes", "allocated_bytes", "bytes"},
+		{"max_live_bytes", "max_live_bytes", "bytes"},
+		{"max_mem_in_use_bytes", "max_mem_in_use_bytes", "bytes"},
+		{"gc_cpu_seconds", "GC_cpu_seconds", "s"},
+		{"gc_wall_seconds", "GC_wall_seconds", "s"},
+		{"copied_bytes", "copied_bytes", "bytes"},
+		{"major_gcs", "major_gcs", "count"},
+		{"gcs", "num_GCs", "count"},
+	};
+	for (size_t i = 0; i < sizeof(headline) / sizeof(*headline); i++) {
+		double v;
+		if (rts_stats_number(st, headline[i].key, &v) == 0 &&
+		    record_add_metric(run, headline[i].name, v, headline[i].unit, err))
+			return err->code;
+	}
+	return 0;
+}
+
+/* Read the statistics the RTS left: the -t file, or (when the user's --rts chose -s or -S
+ * without a file, which replaces our -t) the summary on stderr. */
+static int collect_rts(struct lb_run *run, const char *stats_path, const char *stderr_path,
+		       struct lb_error *err)
+{
+	struct rts_stats st;
+	struct lb_error perr;
+	int rc = rts_stats_parse_file(&st, stats_path, &perr);
+	if (rc) {
+		char *text = slurp(stderr_path, 4 << 20);
+		rc = text && (strstr(text, "bytes allocated in the heap") || strstr(text, "<<ghc:"))
+			     ? rts_stats_parse(&st, text, stderr_path, &perr)
+			     : rc;
+		free(text);
+	}
+	if (rc) {
+		if (run->status == LB_RUN_OK) {
+			/* it exited normally, so the RTS wrote its figures: not finding them is
+			 * worth saying, though the OS figures still stand */
+			run->partial = 1;
+			free(run->reason);
+			run->reason = lb_strdup(perr.msg, err);
+		}
+		return 0;
+	}
+	rc = add_rts_metrics(run, &st, err);
+	rts_stats_free(&st);
+	return rc;
+}
+
+int exec_run(const struct exec_opts *o, const char *run_dir, struct lb_run *run,
+	     struct lb_error *err)
+{
+	if (exec_mkdirs(run_dir, err))
+		return err->code;
+	char *out = path_in(run_dir, "stdout"), *errp = path_in(run_dir, "stderr");
+	char *stats = path_in(run_dir, "rts-stats.txt"), *ev = path_in(run_dir, "events.eventlog");
+	char *samples = path_in(run_dir, "rss.tsv");
+	char **rts = NULL, **argv = NULL, *etext = NULL;
+	size_t nrts = 0;
+	struct proc_result res = {0};
+	int rc;
+	if (!out || !errp || !stats || !ev || !samples) {
+		rc = lb_error_oom(err);
+		goto done;
+	}
+	if (!o->no_rts) {
+		struct rts_measure m = {stats, o->eventlog ? ev : NULL, o->heap_profile,
+					o->heap_interval_s, o->rts_extra};
+		if ((rc = rts_build_args(&m, 0, &rts, &nrts, err)))
+			goto done;
+	}
+	if (!(argv = full_argv(o, rts, nrts)) || !(run->program = lb_strdup(o->argv[0], err)) ||
+	    !(run->command = json_argv(argv)) || !(run->artifact_dir = lb_strdup(run_dir, err)) ||
+	    !(run->rts_flags = rts ? rts_args_string(rts, nrts) : lb_strdup("", err))) {
+		rc = lb_error_oom(err);
+		goto done;
+	}
+	struct proc_spec spec = {.argv = argv, .stdout_path = out, .stderr_path = errp,
+				 .timeout_s = o->timeout_s, .grace_s = o->grace_s,
+				 .sample_s = o->sample_s};
+	if ((rc = proc_run(&spec, &res, err)))
+		goto done;
+	if (!o->no_rts) {
+		etext = slurp(errp, 65536);
+		if ((rc = rts_check_refusal(etext, o->argv[0], err)))
+			goto done;
+	}
+	run->started_at = res.started_at;
+	run->wall_seconds = res.wall_s;
+	if ((rc = set_status(run, &res, errp, o->timeout_s, err)))
+		goto done;
+	if (!o->no_rts && (rc = collect_rts(run, stats, errp, err)))
+		goto done;
+	if ((rc = record_add_metric(run, "wall_seconds", res.wall_s, "s", err)) ||
+	    (rc = record_add_metric(run, "peak_rss_bytes", (double)res.peak_rss_bytes, "bytes", err)) ||
+	    (rc = record_add_metric(run, "user_cpu_seconds", tv_seconds(res.ru.ru_utime), "s", err)) ||
+	    (rc = record_add_metric(run, "sys_cpu_seconds", tv_seconds(res.ru.ru_stime), "s", err)))
+		goto done;
+	if (res.n_samples &&
+	    (rc = record_add_metric(run, "sampled_peak_rss_bytes", (double)res.sampled_peak_rss,
+				    "bytes", err)))
+		goto done;
+	if ((rc = write_samples(samples, &res, err)) ||
+	    (rc = record_add_artifact(run, "stdout", out, err)) ||
+	    (rc = record_add_artifact(run, "stderr", errp, err)) ||
+	    (rc = record_add_artifact(run, "rss-samples", samples, err)))
+		goto done;
+	struct stat sb;
+	if (!o->no_rts && stat(stats, &sb) == 0 &&
+	    (rc = record_add_artifact(run, "rts-stats", stats, err)))
+		goto done;
+	if (!o->no_rts && o->eventlog && stat(ev, &sb) == 0 &&
+	    (rc = record_add_artifact(run, "eventlog", ev, err)))
+		goto done;
+done:
+	proc_result_free(&res);
+	free(out);
+	free(errp);
+	free(stats);
+	free(ev);
+	free(samples);
+	free(etext);
+	free(argv);
+	rts_argv_free(rts);
+	return rc;
+}

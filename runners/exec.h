@@ -1,0 +1,49 @@
+/*
+ * exec.h - the exec runner: one measured run of a command (a GHC-built program, or any
+ * program with --no-rts), producing a run record.
+ *
+ * What a run leaves in its artifact folder: stdout, stderr, rts-stats.txt (the
+ * `-t --machine-readable` output), events.eventlog, rss.tsv (the /proc samples).  The runner
+ * fills the record (status, metrics with units, artifacts, the exact command line); it
+ * does not store or judge it.
+ */
+#ifndef LB_EXEC_H
+#define LB_EXEC_H
+
+#include <stddef.h>
+
+#include "results/error.h"
+#include "results/record.h"
+#include "runners/rts.h"
+
+struct exec_opts {
+	char *const *argv; /* the program and its arguments; NULL-terminated */
+	int no_rts;        /* add no RTS flags: OS figures only (for non-GHC programs) */
+	int eventlog;      /* -l-agu -ol<file> */
+	int heap_profile;  /* -hT */
+	double heap_interval_s;
+	const char *rts_extra; /* the user's own RTS flags, appended after leakbench's */
+	double timeout_s;
+	double grace_s;
+	double sample_s;
+};
+
+/* Ask the target's RTS whether it accepts the measurement flags, without running main:
+ * `PROG +RTS <flags> --info -RTS`.  On success *info holds the RTS facts (GHC version, RTS
+ * way ...; free with rts_stats_free).  A refusal gives LB_ERTS with the cause and the fix; a
+ * program that is not a GHC program gives LB_EINVAL suggesting --no-rts.  `scratch_dir` gets
+ * the probe's output files. */
+int exec_probe(const struct exec_opts *o, const char *scratch_dir, struct rts_stats *info,
+	       struct lb_error *err);
+
+/* Run once with its artifacts in `run_dir` (created if missing).  `run` must have been
+ * record_init'ed; its environment is the caller's.  Returns 0 when a run record was made,
+ * whatever the program's fate (see run->status); an error when nothing could be measured
+ * (could not start, RTS refusal, interrupted). */
+int exec_run(const struct exec_opts *o, const char *run_dir, struct lb_run *run,
+	     struct lb_error *err);
+
+/* mkdir -p. */
+int exec_mkdirs(const char *path, struct lb_error *err);
+
+#endif

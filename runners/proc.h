@@ -1,0 +1,71 @@
+/*
+ * proc.h - running one target process under supervision.
+ *
+ * Guarantees of proc_run:
+ *  - the program is started from an argv array (never through a shell) in a new process
+ *    group, stdin from /dev/null, stdout and stderr into the files given;
+ *  - every wait is bounded: at the timeout the whole group gets SIGTERM, then SIGKILL after
+ *    the grace period; when the leader has exited, whatever is left of its group is killed,
+ *    so no process of the group outlives the call;
+ *  - SIGINT/SIGTERM/SIGHUP sent to leakbench while the target runs are caught, the group is
+ *    killed and reaped, and the call returns LB_EINTR;
+ *  - peak RSS comes from wait4's rusage of that one child (not RUSAGE_CHILDREN, which keeps
+ *    the maximum of every child leakbench ever ran); RSS of the child and all its descendants
+ *    is also sampled from /proc at a fixed interval.
+ * Note: Linux folds the parent's resident size at fork into the child's ru_maxrss (exec
+ * records the old address space's high-water mark), so peak_rss_bytes is never below
+ * leakbench's own RSS at spawn time, a few MiB.
+ */
+#ifndef LB_PROC_H
+#define LB_PROC_H
+
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "results/error.h"
+
+struct proc_spec {
+	char *const *argv;       /* argv[0] is looked up in PATH */
+	const char *stdout_path; /* NULL: /dev/null */
+	const char *stderr_path; /* NULL: /dev/null */
+	const char *cwd;         /* NULL: leakbench's own */
+	double timeout_s;        /* <= 0: no timeout */
+	double grace_s;          /* between SIGTERM and SIGKILL; <= 0: 2 seconds */
+	double sample_s;         /* /proc RSS sampling interval; <= 0: no sampling */
+};
+
+struct proc_sample {
+	double t;          /* seconds since spawn */
+	uint64_t rss_bytes; /* the child and its descendants */
+};
+
+enum proc_end { PROC_EXITED, PROC_SIGNALED, PROC_TIMEOUT };
+
+struct proc_result {
+	enum proc_end end;
+	int exit_code;      /* PROC_EXITED: the exit status; else -1 */
+	int signal;         /* PROC_SIGNALED / PROC_TIMEOUT: the signal that ended it */
+	double wall_s;      /* spawn to reap, monotonic clock */
+	double started_at;  /* unix seconds */
+	struct rusage ru;   /* of that one child */
+	uint64_t peak_rss_bytes;    /* ru_maxrss * 1024 */
+	uint64_t sampled_peak_rss;  /* max over samples; 0 when not sampled */
+	struct proc_sample *samples; /* owned; free with proc_result_free */
+	size_t n_samples;
+	int killed_leftovers; /* processes of the group still alive after the leader exited */
+};
+
+/* Run `spec` to its end.  Returns 0 when the program ran (whatever its exit status), or an
+ * error: LB_ENOTFOUND/LB_EIO when it could not be started, LB_EINTR when leakbench was
+ * interrupted. */
+int proc_run(const struct proc_spec *spec, struct proc_result *out, struct lb_error *err);
+void proc_result_free(struct proc_result *res);
+
+/* RSS in bytes of `pid` plus all its descendants, from /proc.  0 if it is gone. */
+uint64_t proc_tree_rss(pid_t pid);
+
+/* Processes (not zombies) whose process group is `pgid`. */
+int proc_group_alive(pid_t pgid);
+
+#endif

@@ -168,23 +168,40 @@ static char *json_argv(char *const *argv)
 	return s;
 }
 
-/* The last non-empty line of a text, for "why it crashed" (`prog: boom`). */
-static void last_line(const char *text, char *out, size_t size)
+/* The line of `text` that says why a program failed: the first "<prog>: ..." line (how GHC
+ * programs report `error` and uncaught exceptions, before any call stack), else the last
+ * non-empty line. */
+static void why_line(const char *text, const char *program, char *out, size_t size)
 {
 	out[0] = '\0';
 	if (!text)
 		return;
-	const char *end = text + strlen(text);
-	while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	const char *start = end;
-	while (start > text && start[-1] != '\n')
-		start--;
-	snprintf(out, size, "%.*s", (int)(end - start), start);
+	const char *base = strrchr(program, '/');
+	base = base ? base + 1 : program;
+	size_t bl = strlen(base);
+	const char *last = NULL, *last_end = NULL;
+	for (const char *p = text; *p;) {
+		const char *eol = strchr(p, '\n');
+		const char *end = eol ? eol : p + strlen(p);
+		if (end > p && strncmp(p, base, bl) == 0 && p[bl] == ':' && p[bl + 1] == ' ') {
+			snprintf(out, size, "%.*s", (int)(end - p), p);
+			return;
+		}
+		const char *q = p;
+		while (q < end && (*q == ' ' || *q == '\r'))
+			q++;
+		if (q < end) {
+			last = p;
+			last_end = end;
+		}
+		p = eol ? eol + 1 : end;
+	}
+	if (last)
+		snprintf(out, size, "%.*s", (int)(last_end - last), last);
 }
 
 static int set_status(struct lb_run *run, const struct proc_result *res, const char *stderr_path,
-		      double timeout_s, struct lb_error *err)
+		      const char *program, double timeout_s, struct lb_error *err)
 {
 	char reason[512] = "";
 	switch (res->end) {
@@ -197,7 +214,7 @@ static int set_status(struct lb_run *run, const struct proc_result *res, const c
 		run->status = LB_RUN_CRASHED;
 		{
 			char *text = slurp(stderr_path, 1 << 20), line[300];
-			last_line(text, line, sizeof(line));
+			why_line(text, program, line, sizeof(line));
 			free(text);
 			snprintf(reason, sizeof(reason), "exited with status %d%s%s", res->exit_code,
 				 line[0] ? ": " : "", line);
@@ -346,7 +363,7 @@ int exec_run(const struct exec_opts *o, const char *run_dir, struct lb_run *run,
 	}
 	run->started_at = res.started_at;
 	run->wall_seconds = res.wall_s;
-	if ((rc = set_status(run, &res, errp, o->timeout_s, err)))
+	if ((rc = set_status(run, &res, errp, o->argv[0], o->timeout_s, err)))
 		goto done;
 	if (!o->no_rts && (rc = collect_rts(run, stats, errp, err)))
 		goto done;

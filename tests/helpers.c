@@ -1,0 +1,157 @@
+/*
+ * helpers.c - test support.  Everything here uses real processes and real files.
+ */
+#include "tests/helpers.h"
+
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runners/proc.h"
+
+static const char *env_or(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : fallback;
+}
+
+const char *fixture(const char *name, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%s", env_or("LEAKBENCH_FIXTURES", "build/fixtures"), name);
+	cr_assert(access(buf, X_OK) == 0, "fixture %s is missing: run `make fixtures`", buf);
+	return buf;
+}
+
+const char *testdata(const char *name, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%s", env_or("LEAKBENCH_TESTDATA", "tests/data"), name);
+	return buf;
+}
+
+char *scratch_dir(void)
+{
+	char tmpl[] = "/tmp/leakbench-test-XXXXXX";
+	cr_assert(mkdtemp(tmpl), "mkdtemp failed");
+	return strdup(tmpl);
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+void rm_rf(const char *path)
+{
+	if (path)
+		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *slurp_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)n + 1);
+	size_t got = fread(buf, 1, (size_t)n, f);
+	buf[got] = '\0';
+	fclose(f);
+	return buf;
+}
+
+int run_lbv(struct lb_out *o, const char *cwd, char *const *args)
+{
+	char *argv[64];
+	size_t n = 0;
+	argv[n++] = (char *)env_or("LEAKBENCH_BIN", "./leakbench");
+	for (size_t i = 0; args[i] && n < 63; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	char outp[] = "/tmp/lb-out-XXXXXX", errp[] = "/tmp/lb-err-XXXXXX";
+	close(mkstemp(outp));
+	close(mkstemp(errp));
+	struct proc_spec spec = {.argv = argv, .stdout_path = outp, .stderr_path = errp,
+				 .cwd = cwd, .timeout_s = 120};
+	struct proc_result res;
+	struct lb_error err = {0};
+	cr_assert_eq(proc_run(&spec, &res, &err), 0, "running leakbench: %s", err.msg);
+	o->code = res.end == PROC_EXITED ? res.exit_code : 128 + res.signal;
+	proc_result_free(&res);
+	o->out = slurp_file(outp);
+	o->err = slurp_file(errp);
+	unlink(outp);
+	unlink(errp);
+	return o->code;
+}
+
+int run_lb(struct lb_out *o, const char *cwd, ...)
+{
+	char *args[64];
+	size_t n = 0;
+	va_list ap;
+	va_start(ap, cwd);
+	char *a;
+	while ((a = va_arg(ap, char *)) && n < 63)
+		args[n++] = a;
+	va_end(ap);
+	args[n] = NULL;
+	return run_lbv(o, cwd, args);
+}
+
+void lb_out_free(struct lb_out *o)
+{
+	free(o->out);
+	free(o->err);
+	o->out = o->err = NULL;
+}
+
+pid_t spawn_lb(const char *dir, const char *tag, char *const *args)
+{
+	char *argv[64];
+	size_t n = 0;
+	argv[n++] = (char *)env_or("LEAKBENCH_BIN", "./leakbench");
+	for (size_t i = 0; args[i] && n < 63; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s.out", dir, tag);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+double db_scalar(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	double v = NAN;
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+		sqlite3_stmt *s;
+		sqlite3_busy_timeout(h, 10000);
+		if (sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK) {
+			if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+				v = sqlite3_column_double(s, 0);
+			sqlite3_finalize(s);
+		}
+	}
+	sqlite3_close(h);
+	return v;
+}

@@ -1,0 +1,43 @@
+/*
+ * helpers.h - what the tests share: where the built leakbench and the GHC fixtures are,
+ * running leakbench as a user would (real process, captured output and exit status),
+ * scratch directories, reading files.  Paths come from the environment `make test` sets.
+ */
+#ifndef LB_TEST_HELPERS_H
+#define LB_TEST_HELPERS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* $LEAKBENCH_FIXTURES/<name>: a compiled GHC fixture. */
+const char *fixture(const char *name, char *buf, size_t size);
+/* $LEAKBENCH_TESTDATA/<name>: a hand-written data file. */
+const char *testdata(const char *name, char *buf, size_t size);
+
+/* A fresh directory under /tmp; its path is malloc'ed.  rm_rf removes it. */
+char *scratch_dir(void);
+void rm_rf(const char *path);
+
+/* The whole file, NUL-terminated, malloc'ed; NULL when it cannot be read. */
+char *slurp_file(const char *path);
+
+struct lb_out {
+	int code;     /* exit status; 128+signal if killed */
+	char *out;    /* stdout, malloc'ed */
+	char *err;    /* stderr, malloc'ed */
+};
+
+/* Run $LEAKBENCH_BIN with the NULL-terminated arguments in `cwd` (NULL: here), wait at
+ * most 120 s.  Returns the exit status. */
+int run_lb(struct lb_out *o, const char *cwd, ...);
+int run_lbv(struct lb_out *o, const char *cwd, char *const *args);
+void lb_out_free(struct lb_out *o);
+
+/* Start leakbench without waiting; returns the pid, output to files in `dir`. */
+pid_t spawn_lb(const char *dir, const char *tag, char *const *args);
+
+/* `sqlite3`-free peek into a database: the first column of the first row of `sql` as a
+ * double (NaN if no row). */
+double db_scalar(const char *db, const char *sql);
+
+#endif

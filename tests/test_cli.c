@@ -1,0 +1,74 @@
+/*
+ * test_cli.c - the command line as a user meets it: help, version, typos answered with the
+ * nearest name and exit status 2.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "harness/cli.h"
+#include "tests/helpers.h"
+
+Test(cli, unknown_command_suggests_the_nearest)
+{
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, NULL, "exce", NULL), 2);
+	cr_assert_str_eq(o.err, "leakbench: unknown command 'exce' (did you mean 'exec'?)\n");
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, NULL, "frobnicate", NULL), 2);
+	cr_assert(strstr(o.err, "unknown command 'frobnicate'") && !strstr(o.err, "did you mean"));
+	lb_out_free(&o);
+}
+
+Test(cli, unknown_option_suggests_the_nearest)
+{
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, NULL, "exec", "--repat", "3", "--", "true", NULL), 2);
+	cr_assert_str_eq(o.err, "leakbench exec: unknown option '--repat' (did you mean '--repeat'?)\n");
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, NULL, "runs", "--jsno", NULL), 2);
+	cr_assert(strstr(o.err, "did you mean '--json'"), "%s", o.err);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, NULL, "--versoin", NULL), 2);
+	cr_assert(strstr(o.err, "did you mean '--version'"), "%s", o.err);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, NULL, "exec", "--timeout", "soon", "--", "true", NULL), 2);
+	cr_assert(strstr(o.err, "--timeout expects a duration"), "%s", o.err);
+	lb_out_free(&o);
+}
+
+Test(cli, every_command_has_help)
+{
+	const char *cmds[] = {"exec", "runs", "show"};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(*cmds); i++) {
+		struct lb_out o;
+		cr_assert_eq(run_lb(&o, NULL, cmds[i], "--help", NULL), 0);
+		cr_assert(strstr(o.out, "usage: leakbench ") && strstr(o.out, "--db"), "%s", o.out);
+		lb_out_free(&o);
+		cr_assert_eq(run_lb(&o, NULL, "help", cmds[i], NULL), 0);
+		cr_assert(strstr(o.out, "usage: leakbench "), "%s", o.out);
+		lb_out_free(&o);
+	}
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, NULL, "help", NULL), 0);
+	cr_assert(strstr(o.out, "exec") && strstr(o.out, "runs") && strstr(o.out, "show"));
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, NULL, "--version", NULL), 0);
+	cr_assert(strncmp(o.out, "leakbench ", 10) == 0, "%s", o.out);
+	lb_out_free(&o);
+}
+
+Test(cli, reading_a_missing_database_says_so)
+{
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, NULL, "runs", "--db", "/nonexistent/x.db", NULL), 3);
+	cr_assert(strstr(o.err, "no database at /nonexistent/x.db"), "%s", o.err);
+	lb_out_free(&o);
+}
+
+Test(cli, nearest_name_threshold)
+{
+	const char *names[] = {"exec", "runs", "show", "sweep", "bisect"};
+	cr_assert_str_eq(cli_nearest("bisekt", names, 5), "bisect");
+	cr_assert_str_eq(cli_nearest("shwo", names, 5), "show");
+	cr_assert_null(cli_nearest("compile", names, 5));
+}

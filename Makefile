@@ -82,7 +82,7 @@ test: deps
 test-asan: deps
 	$(MAKE) $(BUILD)/asan/leakbench $(BUILD)/asan/tests/leakbench-tests fixtures
 	$(TEST_ENV) LEAKBENCH_BIN=$(CURDIR)/$(BUILD)/asan/leakbench \
-	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  $(BUILD)/asan/tests/leakbench-tests --jobs 2
 
 bench: leakbench fixtures

@@ -240,3 +240,29 @@ const char *cli_bytes(double b, char *buf, size_t size)
 		snprintf(buf, size, "%.*f %s", fabs(v) < 10 ? 2 : fabs(v) < 100 ? 1 : 0, v, units[u]);
 	return buf;
 }
+
+const char *cli_sparkline(const double *v, size_t n, size_t width, char *buf, size_t size)
+{
+	static const char *const bars[] = {"\u2581", "\u2582", "\u2583", "\u2584",
+					   "\u2585", "\u2586", "\u2587", "\u2588"};
+	size_t cells = n < width ? n : width, k = 0;
+	buf[0] = '\0';
+	if (!n || size < 4)
+		return buf;
+	double lo = INFINITY, hi = -INFINITY;
+	for (size_t i = 0; i < n; i++) {
+		lo = fmin(lo, v[i]);
+		hi = fmax(hi, v[i]);
+	}
+	for (size_t c = 0; c < cells && k + 4 <= size; c++) {
+		size_t a = c * n / cells, b = (c + 1) * n / cells;
+		double m = v[a];
+		for (size_t i = a; i < b; i++)
+			m = fmax(m, v[i]);
+		int level = hi > lo ? (int)((m - lo) / (hi - lo) * 7.0 + 0.5) : 0;
+		memcpy(buf + k, bars[level], 3);
+		k += 3;
+	}
+	buf[k] = '\0';
+	return buf;
+}

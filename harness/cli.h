@@ -64,6 +64,10 @@ const char *cli_nearest(const char *word, const char *const *candidates, size_t 
 /* Release what CLI_APPEND options allocated. */
 void cli_free(const struct cli_command *cmd);
 
+/* A terminal sparkline of `v` squeezed (by maximum per bucket) into at most `width` cells
+ * of the block characters U+2581..U+2588.  buf needs 3 * width + 1 bytes. */
+const char *cli_sparkline(const double *v, size_t n, size_t width, char *buf, size_t size);
+
 /* "1.5 GiB", "812 KiB", "37 B" into buf. */
 const char *cli_bytes(double bytes, char *buf, size_t size);
 

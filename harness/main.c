@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{"exec", cmd_exec, "run a GHC-built program several times under measurement and store it"},
 	{"runs", cmd_runs, "list the stored runs, newest first"},
 	{"show", cmd_show, "everything stored about one run: metrics, artifacts, environment"},
+	{"eventlog", cmd_eventlog, "what a GHC eventlog says: GCs, live bytes, heap, census, markers"},
 	{"help", NULL, "this list, or `leakbench help COMMAND` for one command"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(*commands))

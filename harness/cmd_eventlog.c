@@ -1,0 +1,343 @@
+/*
+ * cmd_eventlog.c - `leakbench eventlog FILE`: what a GHC eventlog says about memory.
+ *
+ * The summary answers "how big did it get and when"; --census answers "what is it made of
+ * and which part keeps growing" (Theil-Sen slope of each label's bytes per second and per
+ * marker, robust to the odd census taken mid-burst); --series prints one series with a
+ * sparkline; --json gives all of it to other tools.
+ */
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/cli.h"
+#include "harness/cmd.h"
+#include "results/detect.h"
+#include "runners/eventlog.h"
+
+struct growth {
+	uint32_t label;
+	uint64_t last;           /* bytes at the last census */
+	struct detect_slope per_s, per_marker;
+	int have_s, have_marker;
+};
+
+static const char *end_name(enum evlog_end e)
+{
+	return e == EVLOG_COMPLETE ? "complete"
+	       : e == EVLOG_NO_END ? "partial (no end marker: the program did not shut down)"
+				   : "partial (cut inside an event, which was dropped)";
+}
+
+/* A label for display: -hi addresses are joined with their IPE entry. */
+static void display_label(const struct evlog_summary *s, uint32_t id, char *buf, size_t size)
+{
+	const char *l = s->labels[id];
+	if (s->breakdown == 8 && strncmp(l, "0x", 2) == 0) {
+		const struct evlog_ipe *ipe = evlog_ipe_find(s, strtoull(l + 2, NULL, 16));
+		if (ipe) {
+			snprintf(buf, size, "%s %s (%s) %s", ipe->label && *ipe->label ? ipe->label : ipe->table_name,
+				 ipe->ty_desc, ipe->module, ipe->srcloc);
+			return;
+		}
+	}
+	snprintf(buf, size, "%s", l);
+}
+
+/* Bytes of every label at every census (0 where a census omits it), then slopes. */
+static struct growth *census_growth(const struct evlog_summary *s)
+{
+	size_t L = s->n_labels, S = s->n_samples;
+	struct growth *g = calloc(L ? L : 1, sizeof(*g));
+	double *m = calloc(L * S + 1, sizeof(*m)), *t = malloc((S + 1) * sizeof(*t)),
+	       *k = malloc((S + 1) * sizeof(*k)), *col = malloc((S + 1) * sizeof(*col));
+	if (!g || !m || !t || !k || !col) {
+		free(g);
+		g = NULL;
+		goto done;
+	}
+	size_t mi = 0;
+	for (size_t j = 0; j < S; j++) {
+		const struct evlog_sample *sm = &s->samples[j];
+		t[j] = (double)(sm->t - s->t_first) / 1e9;
+		while (mi < s->n_markers && s->markers[mi].t <= sm->t)
+			mi++;
+		k[j] = (double)mi; /* markers passed so far */
+		for (size_t r = sm->first; r < sm->first + sm->n; r++)
+			m[s->rows[r].label * S + j] += (double)s->rows[r].bytes;
+	}
+	for (size_t l = 0; l < L; l++) {
+		g[l].label = (uint32_t)l;
+		g[l].last = S ? (uint64_t)m[l * S + S - 1] : 0;
+		for (size_t j = 0; j < S; j++)
+			col[j] = m[l * S + j];
+		g[l].have_s = detect_theil_sen(t, col, S, &g[l].per_s) == 0;
+		g[l].have_marker = s->n_markers && detect_theil_sen(k, col, S, &g[l].per_marker) == 0;
+	}
+done:
+	free(m);
+	free(t);
+	free(k);
+	free(col);
+	return g;
+}
+
+static int cmp_last(const void *a, const void *b)
+{
+	uint64_t x = ((const struct growth *)a)->last, y = ((const struct growth *)b)->last;
+	return (x < y) - (x > y);
+}
+
+static int cmp_slope(const void *a, const void *b)
+{
+	const struct growth *x = a, *y = b;
+	double sx = x->have_s ? x->per_s.slope : -INFINITY, sy = y->have_s ? y->per_s.slope : -INFINITY;
+	return (sx < sy) - (sx > sy);
+}
+
+static void print_summary(const char *path, const struct evlog_summary *s)
+{
+	char a[32], b[32], c[32];
+	printf("eventlog   %s (%s)\n", path, cli_bytes((double)s->file_bytes, a, sizeof(a)));
+	printf("state      %s\n", end_name(s->end));
+	printf("runtime    %s\n", s->rts_id ? s->rts_id : "(no RTS identifier)");
+	if (s->args) {
+		printf("program   ");
+		for (char **p = s->args; *p; p++)
+			printf(" %s", *p);
+		printf("\n");
+	}
+	printf("duration   %.3f s, %" PRIu64 " events\n", (double)(s->t_last - s->t_first) / 1e9,
+	       s->n_events);
+	printf("GCs        %" PRIu64 " (%" PRIu64 " major)\n", s->gcs, s->major_gcs);
+	printf("peak live  %s    peak heap %s    peak blocks %s\n",
+	       cli_bytes(s->live.n ? (double)s->peak_live : NAN, a, sizeof(a)),
+	       cli_bytes(s->heap.n ? (double)s->peak_heap : NAN, b, sizeof(b)),
+	       cli_bytes(s->blocks.n ? (double)s->peak_blocks : NAN, c, sizeof(c)));
+	printf("allocated  %s    copied %s\n",
+	       cli_bytes(s->alloc.n ? (double)s->allocated_bytes : NAN, a, sizeof(a)),
+	       cli_bytes((double)s->copied_bytes, b, sizeof(b)));
+	if (s->heap_profile)
+		printf("census     %zu samples, %s, every %.3f s, %zu labels\n", s->n_samples,
+		       evlog_breakdown_flag(s->breakdown), (double)s->sampling_ns / 1e9, s->n_labels);
+	printf("markers    %zu", s->n_markers);
+	for (size_t i = 0; i < s->n_markers && i < 10; i++)
+		printf("%s%s@%.3fs", i ? ", " : ": ", s->markers[i].text,
+		       (double)(s->markers[i].t - s->t_first) / 1e9);
+	printf("%s\n", s->n_markers > 10 ? ", ..." : "");
+	if (s->n_messages)
+		printf("messages   %zu\n", s->n_messages);
+}
+
+static void print_census(const struct evlog_summary *s, struct growth *g, int top)
+{
+	if (!s->n_samples) {
+		printf("no heap census in this eventlog (run the program with +RTS -hT -l)\n");
+		return;
+	}
+	char lab[256], a[32], b[32];
+	const struct evlog_sample *last = &s->samples[s->n_samples - 1];
+	printf("census at %.3f s (the last of %zu), %s, total %s:\n",
+	       (double)(last->t - s->t_first) / 1e9, s->n_samples, evlog_breakdown_flag(s->breakdown),
+	       cli_bytes((double)last->total, a, sizeof(a)));
+	qsort(g, s->n_labels, sizeof(*g), cmp_last);
+	for (size_t i = 0; i < s->n_labels && (int)i < top && g[i].last; i++) {
+		display_label(s, g[i].label, lab, sizeof(lab));
+		printf("  %12s  %s\n", cli_bytes((double)g[i].last, a, sizeof(a)), lab);
+	}
+	qsort(g, s->n_labels, sizeof(*g), cmp_slope);
+	printf("\nfastest growing (Theil-Sen slope, 95%% interval):\n");
+	printf("  %14s  %24s  %14s  %s\n", "per second", "interval", "per marker", "label");
+	for (size_t i = 0; i < s->n_labels && (int)i < top; i++) {
+		if (!g[i].have_s)
+			continue;
+		char lo[32], hi[32], pm[32] = "-";
+		display_label(s, g[i].label, lab, sizeof(lab));
+		if (g[i].have_marker)
+			cli_bytes(g[i].per_marker.slope, pm, sizeof(pm));
+		printf("  %12s/s  [%10s, %10s]  %14s  %s\n", cli_bytes(g[i].per_s.slope, a, sizeof(a)),
+		       cli_bytes(g[i].per_s.lo, lo, sizeof(lo)), cli_bytes(g[i].per_s.hi, hi, sizeof(hi)),
+		       pm, lab);
+		(void)b;
+	}
+}
+
+static const struct evlog_series *pick_series(const struct evlog_summary *s, const char *name)
+{
+	if (strcmp(name, "live") == 0)
+		return &s->live;
+	if (strcmp(name, "heap") == 0)
+		return &s->heap;
+	if (strcmp(name, "blocks") == 0)
+		return &s->blocks;
+	if (strcmp(name, "alloc") == 0)
+		return &s->alloc;
+	return NULL;
+}
+
+static void print_series(const struct evlog_summary *s, const struct evlog_series *se, const char *name)
+{
+	char a[32];
+	printf("%-12s %16s\n", "t (s)", name);
+	double *v = malloc((se->n + 1) * sizeof(*v));
+	for (size_t i = 0; i < se->n; i++) {
+		printf("%-12.3f %16" PRIu64 "  %s\n", (double)(se->p[i].t - s->t_first) / 1e9, se->p[i].v,
+		       cli_bytes((double)se->p[i].v, a, sizeof(a)));
+		if (v)
+			v[i] = (double)se->p[i].v;
+	}
+	char spark[3 * 72 + 1];
+	if (v && se->n)
+		printf("\n%s  (%zu points)\n", cli_sparkline(v, se->n, 72, spark, sizeof(spark)), se->n);
+	else
+		printf("(no points: %s)\n", strcmp(name, "live") == 0 ? "no major GC was logged; was -l "
+									"given with the g class?"
+								      : "nothing logged");
+	free(v);
+}
+
+static json_t *series_json(const struct evlog_summary *s, const struct evlog_series *se)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < se->n; i++)
+		json_array_append_new(a, json_pack("[f, I]", (double)(se->p[i].t - s->t_first) / 1e9,
+						   (json_int_t)se->p[i].v));
+	return a;
+}
+
+static json_t *marks_json(const struct evlog_summary *s, const struct evlog_mark *m, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:f, s:s}", "t", (double)(m[i].t - s->t_first) / 1e9,
+						   "text", m[i].text));
+	return a;
+}
+
+static json_t *summary_json(const char *path, const struct evlog_summary *s, const struct growth *g)
+{
+	json_t *samples = json_array(), *labels = json_array(), *growth = json_array();
+	for (size_t i = 0; i < s->n_labels; i++) {
+		char lab[256];
+		display_label(s, (uint32_t)i, lab, sizeof(lab));
+		json_array_append_new(labels, json_string(lab));
+	}
+	for (size_t j = 0; j < s->n_samples; j++) {
+		json_t *rows = json_object();
+		for (size_t r = s->samples[j].first; r < s->samples[j].first + s->samples[j].n; r++)
+			json_object_set_new(rows, json_string_value(json_array_get(labels, s->rows[r].label)),
+					    json_integer((json_int_t)s->rows[r].bytes));
+		json_array_append_new(samples, json_pack("{s:f, s:I, s:o}", "t",
+							 (double)(s->samples[j].t - s->t_first) / 1e9,
+							 "total", (json_int_t)s->samples[j].total, "bytes", rows));
+	}
+	for (size_t i = 0; g && i < s->n_labels; i++)
+		if (g[i].have_s)
+			json_array_append_new(
+				growth, json_pack("{s:s, s:I, s:f, s:f, s:f, s:o}", "label",
+						  json_string_value(json_array_get(labels, g[i].label)),
+						  "last_bytes", (json_int_t)g[i].last, "slope_per_s",
+						  g[i].per_s.slope, "lo_per_s", g[i].per_s.lo, "hi_per_s",
+						  g[i].per_s.hi, "slope_per_marker",
+						  g[i].have_marker ? json_real(g[i].per_marker.slope) : json_null()));
+	json_t *args = json_array();
+	for (char **p = s->args; p && *p; p++)
+		json_array_append_new(args, json_string(*p));
+	json_t *j = json_pack(
+		"{s:s, s:I, s:s, s:b, s:s?, s:o, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "file",
+		path, "bytes", (json_int_t)s->file_bytes, "state",
+		s->end == EVLOG_COMPLETE ? "complete" : s->end == EVLOG_NO_END ? "no-end-marker" : "cut-in-event",
+		"partial", s->end != EVLOG_COMPLETE, "rts", s->rts_id, "args", args, "events",
+		(json_int_t)s->n_events, "duration_s", (double)(s->t_last - s->t_first) / 1e9, "gcs",
+		(json_int_t)s->gcs, "major_gcs", (json_int_t)s->major_gcs, "peak_live_bytes",
+		(json_int_t)s->peak_live, "peak_heap_bytes", (json_int_t)s->peak_heap,
+		"peak_blocks_bytes", (json_int_t)s->peak_blocks, "allocated_bytes",
+		(json_int_t)s->allocated_bytes, "copied_bytes", (json_int_t)s->copied_bytes);
+	if (s->have_wall_clock)
+		json_object_set_new(j, "start_unix", json_real(evlog_unix_time(s, s->t_first)));
+	json_object_set_new(j, "series", json_pack("{s:o, s:o, s:o, s:o}", "live", series_json(s, &s->live),
+						   "heap", series_json(s, &s->heap), "blocks",
+						   series_json(s, &s->blocks), "alloc", series_json(s, &s->alloc)));
+	json_object_set_new(j, "markers", marks_json(s, s->markers, s->n_markers));
+	json_object_set_new(j, "messages", marks_json(s, s->messages, s->n_messages));
+	json_object_set_new(j, "census", json_pack("{s:s, s:f, s:o, s:o}", "breakdown",
+						   evlog_breakdown_flag(s->breakdown), "interval_s",
+						   (double)s->sampling_ns / 1e9, "samples", samples,
+						   "growth", growth));
+	json_decref(labels);
+	return j;
+}
+
+int cmd_eventlog(int argc, char **argv)
+{
+	int census = 0, top = 15, json = 0;
+	const char *series = NULL;
+	const struct cli_option options[] = {
+		{"census", CLI_FLAG, &census, NULL,
+		 "the heap census: largest labels at the last sample, and the fastest growing"},
+		{"top", CLI_INT, &top, "N", "how many labels --census lists (default 15)"},
+		{"series", CLI_STRING, &series, "NAME",
+		 "print one series with a sparkline: live, heap, blocks or alloc"},
+		{"json", CLI_FLAG, &json, NULL, "everything as one JSON object"},
+		{NULL, 0, NULL, NULL, NULL},
+	};
+	const struct cli_command cmd = {
+		"eventlog", "eventlog [options] FILE.eventlog",
+		"What a GHC eventlog says about memory: GCs, live bytes, heap, allocation, census.",
+		"Reads eventlogs from any GHC version (8.x to 9.x), complete or cut short (a killed\n"
+		"program: the complete events are read and the file is reported partial).  Make one\n"
+		"with `PROG +RTS -l -hT -i0.1 -RTS`.",
+		options, 0};
+	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
+	if (first < 0)
+		return first == -1 ? LB_EXIT_OK : -first;
+	if (nargs != 1) {
+		fprintf(stderr, "leakbench eventlog: %s (usage: leakbench eventlog [options] FILE)\n",
+			nargs ? "one file at a time" : "which eventlog? give its path");
+		return LB_EXIT_USAGE;
+	}
+	const struct evlog_series *se = NULL;
+	if (series) {
+		const char *names[] = {"live", "heap", "blocks", "alloc"};
+		const char *near = cli_nearest(series, names, 4);
+		if (!near || strcmp(near, series) != 0) {
+			fprintf(stderr, "leakbench eventlog: --series %s: expected live, heap, blocks or alloc%s%s%s\n",
+				series, near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+			return LB_EXIT_USAGE;
+		}
+	}
+	const char *path = argv[first];
+	struct lb_error err = {0};
+	struct evlog *ev;
+	struct evlog_summary *s = NULL;
+	if (evlog_open(&ev, path, &err) || evlog_summarise(ev, &s, &err)) {
+		fprintf(stderr, "leakbench eventlog: %s\n", err.msg);
+		if (ev)
+			evlog_free(ev);
+		return err.code == LB_ENOMEM || err.code == LB_EIO ? LB_EXIT_ERROR : LB_EXIT_USAGE;
+	}
+	evlog_free(ev);
+	if (series)
+		se = pick_series(s, series);
+	struct growth *g = (census || json) ? census_growth(s) : NULL;
+	if (json) {
+		json_t *j = summary_json(path, s, g);
+		json_dumpf(j, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(12));
+		putchar('\n');
+		json_decref(j);
+	} else if (se) {
+		print_series(s, se, series);
+	} else {
+		print_summary(path, s);
+		if (census && g) {
+			printf("\n");
+			print_census(s, g, top);
+		}
+	}
+	free(g);
+	evlog_summary_free(s);
+	return LB_EXIT_OK;
+}

@@ -23,11 +23,27 @@ static json_t *run_json(const struct lb_run *r)
 						"path", r->artifacts[i].path, "sha256",
 						r->artifacts[i].sha256[0] ? r->artifacts[i].sha256 : NULL,
 						"bytes", (json_int_t)r->artifacts[i].bytes));
+	json_t *series = json_object(), *census = json_array(), *marks = json_array();
+	for (size_t i = 0; i < r->n_series; i++) {
+		json_t *pts = json_array();
+		for (size_t k = 0; k < r->series[i].n; k++)
+			json_array_append_new(pts, json_pack("[f, f]", r->series[i].p[k].t, r->series[i].p[k].v));
+		json_object_set_new(series, r->series[i].name, pts);
+	}
+	for (size_t i = 0; i < r->n_census; i++)
+		json_array_append_new(census, json_pack("{s:i, s:f, s:s, s:I}", "sample", r->census[i].sample,
+							"t", r->census[i].t, "label",
+							r->census_labels[r->census[i].label], "bytes",
+							(json_int_t)r->census[i].bytes));
+	for (size_t i = 0; i < r->n_marks; i++)
+		json_array_append_new(marks, json_pack("{s:f, s:s, s:s}", "t", r->marks[i].t, "kind",
+						       r->marks[i].is_message ? "message" : "marker",
+						       "text", r->marks[i].text));
 	json_t *command = r->command ? json_loads(r->command, 0, NULL) : NULL;
 	const struct lb_environment *e = &r->env;
 	return json_pack(
 		"{s:s, s:s?, s:o, s:s?, s:s?, s:i, s:s, s:i, s:i, s:s?, s:f, s:f, s:b, s:s?,"
-		" s:{s:s, s:s?, s:s?, s:s?, s:i, s:I, s:s?, s:s?, s:s?}, s:o, s:o}",
+		" s:{s:s, s:s?, s:s?, s:s?, s:i, s:I, s:s?, s:s?, s:s?}, s:o, s:o, s:o, s:o, s:o}",
 		"id", r->id, "program", r->program, "command", command ? command : json_null(),
 		"rts_flags", r->rts_flags, "scenario", r->scenario, "repeat_index", r->repeat_index,
 		"status", record_status_name(r->status), "exit_code", r->exit_code, "signal",
@@ -36,7 +52,8 @@ static json_t *run_json(const struct lb_run *r)
 		"environment", "fingerprint", e->fingerprint, "host", e->host, "kernel", e->kernel,
 		"cpu_model", e->cpu_model, "cores", e->cores, "mem_bytes", (json_int_t)e->mem_bytes,
 		"ghc_version", e->ghc_version, "rts_way", e->rts_way, "leakbench_version",
-		e->leakbench_version, "metrics", metrics, "artifacts", artifacts);
+		e->leakbench_version, "metrics", metrics, "artifacts", artifacts, "series", series,
+		"census", census, "markers", marks);
 }
 
 static void print_metric(const struct lb_metric *m)
@@ -77,6 +94,22 @@ static void print_run(const struct lb_run *r)
 	for (size_t i = 0; i < r->n_metrics; i++)
 		if (strncmp(r->metrics[i].name, "rts.", 4) == 0)
 			print_metric(&r->metrics[i]);
+	if (r->n_series || r->n_census || r->n_marks) {
+		char b[32];
+		printf("\neventlog\n");
+		for (size_t i = 0; i < r->n_series; i++) {
+			const struct lb_series *se = &r->series[i];
+			printf("  %-16s %zu points, last %s\n", se->name, se->n,
+			       se->n ? cli_bytes(se->p[se->n - 1].v, b, sizeof(b)) : "-");
+		}
+		int samples = r->n_census ? r->census[r->n_census - 1].sample + 1 : 0;
+		printf("  %-16s %d samples, %zu labels\n", "census", samples, r->n_census_labels);
+		printf("  %-16s %zu", "markers", r->n_marks);
+		for (size_t i = 0, shown = 0; i < r->n_marks && shown < 8; i++)
+			if (!r->marks[i].is_message)
+				printf("%s%s@%.3fs", shown++ ? ", " : ": ", r->marks[i].text, r->marks[i].t);
+		printf("\n");
+	}
 	printf("\nartifacts\n");
 	for (size_t i = 0; i < r->n_artifacts; i++) {
 		char b[32];

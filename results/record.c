@@ -114,7 +114,52 @@ void record_free(struct lb_run *run)
 	}
 	free(run->artifacts);
 	record_env_free(&run->env);
+	for (size_t i = 0; i < run->n_series; i++) {
+		free(run->series[i].name);
+		free(run->series[i].unit);
+		free(run->series[i].p);
+	}
+	free(run->series);
+	free(run->census);
+	for (size_t i = 0; i < run->n_census_labels; i++)
+		free(run->census_labels[i]);
+	free(run->census_labels);
+	for (size_t i = 0; i < run->n_marks; i++)
+		free(run->marks[i].text);
+	free(run->marks);
 	memset(run, 0, sizeof(*run));
+}
+
+int record_add_series(struct lb_run *run, const char *name, const char *unit,
+		      struct lb_point *p, size_t n, struct lb_error *err)
+{
+	struct lb_series *ns = realloc(run->series, (run->n_series + 1) * sizeof(*ns));
+	if (!ns) {
+		free(p);
+		return lb_error_oom(err);
+	}
+	run->series = ns;
+	struct lb_series *se = &ns[run->n_series];
+	se->name = lb_strdup(name, err);
+	se->unit = lb_strdup(unit, err);
+	se->p = p;
+	se->n = n;
+	if (!se->name || !se->unit) {
+		free(se->name);
+		free(se->unit);
+		free(p);
+		return lb_error_oom(err);
+	}
+	run->n_series++;
+	return 0;
+}
+
+const struct lb_series *record_series(const struct lb_run *run, const char *name)
+{
+	for (size_t i = 0; i < run->n_series; i++)
+		if (strcmp(run->series[i].name, name) == 0)
+			return &run->series[i];
+	return NULL;
 }
 
 /* Grow `*arr` (of `size`-byte elements) so it can hold one more. */

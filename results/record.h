@@ -55,6 +55,36 @@ struct lb_environment {
 	char fingerprint[17];
 };
 
+/* A time series from the eventlog (live bytes after each major GC, heap size ...).  Times are
+ * seconds since the target's RTS started. */
+struct lb_point {
+	double t;
+	double v;
+};
+
+struct lb_series {
+	char *name; /* live_bytes, heap_bytes, blocks_bytes, allocated_bytes */
+	char *unit;
+	struct lb_point *p;
+	size_t n;
+};
+
+/* One row of one heap census: `label` indexes lb_run.census_labels. */
+struct lb_census_row {
+	int sample;
+	int step; /* -1 until steps are known */
+	double t;
+	uint32_t label;
+	int64_t bytes;
+};
+
+/* A user marker (traceMarker) or message (traceEvent) from the eventlog. */
+struct lb_mark {
+	double t;
+	int is_message;
+	char *text;
+};
+
 struct lb_run {
 	char id[LB_RUN_ID_LEN + 1];
 	char *program;   /* argv[0] as given */
@@ -76,6 +106,16 @@ struct lb_run {
 	struct lb_artifact *artifacts;
 	size_t n_artifacts, cap_artifacts;
 	struct lb_environment env;
+
+	/* From the eventlog, when there is one (all owned, freed by record_free). */
+	struct lb_series *series;
+	size_t n_series;
+	struct lb_census_row *census;
+	size_t n_census;
+	char **census_labels;
+	size_t n_census_labels;
+	struct lb_mark *marks;
+	size_t n_marks;
 };
 
 /* Life cycle.  record_init zeroes `run` and gives it a fresh, globally unique id. */
@@ -92,6 +132,12 @@ int record_add_metric(struct lb_run *run, const char *name, double value, const 
 		      struct lb_error *err);
 int record_add_artifact(struct lb_run *run, const char *kind, const char *path,
 			struct lb_error *err);
+/* Append a series (takes ownership of `p`, which must be malloc'ed; copies the strings). */
+int record_add_series(struct lb_run *run, const char *name, const char *unit,
+		      struct lb_point *p, size_t n, struct lb_error *err);
+/* The series called `name`, or NULL. */
+const struct lb_series *record_series(const struct lb_run *run, const char *name);
+
 /* The metric called `name`, or NULL. */
 const struct lb_metric *record_metric(const struct lb_run *run, const char *name);
 

@@ -123,9 +123,26 @@ static const char *const migrations[] = {
 	"  kind TEXT NOT NULL,"
 	"  reason TEXT,"
 	"  created_at REAL NOT NULL DEFAULT ((julianday('now') - 2440587.5) * 86400.0));",
+	/* 1 -> 2: what the eventlog says over time, kept with each run */
+	"CREATE TABLE series ("
+	"  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  t_seconds REAL NOT NULL,"
+	"  value REAL NOT NULL,"
+	"  unit TEXT NOT NULL DEFAULT '',"
+	"  PRIMARY KEY (run_id, name, seq)) WITHOUT ROWID;"
+	"CREATE TABLE markers ("
+	"  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  t_seconds REAL NOT NULL,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('marker','message')),"
+	"  text TEXT NOT NULL,"
+	"  PRIMARY KEY (run_id, seq)) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(*migrations))
+_Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "one migration per schema version");
 
 static int db_error(struct store *st, struct lb_error *err, const char *what)
 {
@@ -306,50 +323,106 @@ static int put_run_row(struct store *st, const struct lb_run *r, struct lb_error
 	return step_done(st, s, err, "storing the run");
 }
 
-static int put_metrics(struct store *st, const struct lb_run *r, struct lb_error *err)
+/* Run one prepared INSERT per item; `bind` fills the statement for item i. */
+static int insert_each(struct store *st, const char *sql, const struct lb_run *r, size_t n,
+		       void (*bind)(sqlite3_stmt *, const struct lb_run *, size_t, size_t),
+		       size_t arg, struct lb_error *err, const char *what)
 {
+	if (n == 0)
+		return 0;
 	sqlite3_stmt *s;
-	if (prepare(st, "INSERT INTO metrics (run_id, name, value, unit) VALUES (?,?,?,?)", &s,
-		    err))
+	if (prepare(st, sql, &s, err))
 		return err->code;
-	for (size_t i = 0; i < r->n_metrics; i++) {
-		const struct lb_metric *m = &r->metrics[i];
+	for (size_t i = 0; i < n; i++) {
 		sqlite3_reset(s);
-		bind_text(s, 1, r->id);
-		bind_text(s, 2, m->name);
-		sqlite3_bind_double(s, 3, m->value);
-		bind_text(s, 4, m->unit);
+		bind(s, r, i, arg);
 		if (sqlite3_step(s) != SQLITE_DONE) {
 			sqlite3_finalize(s);
-			return db_error(st, err, "storing a metric");
+			return db_error(st, err, what);
 		}
 	}
 	sqlite3_finalize(s);
 	return 0;
 }
 
-static int put_artifacts(struct store *st, const struct lb_run *r, struct lb_error *err)
+static void bind_point(sqlite3_stmt *s, const struct lb_run *r, size_t i, size_t k)
 {
-	sqlite3_stmt *s;
-	if (prepare(st,
-		    "INSERT OR REPLACE INTO artifacts (run_id, kind, path, sha256, bytes)"
-		    " VALUES (?,?,?,?,?)",
-		    &s, err))
+	const struct lb_series *se = &r->series[k];
+	bind_text(s, 1, r->id);
+	bind_text(s, 2, se->name);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)i);
+	sqlite3_bind_double(s, 4, se->p[i].t);
+	sqlite3_bind_double(s, 5, se->p[i].v);
+	bind_text(s, 6, se->unit);
+}
+
+static void bind_census(sqlite3_stmt *s, const struct lb_run *r, size_t i, size_t unused)
+{
+	(void)unused;
+	const struct lb_census_row *c = &r->census[i];
+	bind_text(s, 1, r->id);
+	if (c->step >= 0)
+		sqlite3_bind_int(s, 2, c->step);
+	else
+		sqlite3_bind_null(s, 2);
+	sqlite3_bind_int(s, 3, c->sample);
+	sqlite3_bind_double(s, 4, c->t);
+	bind_text(s, 5, c->label < r->n_census_labels ? r->census_labels[c->label] : "?");
+	sqlite3_bind_int64(s, 6, c->bytes);
+}
+
+static void bind_mark(sqlite3_stmt *s, const struct lb_run *r, size_t i, size_t unused)
+{
+	(void)unused;
+	bind_text(s, 1, r->id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
+	sqlite3_bind_double(s, 3, r->marks[i].t);
+	bind_text(s, 4, r->marks[i].is_message ? "message" : "marker");
+	bind_text(s, 5, r->marks[i].text);
+}
+
+static void bind_metric(sqlite3_stmt *s, const struct lb_run *r, size_t i, size_t unused)
+{
+	(void)unused;
+	bind_text(s, 1, r->id);
+	bind_text(s, 2, r->metrics[i].name);
+	sqlite3_bind_double(s, 3, r->metrics[i].value);
+	bind_text(s, 4, r->metrics[i].unit);
+}
+
+static void bind_artifact(sqlite3_stmt *s, const struct lb_run *r, size_t i, size_t unused)
+{
+	(void)unused;
+	const struct lb_artifact *a = &r->artifacts[i];
+	bind_text(s, 1, r->id);
+	bind_text(s, 2, a->kind);
+	bind_text(s, 3, a->path);
+	bind_text(s, 4, a->sha256[0] ? a->sha256 : NULL);
+	sqlite3_bind_int64(s, 5, a->bytes);
+}
+
+/* Everything of a run but its row: metrics, artifacts, series, census, markers. */
+static int put_children(struct store *st, const struct lb_run *r, struct lb_error *err)
+{
+	for (size_t k = 0; k < r->n_series; k++)
+		if (insert_each(st,
+				"INSERT INTO series (run_id, name, seq, t_seconds, value, unit)"
+				" VALUES (?,?,?,?,?,?)",
+				r, r->series[k].n, bind_point, k, err, "storing a series"))
+			return err->code;
+	if (insert_each(st, "INSERT INTO metrics (run_id, name, value, unit) VALUES (?,?,?,?)", r,
+			r->n_metrics, bind_metric, 0, err, "storing a metric") ||
+	    insert_each(st,
+			"INSERT OR REPLACE INTO artifacts (run_id, kind, path, sha256, bytes)"
+			" VALUES (?,?,?,?,?)",
+			r, r->n_artifacts, bind_artifact, 0, err, "storing an artifact") ||
+	    insert_each(st,
+			"INSERT INTO census (run_id, step, sample, t_seconds, label, bytes)"
+			" VALUES (?,?,?,?,?,?)",
+			r, r->n_census, bind_census, 0, err, "storing the census") ||
+	    insert_each(st, "INSERT INTO markers (run_id, seq, t_seconds, kind, text) VALUES (?,?,?,?,?)",
+			r, r->n_marks, bind_mark, 0, err, "storing markers"))
 		return err->code;
-	for (size_t i = 0; i < r->n_artifacts; i++) {
-		const struct lb_artifact *a = &r->artifacts[i];
-		sqlite3_reset(s);
-		bind_text(s, 1, r->id);
-		bind_text(s, 2, a->kind);
-		bind_text(s, 3, a->path);
-		bind_text(s, 4, a->sha256[0] ? a->sha256 : NULL);
-		sqlite3_bind_int64(s, 5, a->bytes);
-		if (sqlite3_step(s) != SQLITE_DONE) {
-			sqlite3_finalize(s);
-			return db_error(st, err, "storing an artifact");
-		}
-	}
-	sqlite3_finalize(s);
 	return 0;
 }
 
@@ -370,8 +443,7 @@ int store_put_run(struct store *st, struct lb_run *run, struct lb_error *err)
 	if (exec_sql(st, "BEGIN IMMEDIATE", err))
 		return lb_error_prefix(err, "storing run %s: ", run->id);
 	if (put_environment(st, &run->env, err) || put_run_row(st, run, err) ||
-	    put_metrics(st, run, err) || put_artifacts(st, run, err) ||
-	    exec_sql(st, "COMMIT", err)) {
+	    put_children(st, run, err) || exec_sql(st, "COMMIT", err)) {
 		int rc = err->code;
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		lb_error_prefix(err, "storing run %s (nothing was stored): ", run->id);
@@ -499,6 +571,117 @@ static int resolve_id(struct store *st, const char *prefix, char out[LB_RUN_ID_L
 	return 0;
 }
 
+/* Series, census rows and markers of run `id` into `run`. */
+static int load_timeline(struct store *st, const char *id, struct lb_run *run, struct lb_error *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+	if (prepare(st, "SELECT name, unit, t_seconds, value FROM series WHERE run_id = ? ORDER BY name, seq",
+		    &s, err))
+		return err->code;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+	struct lb_point *pts = NULL;
+	size_t n = 0, cap = 0;
+	char name[128] = "", unit[32] = "";
+	for (;;) {
+		rc = sqlite3_step(s);
+		const char *nm = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
+		if (n && (!nm || strcmp(nm, name) != 0)) { /* a series ends */
+			if (record_add_series(run, name, unit, pts, n, err)) {
+				sqlite3_finalize(s);
+				return err->code;
+			}
+			pts = NULL;
+			n = cap = 0;
+		}
+		if (rc != SQLITE_ROW)
+			break;
+		snprintf(name, sizeof(name), "%s", nm);
+		copy_col(unit, sizeof(unit), s, 1);
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			struct lb_point *p = realloc(pts, cap * sizeof(*p));
+			if (!p) {
+				free(pts);
+				sqlite3_finalize(s);
+				return lb_error_oom(err);
+			}
+			pts = p;
+		}
+		pts[n++] = (struct lb_point){sqlite3_column_double(s, 2), sqlite3_column_double(s, 3)};
+	}
+	sqlite3_finalize(s);
+	free(pts);
+	if (rc != SQLITE_DONE)
+		return db_error(st, err, "reading series");
+
+	if (prepare(st, "SELECT t_seconds, kind, text FROM markers WHERE run_id = ? ORDER BY seq", &s, err))
+		return err->code;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct lb_mark *m = realloc(run->marks, (run->n_marks + 1) * sizeof(*m));
+		if (!m) {
+			sqlite3_finalize(s);
+			return lb_error_oom(err);
+		}
+		run->marks = m;
+		int oom = 0;
+		m[run->n_marks] = (struct lb_mark){sqlite3_column_double(s, 0),
+						   strcmp((const char *)sqlite3_column_text(s, 1), "message") == 0,
+						   col_dup(s, 2, &oom)};
+		run->n_marks++;
+		if (oom) {
+			sqlite3_finalize(s);
+			return lb_error_oom(err);
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_error(st, err, "reading markers");
+
+	/* census: labels are interned again on the way back */
+	if (prepare(st,
+		    "SELECT coalesce(step, -1), sample, t_seconds, label, bytes FROM census"
+		    " WHERE run_id = ? ORDER BY sample, rowid",
+		    &s, err))
+		return err->code;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+	size_t cap_rows = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *label = (const char *)sqlite3_column_text(s, 3);
+		size_t li = 0;
+		while (li < run->n_census_labels && strcmp(run->census_labels[li], label) != 0)
+			li++;
+		if (li == run->n_census_labels) {
+			char **nl = realloc(run->census_labels, (li + 1) * sizeof(*nl));
+			if (!nl || !(nl[li] = strdup(label))) {
+				if (nl)
+					run->census_labels = nl;
+				sqlite3_finalize(s);
+				return lb_error_oom(err);
+			}
+			run->census_labels = nl;
+			run->n_census_labels++;
+		}
+		if (run->n_census == cap_rows) {
+			cap_rows = cap_rows ? cap_rows * 2 : 256;
+			struct lb_census_row *c = realloc(run->census, cap_rows * sizeof(*c));
+			if (!c) {
+				sqlite3_finalize(s);
+				return lb_error_oom(err);
+			}
+			run->census = c;
+		}
+		run->census[run->n_census++] = (struct lb_census_row){
+			sqlite3_column_int(s, 1), sqlite3_column_int(s, 0), sqlite3_column_double(s, 2),
+			(uint32_t)li, sqlite3_column_int64(s, 4)};
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_error(st, err, "reading the census");
+	return 0;
+}
+
 int store_get_run(struct store *st, const char *id, struct lb_run *run, struct lb_error *err)
 {
 	memset(run, 0, sizeof(*run));
@@ -593,6 +776,10 @@ int store_get_run(struct store *st, const char *id, struct lb_run *run, struct l
 	if (rc != SQLITE_DONE) {
 		if (rc > 0)
 			db_error(st, err, "reading artifacts");
+		record_free(run);
+		return err->code;
+	}
+	if (load_timeline(st, full, run, err)) {
 		record_free(run);
 		return err->code;
 	}

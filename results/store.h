@@ -19,7 +19,7 @@
 #include "results/error.h"
 #include "results/record.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -27,7 +27,7 @@ struct store;
 int store_open(struct store **out, const char *path, struct lb_error *err);
 void store_close(struct store *st);
 
-/* Store a finished run in one transaction.  Artifacts' sha256 and size are computed from
+/* Store a finished run in one transaction (with its series, census rows and markers).  Artifacts' sha256 and size are computed from
  * the files as they are now (a missing file is recorded with size -1). */
 int store_put_run(struct store *st, struct lb_run *run, struct lb_error *err);
 

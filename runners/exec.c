@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "runners/collect.h"
 #include "runners/proc.h"
 
 int exec_mkdirs(const char *path, struct lb_error *err)
@@ -40,21 +41,6 @@ int exec_mkdirs(const char *path, struct lb_error *err)
 		}
 	}
 	return 0;
-}
-
-/* Whole small text file, NUL-terminated; NULL if it cannot be read.  At most `max` bytes
- * (the tail is what matters for error messages, the head for RTS refusals: keep the head). */
-static char *slurp(const char *path, size_t max)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	char *buf = malloc(max + 1);
-	size_t n = buf ? fread(buf, 1, max, f) : 0;
-	fclose(f);
-	if (buf)
-		buf[n] = '\0';
-	return buf;
 }
 
 /* argv[0], the +RTS block, then the rest. */
@@ -118,10 +104,10 @@ int exec_probe(const struct exec_opts *o, const char *scratch_dir, struct rts_st
 	if ((rc = proc_run(&spec, &res, err)))
 		goto done;
 	proc_result_free(&res);
-	etext = slurp(errp, 65536);
+	etext = collect_slurp(errp, 65536);
 	if ((rc = rts_check_refusal(etext, o->argv[0], err)))
 		goto done;
-	text = slurp(out, 1 << 20);
+	text = collect_slurp(out, 1 << 20);
 	struct lb_error perr;
 	if (res.end != PROC_EXITED || res.exit_code != 0 || !text ||
 	    rts_stats_parse(info, text, "+RTS --info", &perr) || info->format != RTS_FMT_INFO) {
@@ -213,7 +199,7 @@ static int set_status(struct lb_run *run, const struct proc_result *res, const c
 		}
 		run->status = LB_RUN_CRASHED;
 		{
-			char *text = slurp(stderr_path, 1 << 20), line[300];
+			char *text = collect_slurp(stderr_path, 1 << 20), line[300];
 			why_line(text, program, line, sizeof(line));
 			free(text);
 			snprintf(reason, sizeof(reason), "exited with status %d%s%s", res->exit_code,
@@ -258,71 +244,6 @@ static double tv_seconds(struct timeval tv)
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-/* RTS statistics -> metrics: every key as rts.<key>, the headline ones by their own name. */
-static int add_rts_metrics(struct lb_run *run, const struct rts_stats *st, struct lb_error *err)
-{
-	for (size_t i = 0; i < st->n_kv; i++) {
-		double v;
-		char *end;
-		v = strtod(st->kv[i].value, &end);
-		if (end == st->kv[i].value || *end)
-			continue; /* not a number: nothing to store as a metric */
-		char name[160];
-		snprintf(name, sizeof(name), "rts.%s", st->kv[i].key);
-		if (record_add_metric(run, name, v, rts_key_unit(st->kv[i].key), err))
-			return err->code;
-	}
-	static const struct {
-		const char *name, *key, *unit;
-	} headline[] = {
-		{"allocated_bytes", "allocated_bytes", "bytes"},
-		{"max_live_bytes", "max_live_bytes", "bytes"},
-		{"max_mem_in_use_bytes", "max_mem_in_use_bytes", "bytes"},
-		{"gc_cpu_seconds", "GC_cpu_seconds", "s"},
-		{"gc_wall_seconds", "GC_wall_seconds", "s"},
-		{"copied_bytes", "copied_bytes", "bytes"},
-		{"major_gcs", "major_gcs", "count"},
-		{"gcs", "num_GCs", "count"},
-	};
-	for (size_t i = 0; i < sizeof(headline) / sizeof(*headline); i++) {
-		double v;
-		if (rts_stats_number(st, headline[i].key, &v) == 0 &&
-		    record_add_metric(run, headline[i].name, v, headline[i].unit, err))
-			return err->code;
-	}
-	return 0;
-}
-
-/* Read the statistics the RTS left: the -t file, or (when the user's --rts chose -s or -S
- * without a file, which replaces our -t) the summary on stderr. */
-static int collect_rts(struct lb_run *run, const char *stats_path, const char *stderr_path,
-		       struct lb_error *err)
-{
-	struct rts_stats st;
-	struct lb_error perr;
-	int rc = rts_stats_parse_file(&st, stats_path, &perr);
-	if (rc) {
-		char *text = slurp(stderr_path, 4 << 20);
-		rc = text && (strstr(text, "bytes allocated in the heap") || strstr(text, "<<ghc:"))
-			     ? rts_stats_parse(&st, text, stderr_path, &perr)
-			     : rc;
-		free(text);
-	}
-	if (rc) {
-		if (run->status == LB_RUN_OK) {
-			/* it exited normally, so the RTS wrote its figures: not finding them is
-			 * worth saying, though the OS figures still stand */
-			run->partial = 1;
-			free(run->reason);
-			run->reason = lb_strdup(perr.msg, err);
-		}
-		return 0;
-	}
-	rc = add_rts_metrics(run, &st, err);
-	rts_stats_free(&st);
-	return rc;
-}
-
 int exec_run(const struct exec_opts *o, const char *run_dir, struct lb_run *run,
 	     struct lb_error *err)
 {
@@ -357,7 +278,7 @@ int exec_run(const struct exec_opts *o, const char *run_dir, struct lb_run *run,
 	if ((rc = proc_run(&spec, &res, err)))
 		goto done;
 	if (!o->no_rts) {
-		etext = slurp(errp, 65536);
+		etext = collect_slurp(errp, 65536);
 		if ((rc = rts_check_refusal(etext, o->argv[0], err)))
 			goto done;
 	}
@@ -366,6 +287,8 @@ int exec_run(const struct exec_opts *o, const char *run_dir, struct lb_run *run,
 	if ((rc = set_status(run, &res, errp, o->argv[0], o->timeout_s, err)))
 		goto done;
 	if (!o->no_rts && (rc = collect_rts(run, stats, errp, err)))
+		goto done;
+	if (!o->no_rts && o->eventlog && (rc = collect_eventlog(run, ev, err)))
 		goto done;
 	if ((rc = record_add_metric(run, "wall_seconds", res.wall_s, "s", err)) ||
 	    (rc = record_add_metric(run, "peak_rss_bytes", (double)res.peak_rss_bytes, "bytes", err)) ||

@@ -299,3 +299,39 @@ Test(exec, runs_and_show_report_what_is_stored, .timeout = 60)
 	free(id);
 	teardown(&c);
 }
+
+Test(exec, eventlog_series_census_and_markers_are_stored_with_the_run, .timeout = 120)
+{
+	struct ctx c;
+	setup(&c);
+	char bin[512];
+	fixture("census", bin, sizeof(bin));
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, NULL, "exec", "--db", c.db, "--repeat", "1", "--heap-interval", "20ms",
+			    "--", bin, "keep", "6", "20000", NULL),
+		     0, "%s", o.err);
+	lb_out_free(&o);
+	cr_assert_eq(metric_of_run(c.db, 0, "eventlog.allocated_bytes"), metric_of_run(c.db, 0, "allocated_bytes"),
+		     "the eventlog's allocation total is the RTS's");
+	cr_assert_eq(metric_of_run(c.db, 0, "eventlog.peak_live_bytes"), metric_of_run(c.db, 0, "max_live_bytes"),
+		     "peak HEAP_LIVE is max_live_bytes");
+	char *id = newest_id(&c);
+	json_t *j = show_json(&c, id);
+	json_t *live = json_object_get(json_object_get(j, "series"), "live_bytes");
+	cr_assert(json_array_size(live) >= 3, "the live-bytes series is stored");
+	json_t *marks = json_object_get(j, "markers");
+	cr_assert_eq(json_array_size(marks), 6);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(marks, 5), "text")), "phase 6");
+	int foo_rows = 0;
+	json_t *row;
+	size_t k;
+	json_array_foreach(json_object_get(j, "census"), k, row)
+		foo_rows += strcmp(json_string_value(json_object_get(row, "label")), "main:Main.Foo") == 0;
+	cr_assert_geq(foo_rows, 3, "census rows of Foo are stored (%d)", foo_rows);
+	json_decref(j);
+	cr_assert_eq(run_lb(&o, NULL, "show", "--db", c.db, id, NULL), 0);
+	cr_assert(strstr(o.out, "live_bytes") && strstr(o.out, "phase 1@"), "%s", o.out);
+	lb_out_free(&o);
+	free(id);
+	teardown(&c);
+}

@@ -4,7 +4,8 @@
 #   make            build ./leakbench
 #   make test       deps + build + GHC fixtures + every Criterion test
 #   make test-asan  the same under AddressSanitizer and UndefinedBehaviorSanitizer
-#   make bench      wall-time overhead of `leakbench exec` against a direct run
+#   make bench      wall-time overhead of `leakbench exec` against a direct run, and the
+#                   eventlog reader's throughput and memory on a 200+ MB eventlog
 #   make install    PREFIX=/usr/local
 #   make demo       (not there yet: it comes with the nightly job)
 
@@ -85,8 +86,12 @@ test-asan: deps
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  $(BUILD)/asan/tests/leakbench-tests --jobs 2
 
-bench: leakbench fixtures
+$(BUILD)/evlog_bench: $(BUILD)/obj/tests/bench/evlog_bench.o $(BUILD)/libleakbench.a
+	$(CC) -o $@ $^ $(LDLIBS)
+
+bench: leakbench fixtures $(BUILD)/evlog_bench
 	sh tests/bench/exec_overhead.sh ./leakbench $(BUILD)/fixtures
+	sh tests/bench/evlog_throughput.sh $(BUILD)/evlog_bench $(BUILD)/fixtures
 
 install: leakbench
 	install -d $(DESTDIR)$(PREFIX)/bin

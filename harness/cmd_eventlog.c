@@ -128,8 +128,9 @@ static void print_summary(const char *path, const struct evlog_summary *s)
 		printf("%s%s@%.3fs", i ? ", " : ": ", s->markers[i].text,
 		       (double)(s->markers[i].t - s->t_first) / 1e9);
 	printf("%s\n", s->n_markers > 10 ? ", ..." : "");
-	if (s->n_messages)
-		printf("messages   %zu\n", s->n_messages);
+	if (s->n_messages_total)
+		printf("messages   %llu%s\n", (unsigned long long)s->n_messages_total,
+		       s->n_messages_total > s->n_messages ? " (the first 10000 kept)" : "");
 }
 
 static void print_census(const struct evlog_summary *s, struct growth *g, int top)

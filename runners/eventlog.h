@@ -52,6 +52,9 @@ enum {
 };
 
 #define EVLOG_SIZE_VARIABLE 0xffff
+/* Messages (traceEvent) are free text a program may emit millions of times; the summary keeps
+ * the first this many and counts the rest, so its memory follows the series, not the file. */
+#define EVLOG_MAX_MESSAGES 10000
 #define EVLOG_UNDECLARED (-1)
 
 enum evlog_end {
@@ -154,8 +157,9 @@ struct evlog_summary {
 
 	struct evlog_mark *markers; /* traceMarker */
 	size_t n_markers;
-	struct evlog_mark *messages; /* traceEvent */
+	struct evlog_mark *messages; /* traceEvent: the first EVLOG_MAX_MESSAGES of them */
 	size_t n_messages;
+	uint64_t n_messages_total;   /* all of them */
 
 	int heap_profile;           /* a HEAP_PROF_BEGIN was seen */
 	uint32_t breakdown;         /* 1 -hc, 2 -hm, 3 -hd, 4 -hy, 5 -hr, 6 -hb, 7 -hT, 8 -hi, 9 -he */
@@ -169,6 +173,8 @@ struct evlog_summary {
 
 	struct evlog_ipe *ipes;     /* sorted by address */
 	size_t n_ipes;
+
+	char *text;                 /* one arena holding every marker's and message's text */
 };
 
 /* Read the whole log.  The events are not in time order in the file; every series, marker
@@ -183,6 +189,10 @@ const struct evlog_ipe *evlog_ipe_find(const struct evlog_summary *s, uint64_t a
 const char *evlog_breakdown_flag(uint32_t breakdown);
 /* Eventlog time -> unix seconds (needs the WALL_CLOCK_TIME event; NaN without it). */
 double evlog_unix_time(const struct evlog_summary *s, uint64_t t);
+/* Unix seconds -> eventlog time, for step boundaries the harness recorded by the wall clock.
+ * Returns 0 and fills *t, or -1 without a WALL_CLOCK_TIME event.  Times before the RTS
+ * started map to 0. */
+int evlog_time_of(const struct evlog_summary *s, double unix_seconds, uint64_t *t);
 
 /* --- per-step alignment ------------------------------------------------------------- */
 

@@ -294,6 +294,13 @@ Test(eventlog, census_shows_the_kept_constructor_growing_phase_by_phase, .timeou
 		cr_assert_geq(steps[i].census, 0, "a census near the end of step %zu", i);
 	}
 	free(w);
+	/* the same windows given in wall-clock time, as a runner records step boundaries */
+	uint64_t back;
+	double unix0 = evlog_unix_time(s, s->markers[2].t);
+	cr_assert(unix0 > 1.6e9, "the eventlog carries its wall-clock time");
+	cr_assert_eq(evlog_time_of(s, unix0, &back), 0);
+	cr_assert_lt(back > s->markers[2].t ? back - s->markers[2].t : s->markers[2].t - back, 1000,
+		     "wall clock and eventlog time convert both ways (within a microsecond)");
 	evlog_summary_free(s);
 	rm_rf(dir);
 	free(dir);

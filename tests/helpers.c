@@ -71,14 +71,20 @@ char *slurp_file(const char *path)
 	return buf;
 }
 
-int run_lbv(struct lb_out *o, const char *cwd, char *const *args)
+/* argv for the leakbench under test: its path, then `args`. */
+static void lb_argv(char *argv[64], char *const *args)
 {
-	char *argv[64];
 	size_t n = 0;
 	argv[n++] = (char *)env_or("LEAKBENCH_BIN", "./leakbench");
 	for (size_t i = 0; args[i] && n < 63; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
+}
+
+int run_lbv(struct lb_out *o, const char *cwd, char *const *args)
+{
+	char *argv[64];
+	lb_argv(argv, args);
 	char outp[] = "/tmp/lb-out-XXXXXX", errp[] = "/tmp/lb-err-XXXXXX";
 	close(mkstemp(outp));
 	close(mkstemp(errp));
@@ -120,11 +126,7 @@ void lb_out_free(struct lb_out *o)
 pid_t spawn_lb(const char *dir, const char *tag, char *const *args)
 {
 	char *argv[64];
-	size_t n = 0;
-	argv[n++] = (char *)env_or("LEAKBENCH_BIN", "./leakbench");
-	for (size_t i = 0; args[i] && n < 63; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
+	lb_argv(argv, args);
 	char path[512];
 	snprintf(path, sizeof(path), "%s/%s.out", dir, tag);
 	pid_t pid = fork();

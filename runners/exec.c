@@ -244,6 +244,29 @@ static double tv_seconds(struct timeval tv)
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
+/* A non-profiled RTS writes the -hT census also as <program>.hp into the working directory,
+ * and before GHC 9.4 it refuses -po to put it elsewhere.  Move the file this run wrote into
+ * its artifact folder so runs neither litter the user's directory nor clobber each other's
+ * file.  `since` is the run's start: an older file is someone else's and is left alone. */
+static int adopt_heap_file(struct lb_run *run, const char *program, const char *run_dir,
+			   double since, struct lb_error *err)
+{
+	const char *base = strrchr(program, '/');
+	base = base ? base + 1 : program;
+	char from[1024], *to = NULL;
+	snprintf(from, sizeof(from), "%s.hp", base);
+	struct stat sb;
+	if (stat(from, &sb) != 0 || (double)sb.st_mtime + 1.0 < since)
+		return 0;
+	if (asprintf(&to, "%s/heap.hp", run_dir) < 0)
+		return lb_error_oom(err);
+	int rc = 0;
+	if (rename(from, to) == 0)
+		rc = record_add_artifact(run, "heap-profile", to, err);
+	free(to);
+	return rc;
+}
+
 int exec_run(const struct exec_opts *o, const char *run_dir, struct lb_run *run,
 	     struct lb_error *err)
 {
@@ -310,6 +333,9 @@ int exec_run(const struct exec_opts *o, const char *run_dir, struct lb_run *run,
 		goto done;
 	if (!o->no_rts && o->eventlog && stat(ev, &sb) == 0 &&
 	    (rc = record_add_artifact(run, "eventlog", ev, err)))
+		goto done;
+	if (!o->no_rts && o->heap_profile &&
+	    (rc = adopt_heap_file(run, o->argv[0], run_dir, res.started_at, err)))
 		goto done;
 done:
 	proc_result_free(&res);

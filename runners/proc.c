@@ -297,8 +297,9 @@ int proc_run(const struct proc_spec *spec, struct proc_result *res, struct lb_er
 	if (pidfd >= 0)
 		close(pidfd);
 
-	/* The leader is gone; nothing of its group may outlive us. */
-	res->killed_leftovers = proc_group_alive(pid);
+	/* The leader is gone; nothing of its group may outlive us.  kill(-pgid, 0) answers
+	 * "anyone left?" at once; only then is /proc scanned to count them. */
+	res->killed_leftovers = killpg(pid, 0) == 0 ? proc_group_alive(pid) : 0;
 	if (res->killed_leftovers) {
 		killpg(pid, SIGKILL);
 		for (int i = 0; i < 100 && proc_group_alive(pid); i++)

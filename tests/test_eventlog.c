@@ -216,7 +216,8 @@ static struct evlog_summary *run_and_read(const char *dir, char **argv_tail, con
 		argv[n++] = strdup(tok);
 	argv[n++] = "-RTS";
 	argv[n] = NULL;
-	struct proc_spec spec = {.argv = argv, .timeout_s = 120};
+	/* in the scratch folder: a -hT run also writes <prog>.hp where it runs */
+	struct proc_spec spec = {.argv = argv, .timeout_s = 120, .cwd = dir};
 	struct proc_result res;
 	struct lb_error err = {0};
 	cr_assert_eq(proc_run(&spec, &res, &err), 0, "%s", err.msg);

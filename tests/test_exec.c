@@ -260,9 +260,12 @@ Test(exec, runs_and_show_report_what_is_stored, .timeout = 60)
 	char bin[512];
 	fixture("target-threaded", bin, sizeof(bin));
 	struct lb_out o;
-	cr_assert_eq(run_lb(&o, NULL, "exec", "--db", c.db, "--repeat", "1", "--rts", "-N2", "--", bin,
+	cr_assert_eq(run_lb(&o, c.dir, "exec", "--db", c.db, "--repeat", "1", "--rts", "-N2", "--", bin,
 			    "alloc", "20000", NULL),
 		     0, "%s", o.err);
+	char hp[600];
+	snprintf(hp, sizeof(hp), "%s/target-threaded.hp", c.dir);
+	cr_assert_neq(access(hp, F_OK), 0, "no .hp file is left where the program ran");
 	lb_out_free(&o);
 	char *id = newest_id(&c);
 	json_t *j = show_json(&c, id);
@@ -283,6 +286,10 @@ Test(exec, runs_and_show_report_what_is_stored, .timeout = 60)
 			has_eventlog = json_integer_value(json_object_get(a, "bytes")) > 0 &&
 				       json_string_value(json_object_get(a, "sha256"));
 	cr_assert(has_eventlog, "the eventlog is an artifact with its size and hash");
+	int has_hp = 0;
+	json_array_foreach(json_object_get(j, "artifacts"), k, a)
+		has_hp |= strcmp(json_string_value(json_object_get(a, "kind")), "heap-profile") == 0;
+	cr_assert(has_hp, "the .hp file the RTS wrote is moved into the run's artifacts");
 	json_decref(j);
 
 	cr_assert_eq(run_lb(&o, NULL, "runs", "--db", c.db, NULL), 0);

@@ -190,7 +190,7 @@ int cmd_exec(int argc, char **argv)
 		goto fail;
 	}
 	print_summary(values, nruns, nok);
-	printf("\nartifacts: %s/<run id>/ (stdout, stderr, rts-stats.txt, events.eventlog, rss.tsv)\n"
+	printf("\nartifacts: %s/<run id>/ (stdout, stderr, rts-stats.txt, events.eventlog, heap.hp, rss.tsv)\n"
 	       "details:   leakbench show <run id>%s%s\n",
 	       art, strcmp(db, LB_DEFAULT_DB) ? " --db " : "", strcmp(db, LB_DEFAULT_DB) ? db : "");
 	code = nok == nruns ? LB_EXIT_OK : LB_EXIT_FAIL;

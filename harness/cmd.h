@@ -13,6 +13,7 @@ int cmd_exec(int argc, char **argv);
 int cmd_runs(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_eventlog(int argc, char **argv);
+int cmd_scenario(int argc, char **argv);
 
 /* Shared by the commands that read a database: open it, refusing to create one, and say
  * so on stderr.  Returns NULL after printing the error. */

@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{"runs", cmd_runs, "list the stored runs, newest first"},
 	{"show", cmd_show, "everything stored about one run: metrics, artifacts, environment"},
 	{"eventlog", cmd_eventlog, "what a GHC eventlog says: GCs, live bytes, heap, census, markers"},
+	{"scenario", cmd_scenario, "check a scenario file and show the steps it will run"},
 	{"help", NULL, "this list, or `leakbench help COMMAND` for one command"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(*commands))

@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{"show", cmd_show, "everything stored about one run: metrics, artifacts, environment"},
 	{"eventlog", cmd_eventlog, "what a GHC eventlog says: GCs, live bytes, heap, census, markers"},
 	{"scenario", cmd_scenario, "check a scenario file and show the steps it will run"},
+	{"gen", cmd_gen, "write a generated Haskell codebase (layered, breadth x depth, include paths)"},
 	{"help", NULL, "this list, or `leakbench help COMMAND` for one command"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(*commands))

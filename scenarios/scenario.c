@@ -10,6 +10,8 @@
  */
 #include "scenarios/scenario.h"
 
+#include "scenarios/codegen.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -804,9 +806,6 @@ const char *scn_runner_name(enum scn_runner r)
 	return (unsigned)r < 4 ? runner_names[r] : "?";
 }
 
-static const char *const gen_keys[] = {"modules", "layers", "include-paths", "shape", "breadth",
-				       "depth", "seed", "th", "records", "classes"};
-
 static int push_string(char ***arr, size_t *n, char *s)
 {
 	char **p = realloc(*arr, (*n + 2) * sizeof(char *));
@@ -833,21 +832,28 @@ static int parse_codebase(struct parser *ps)
 	if (t.kind == TOK_WORD && strcmp(t.text, "generate") == 0) {
 		free(t.text);
 		cb->kind = SCN_CODEBASE_GENERATE;
+		struct gen_params scratch;
+		gen_defaults(&scratch);
 		for (;;) {
 			if (next_token(ps, &t))
 				return ps->err->code;
 			if (t.kind == TOK_END)
 				return 0;
+			/* checked by the generator itself, so the scenario and `leakbench gen`
+			 * accept exactly the same parameters */
 			char *eq = t.kind == TOK_WORD ? strchr(t.text, '=') : NULL;
-			size_t k = 0, nk = sizeof(gen_keys) / sizeof(*gen_keys);
-			while (eq && k < nk && (strlen(gen_keys[k]) != (size_t)(eq - t.text) ||
-						strncmp(t.text, gen_keys[k], (size_t)(eq - t.text)) != 0))
-				k++;
-			if (!eq || k == nk || !eq[1]) {
-				int rc = fail(ps, t.col,
-					      "expected KEY=VALUE with KEY one of modules, layers, include-paths, "
-					      "shape, breadth, depth, seed, th, records, classes; found '%s'",
-					      t.text);
+			struct lb_error gerr = {0};
+			if (!eq) {
+				int rc = fail(ps, t.col, "expected KEY=VALUE (e.g. modules=120), found %s",
+					      tok_desc(&t));
+				free(t.text);
+				return rc;
+			}
+			*eq = '\0';
+			int bad = gen_param_set(&scratch, t.text, eq + 1, "", &gerr);
+			*eq = '=';
+			if (bad) {
+				int rc = fail(ps, t.col, "%s", gerr.msg);
 				free(t.text);
 				return rc;
 			}

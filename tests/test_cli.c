@@ -38,7 +38,7 @@ Test(cli, unknown_option_suggests_the_nearest)
 
 Test(cli, every_command_has_help)
 {
-	const char *cmds[] = {"exec", "runs", "show", "eventlog", "scenario"};
+	const char *cmds[] = {"exec", "runs", "show", "eventlog", "scenario", "gen"};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(*cmds); i++) {
 		struct lb_out o;
 		cr_assert_eq(run_lb(&o, NULL, cmds[i], "--help", NULL), 0);

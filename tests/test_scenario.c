@@ -166,7 +166,10 @@ Test(scenario, errors_name_line_and_column)
 	parse_err("runner lsp\nexpect slope live_bytes < 1KiB after x\n", 2, 32, "expected 'per STEP'");
 	parse_err("runner lsp\nexpect census HscEnv count < 3\n", 2, 15, "label as a \"string\"");
 	parse_err("runner lsp\nexpect census \"H\" size < 3\n", 2, 19, "expected count or bytes");
-	parse_err("runner lsp\ncodebase generate modules=10 colour=red\n", 2, 30, "expected KEY=VALUE");
+	parse_err("runner lsp\ncodebase generate modules=10 colour=red\n", 2, 30,
+		  "unknown generator parameter 'colour'");
+	parse_err("runner lsp\ncodebase generate modules=many\n", 2, 19, "modules=many: expected a whole number");
+	parse_err("runner lsp\ncodebase generate layered\n", 2, 19, "expected KEY=VALUE");
 	parse_err("runner lsp\ncodebase tarball http://x sha256=abc\n", 2, 27, "64 hex digits");
 	parse_err("runner lsp\nenv NOVALUE\n", 2, 5, "expected KEY=VALUE");
 	parse_err("runner lsp\n\"string\"\n", 2, 1, "expected a directive or a step");

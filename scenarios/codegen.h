@@ -1,0 +1,50 @@
+/*
+ * codegen.h - the codebase generator: valid Haskell in the shapes that have hurt HLS and
+ * GHC users, deterministic from a seed, so a memory figure can be tied to a codebase shape.
+ *
+ * Shapes:
+ *  - layered: `layers` layers of modules/layers modules; every module imports every module
+ *    of the layer below (HLS's MultiLayerModules benchmark).  Module L<l>.M<i> lives in
+ *    L<l>/M<i>.hs.
+ *  - breadth-depth: `depth` levels of `breadth` modules; every module at level n imports every
+ *    module at level n+1 (Shake's benchmark shape).  Module D<d>.N<j> in D<d>/N<j>.hs.
+ * With include-paths=P > 1 the modules are spread over P source directories: the codebase
+ * root and src1 .. src<P-1>.  Module 0 of every layer or level stays at the root, so scenarios
+ * can name it by a fixed path (L0/M0.hs); the others are placed by the seed.
+ * Options: th (a Template Haskell splice in module 0 of every layer above the first),
+ * records (a record type per module), classes (a type class and instance per module).
+ * Every codebase has Main.hs (importing the top layer and printing a number), hie.yaml (a
+ * direct cradle listing every include path) and generated.cabal.
+ */
+#ifndef LB_CODEGEN_H
+#define LB_CODEGEN_H
+
+#include <stddef.h>
+
+#include "results/error.h"
+
+enum gen_shape { GEN_LAYERED = 0, GEN_BREADTH_DEPTH = 1 };
+
+struct gen_params {
+	enum gen_shape shape;
+	int modules;       /* layered: total modules (rounded down to a multiple of layers) */
+	int layers;
+	int breadth, depth; /* breadth-depth */
+	int include_paths;
+	unsigned long seed;
+	int th, records, classes;
+};
+
+void gen_defaults(struct gen_params *p);
+/* Set one parameter from text, as in `codebase generate KEY=VALUE` or a --KEY option.
+ * `where` prefixes error messages ("scenario.scn:3: "). */
+int gen_param_set(struct gen_params *p, const char *key, const char *value, const char *where,
+		  struct lb_error *err);
+/* Check ranges and combinations. */
+int gen_params_check(const struct gen_params *p, struct lb_error *err);
+
+/* Write the codebase into `dir` (created; it must not exist or be empty).  *n_modules gets
+ * the number of modules written (Main excluded). */
+int gen_codebase(const struct gen_params *p, const char *dir, int *n_modules, struct lb_error *err);
+
+#endif

@@ -16,8 +16,7 @@
 #include "harness/cli.h"
 #include "harness/cmd.h"
 #include "results/store.h"
-#include "runners/exec.h"
-#include "runners/hostenv.h"
+#include "harness/measure.h"
 
 /* The headline metrics of the summary table, in its order. */
 static const struct {
@@ -69,39 +68,16 @@ static void print_summary(double values[][64], int nruns, int nok)
 	}
 }
 
-/* "leakbench.db" -> "leakbench-artifacts"; "/x/y/res.db" -> "/x/y/leakbench-artifacts" */
-static char *default_artifacts(const char *db)
-{
-	const char *slash = strrchr(db, '/');
-	char *out;
-	if (asprintf(&out, "%.*sleakbench-artifacts", slash ? (int)(slash - db + 1) : 0, db) < 0)
-		return NULL;
-	return out;
-}
-
 int cmd_exec(int argc, char **argv)
 {
 	const char *db = LB_DEFAULT_DB, *artifacts = NULL;
-	int repeat = 3, no_rts = 0, no_eventlog = 0, no_heap = 0;
-	double timeout = 600, grace = 2, heap_interval = 0.1, sample = 0.1;
-	char *rts = NULL;
+	int repeat = 3;
+	struct measure_cli mc;
+	measure_defaults(&mc);
 	const struct cli_option options[] = {
 		{"db", CLI_STRING, &db, "FILE", "the results database (default leakbench.db)"},
 		{"repeat", CLI_INT, &repeat, "N", "measured runs (default 3, at most 64)"},
-		{"timeout", CLI_DURATION, &timeout, "DURATION",
-		 "kill a run's process group after this long (default 10m)"},
-		{"grace", CLI_DURATION, &grace, "DURATION",
-		 "between SIGTERM and SIGKILL at the timeout (default 2s)"},
-		{"rts", CLI_APPEND, &rts, "FLAGS",
-		 "more RTS flags, after leakbench's (repeatable), e.g. --rts \"-A64m -N2\""},
-		{"no-rts", CLI_FLAG, &no_rts, NULL,
-		 "add no RTS flags: OS figures only (any program, or one without -rtsopts)"},
-		{"no-eventlog", CLI_FLAG, &no_eventlog, NULL, "do not write an eventlog (-l)"},
-		{"no-heap-profile", CLI_FLAG, &no_heap, NULL, "no -hT heap census"},
-		{"heap-interval", CLI_DURATION, &heap_interval, "DURATION",
-		 "heap census interval, -i (default 0.1s)"},
-		{"sample-interval", CLI_DURATION, &sample, "DURATION",
-		 "RSS sampling from /proc (default 0.1s; 0 turns it off)"},
+		MEASURE_OPTIONS(mc),
 		{"artifacts", CLI_STRING, &artifacts, "DIR",
 		 "where each run's files go (default leakbench-artifacts/ beside the database)"},
 		{NULL, 0, NULL, NULL, NULL},
@@ -131,31 +107,24 @@ int cmd_exec(int argc, char **argv)
 	char **prog = argv + first;
 	prog[nargs] = NULL; /* argv is NULL-terminated by C; positionals were compacted */
 
-	struct exec_opts o = {.argv = prog, .no_rts = no_rts, .eventlog = !no_eventlog,
-			      .heap_profile = !no_heap, .heap_interval_s = heap_interval,
-			      .rts_extra = rts, .timeout_s = timeout, .grace_s = grace,
-			      .sample_s = sample};
+	struct exec_opts o = measure_exec_opts(&mc, prog);
 	struct lb_error err = {0};
-	struct store *st = NULL;
-	struct rts_stats info = {0};
-	struct lb_environment env = {0};
-	char *art = artifacts ? strdup(artifacts) : default_artifacts(db);
-	char *scratch = NULL;
-	int code = LB_EXIT_ERROR, nok = 0, nruns = 0;
+	struct measure_start ms;
+	char *art = measure_artifacts_dir(db, artifacts);
+	int code = LB_EXIT_ERROR, nok = 0, nruns = 0, begun = 0;
 	double values[N_HEADLINE][64];
 
-	if (!art || asprintf(&scratch, "%s/.probe-%d", art, (int)getpid()) < 0) {
-		scratch = NULL;
+	if (!art) {
 		lb_error_oom(&err);
 		goto fail;
 	}
-	if (store_open(&st, db, &err) || exec_probe(&o, scratch, &info, &err) ||
-	    hostenv_capture(&env, no_rts ? NULL : &info, LEAKBENCH_VERSION, &err))
+	if (measure_begin(&ms, db, &o, art, &err))
 		goto fail;
-	rmdir(scratch);
+	begun = 1;
+	struct lb_environment env = ms.env;
 
 	printf("measuring %s%s, %d run%s, database %s\n", prog[0],
-	       no_rts ? " (OS figures only)" : "", repeat, repeat == 1 ? "" : "s", db);
+	       mc.no_rts ? " (OS figures only)" : "", repeat, repeat == 1 ? "" : "s", db);
 	if (env.ghc_version)
 		printf("GHC %s, RTS way %s\n", env.ghc_version, env.rts_way ? env.rts_way : "?");
 	for (int i = 0; i < repeat; i++) {
@@ -169,7 +138,7 @@ int cmd_exec(int argc, char **argv)
 			lb_error_oom(&err);
 			goto fail_run;
 		}
-		if (exec_run(&o, dir, &run, &err) || store_put_run(st, &run, &err))
+		if (exec_run(&o, dir, &run, &err) || store_put_run(ms.store, &run, &err))
 			goto fail_run;
 		for (size_t m = 0; m < N_HEADLINE; m++) {
 			const struct lb_metric *mt = record_metric(&run, headline[m].name);
@@ -201,14 +170,10 @@ fail:
 		fprintf(stderr, "leakbench exec: the %d run%s finished before this are stored\n", nruns,
 			nruns == 1 ? "" : "s");
 	code = err.code == LB_EINTR ? LB_EXIT_INTR : LB_EXIT_ERROR;
-	if (scratch)
-		rmdir(scratch);
 done:
-	record_env_free(&env);
-	rts_stats_free(&info);
-	store_close(st);
+	if (begun)
+		measure_end(&ms);
 	free(art);
-	free(scratch);
 	cli_free(&cmd);
 	return code;
 }

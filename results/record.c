@@ -8,6 +8,7 @@
 #include "results/record.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -93,6 +94,20 @@ int record_env_copy(struct lb_environment *dst, const struct lb_environment *src
 	return 0;
 }
 
+/* Grow `*arr` (of `size`-byte elements) so it can hold one more. */
+static int grow(void **arr, size_t *cap, size_t n, size_t size, struct lb_error *err)
+{
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 16;
+	void *p = realloc(*arr, ncap * size);
+	if (!p)
+		return lb_error_oom(err);
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
 void record_free(struct lb_run *run)
 {
 	if (!run)
@@ -127,7 +142,108 @@ void record_free(struct lb_run *run)
 	for (size_t i = 0; i < run->n_marks; i++)
 		free(run->marks[i].text);
 	free(run->marks);
+	for (size_t i = 0; i < run->n_steps; i++) {
+		free(run->steps[i].kind);
+		free(run->steps[i].detail);
+		free(run->steps[i].note);
+	}
+	free(run->steps);
+	for (size_t i = 0; i < run->n_step_metrics; i++) {
+		free(run->step_metrics[i].name);
+		free(run->step_metrics[i].unit);
+	}
+	free(run->step_metrics);
+	for (size_t i = 0; i < run->n_verdicts; i++) {
+		free(run->verdicts[i].source);
+		free(run->verdicts[i].message);
+	}
+	free(run->verdicts);
 	memset(run, 0, sizeof(*run));
+}
+
+int record_add_step(struct lb_run *run, int line, int iteration, const char *kind,
+		    const char *detail, double start, double end, struct lb_error *err)
+{
+	struct lb_step *p = realloc(run->steps, (run->n_steps + 1) * sizeof(*p));
+	if (!p)
+		return lb_error_oom(err);
+	run->steps = p;
+	struct lb_step *st = &p[run->n_steps];
+	memset(st, 0, sizeof(*st));
+	st->line = line;
+	st->iteration = iteration;
+	st->start = start;
+	st->end = end;
+	st->kind = lb_strdup(kind, err);
+	st->detail = lb_strdup(detail ? detail : "", err);
+	if (!st->kind || !st->detail) {
+		free(st->kind);
+		free(st->detail);
+		return lb_error_oom(err);
+	}
+	run->n_steps++;
+	return 0;
+}
+
+int record_step_failed(struct lb_run *run, size_t step, const char *note, struct lb_error *err)
+{
+	if (step >= run->n_steps)
+		return lb_error_set(err, LB_EINVAL, "no step %zu", step);
+	struct lb_step *st = &run->steps[step];
+	st->failed = 1;
+	if (!st->note && note && !(st->note = lb_strdup(note, err)))
+		return LB_ENOMEM;
+	return 0;
+}
+
+int record_add_step_metric(struct lb_run *run, int step, const char *name, double value,
+			   const char *unit, struct lb_error *err)
+{
+	if (grow((void **)&run->step_metrics, &run->cap_step_metrics, run->n_step_metrics,
+		 sizeof(*run->step_metrics), err))
+		return err ? err->code : LB_ENOMEM;
+	struct lb_step_metric *m = &run->step_metrics[run->n_step_metrics];
+	m->step = step;
+	m->value = value;
+	m->name = lb_strdup(name, err);
+	m->unit = lb_strdup(unit ? unit : "", err);
+	if (!m->name || !m->unit) {
+		free(m->name);
+		free(m->unit);
+		return lb_error_oom(err);
+	}
+	run->n_step_metrics++;
+	return 0;
+}
+
+double record_step_metric(const struct lb_run *run, int step, const char *name)
+{
+	for (size_t i = 0; i < run->n_step_metrics; i++)
+		if (run->step_metrics[i].step == step && strcmp(run->step_metrics[i].name, name) == 0)
+			return run->step_metrics[i].value;
+	return NAN;
+}
+
+int record_add_verdict(struct lb_run *run, int line, const char *source, int holds, double value,
+		       const char *message, struct lb_error *err)
+{
+	struct lb_verdict *p = realloc(run->verdicts, (run->n_verdicts + 1) * sizeof(*p));
+	if (!p)
+		return lb_error_oom(err);
+	run->verdicts = p;
+	struct lb_verdict *v = &p[run->n_verdicts];
+	v->line = line;
+	v->holds = holds;
+	v->value = value;
+	v->source = lb_strdup(source, err);
+	v->message = lb_strdup(message, err);
+	if (!v->source || !v->message) {
+		free(v->source);
+		free(v->message);
+		return lb_error_oom(err);
+	}
+	run->n_verdicts++;
+	return 0;
 }
 
 int record_add_series(struct lb_run *run, const char *name, const char *unit,
@@ -160,20 +276,6 @@ const struct lb_series *record_series(const struct lb_run *run, const char *name
 		if (strcmp(run->series[i].name, name) == 0)
 			return &run->series[i];
 	return NULL;
-}
-
-/* Grow `*arr` (of `size`-byte elements) so it can hold one more. */
-static int grow(void **arr, size_t *cap, size_t n, size_t size, struct lb_error *err)
-{
-	if (n < *cap)
-		return 0;
-	size_t ncap = *cap ? *cap * 2 : 16;
-	void *p = realloc(*arr, ncap * size);
-	if (!p)
-		return lb_error_oom(err);
-	*arr = p;
-	*cap = ncap;
-	return 0;
 }
 
 const struct lb_metric *record_metric(const struct lb_run *run, const char *name)

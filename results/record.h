@@ -85,6 +85,34 @@ struct lb_mark {
 	char *text;
 };
 
+/* One step of a scenario as it was carried out.  Times are unix seconds. */
+struct lb_step {
+	int line;        /* in the scenario file */
+	int iteration;   /* the repeat iteration, 0 outside repeats */
+	char *kind;      /* "run", "edit", "mark", "reload" ... */
+	char *detail;    /* what it did: the mark's name, the file edited, the arguments */
+	double start, end;
+	int failed;      /* the step did not do what it should (a compile error, a crash) */
+	char *note;      /* why, or NULL */
+};
+
+/* A figure of one step (live bytes after it, its latency ...). */
+struct lb_step_metric {
+	int step; /* index into lb_run.steps */
+	char *name;
+	double value;
+	char *unit;
+};
+
+/* An expectation of the scenario, judged after the run. */
+struct lb_verdict {
+	int line;
+	char *source;    /* the expectation as written */
+	int holds;
+	double value;    /* what was measured (NaN when it could not be) */
+	char *message;   /* one line: measured value, bound, and why */
+};
+
 struct lb_run {
 	char id[LB_RUN_ID_LEN + 1];
 	char *program;   /* argv[0] as given */
@@ -116,6 +144,14 @@ struct lb_run {
 	size_t n_census_labels;
 	struct lb_mark *marks;
 	size_t n_marks;
+
+	/* From a scenario (all owned, freed by record_free). */
+	struct lb_step *steps;
+	size_t n_steps;
+	struct lb_step_metric *step_metrics;
+	size_t n_step_metrics, cap_step_metrics;
+	struct lb_verdict *verdicts;
+	size_t n_verdicts;
 };
 
 /* Life cycle.  record_init zeroes `run` and gives it a fresh, globally unique id. */
@@ -137,6 +173,18 @@ int record_add_series(struct lb_run *run, const char *name, const char *unit,
 		      struct lb_point *p, size_t n, struct lb_error *err);
 /* The series called `name`, or NULL. */
 const struct lb_series *record_series(const struct lb_run *run, const char *name);
+
+/* Append a step (copies the strings); its index is run->n_steps - 1 afterwards. */
+int record_add_step(struct lb_run *run, int line, int iteration, const char *kind,
+		    const char *detail, double start, double end, struct lb_error *err);
+/* Mark step `step` failed with `note` (copied; the first note wins). */
+int record_step_failed(struct lb_run *run, size_t step, const char *note, struct lb_error *err);
+int record_add_step_metric(struct lb_run *run, int step, const char *name, double value,
+			   const char *unit, struct lb_error *err);
+/* The value of step metric `name` of step `step`; NaN when absent. */
+double record_step_metric(const struct lb_run *run, int step, const char *name);
+int record_add_verdict(struct lb_run *run, int line, const char *source, int holds, double value,
+		       const char *message, struct lb_error *err);
 
 /* The metric called `name`, or NULL. */
 const struct lb_metric *record_metric(const struct lb_run *run, const char *name);

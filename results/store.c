@@ -139,6 +139,28 @@ static const char *const migrations[] = {
 	"  kind TEXT NOT NULL CHECK (kind IN ('marker','message')),"
 	"  text TEXT NOT NULL,"
 	"  PRIMARY KEY (run_id, seq)) WITHOUT ROWID;",
+	/* 2 -> 3: a scenario's steps as carried out, and its expectations' verdicts */
+	"CREATE TABLE steps ("
+	"  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  step INTEGER NOT NULL,"
+	"  line INTEGER,"
+	"  iteration INTEGER NOT NULL DEFAULT 0,"
+	"  kind TEXT NOT NULL,"
+	"  detail TEXT NOT NULL DEFAULT '',"
+	"  started_at REAL,"
+	"  ended_at REAL,"
+	"  failed INTEGER NOT NULL DEFAULT 0,"
+	"  note TEXT,"
+	"  PRIMARY KEY (run_id, step)) WITHOUT ROWID;"
+	"CREATE TABLE expectations ("
+	"  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  line INTEGER,"
+	"  source TEXT NOT NULL,"
+	"  holds INTEGER NOT NULL,"
+	"  value REAL,"
+	"  message TEXT NOT NULL,"
+	"  PRIMARY KEY (run_id, seq)) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(*migrations))
@@ -402,8 +424,65 @@ static void bind_artifact(sqlite3_stmt *s, const struct lb_run *r, size_t i, siz
 }
 
 /* Everything of a run but its row: metrics, artifacts, series, census, markers. */
+static void bind_step(sqlite3_stmt *s, const struct lb_run *r, size_t i, size_t unused)
+{
+	(void)unused;
+	const struct lb_step *st = &r->steps[i];
+	bind_text(s, 1, r->id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
+	sqlite3_bind_int(s, 3, st->line);
+	sqlite3_bind_int(s, 4, st->iteration);
+	bind_text(s, 5, st->kind);
+	bind_text(s, 6, st->detail);
+	sqlite3_bind_double(s, 7, st->start);
+	sqlite3_bind_double(s, 8, st->end);
+	sqlite3_bind_int(s, 9, st->failed);
+	bind_text(s, 10, st->note);
+}
+
+static void bind_step_metric(sqlite3_stmt *s, const struct lb_run *r, size_t i, size_t unused)
+{
+	(void)unused;
+	const struct lb_step_metric *m = &r->step_metrics[i];
+	bind_text(s, 1, r->id);
+	sqlite3_bind_int(s, 2, m->step);
+	bind_text(s, 3, m->step >= 0 && (size_t)m->step < r->n_steps ? r->steps[m->step].kind : NULL);
+	bind_text(s, 4, m->name);
+	sqlite3_bind_double(s, 5, m->value);
+	bind_text(s, 6, m->unit);
+}
+
+static void bind_verdict(sqlite3_stmt *s, const struct lb_run *r, size_t i, size_t unused)
+{
+	(void)unused;
+	const struct lb_verdict *v = &r->verdicts[i];
+	bind_text(s, 1, r->id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
+	sqlite3_bind_int(s, 3, v->line);
+	bind_text(s, 4, v->source);
+	sqlite3_bind_int(s, 5, v->holds);
+	if (isnan(v->value))
+		sqlite3_bind_null(s, 6);
+	else
+		sqlite3_bind_double(s, 6, v->value);
+	bind_text(s, 7, v->message);
+}
+
 static int put_children(struct store *st, const struct lb_run *r, struct lb_error *err)
 {
+	if (insert_each(st,
+			"INSERT INTO steps (run_id, step, line, iteration, kind, detail, started_at,"
+			" ended_at, failed, note) VALUES (?,?,?,?,?,?,?,?,?,?)",
+			r, r->n_steps, bind_step, 0, err, "storing steps") ||
+	    insert_each(st,
+			"INSERT OR REPLACE INTO step_metrics (run_id, step, step_name, name, value, unit)"
+			" VALUES (?,?,?,?,?,?)",
+			r, r->n_step_metrics, bind_step_metric, 0, err, "storing step metrics") ||
+	    insert_each(st,
+			"INSERT INTO expectations (run_id, seq, line, source, holds, value, message)"
+			" VALUES (?,?,?,?,?,?,?)",
+			r, r->n_verdicts, bind_verdict, 0, err, "storing expectations"))
+		return err->code;
 	for (size_t k = 0; k < r->n_series; k++)
 		if (insert_each(st,
 				"INSERT INTO series (run_id, name, seq, t_seconds, value, unit)"
@@ -571,6 +650,64 @@ static int resolve_id(struct store *st, const char *prefix, char out[LB_RUN_ID_L
 	return 0;
 }
 
+/* Steps, step metrics and verdicts of run `id` into `run`. */
+static int load_scenario_parts(struct store *st, const char *id, struct lb_run *run, struct lb_error *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+	if (prepare(st,
+		    "SELECT line, iteration, kind, detail, started_at, ended_at, failed, note FROM steps"
+		    " WHERE run_id = ? ORDER BY step",
+		    &s, err))
+		return err->code;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (record_add_step(run, sqlite3_column_int(s, 0), sqlite3_column_int(s, 1),
+				    (const char *)sqlite3_column_text(s, 2),
+				    (const char *)sqlite3_column_text(s, 3), sqlite3_column_double(s, 4),
+				    sqlite3_column_double(s, 5), err) ||
+		    (sqlite3_column_int(s, 6) &&
+		     record_step_failed(run, run->n_steps - 1, (const char *)sqlite3_column_text(s, 7), err))) {
+			sqlite3_finalize(s);
+			return err->code;
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_error(st, err, "reading steps");
+	if (prepare(st, "SELECT step, name, value, unit FROM step_metrics WHERE run_id = ? ORDER BY step, name",
+		    &s, err))
+		return err->code;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (record_add_step_metric(run, sqlite3_column_int(s, 0), (const char *)sqlite3_column_text(s, 1),
+					   sqlite3_column_double(s, 2), (const char *)sqlite3_column_text(s, 3),
+					   err)) {
+			sqlite3_finalize(s);
+			return err->code;
+		}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_error(st, err, "reading step metrics");
+	if (prepare(st, "SELECT line, source, holds, coalesce(value, 'nan'), message FROM expectations"
+			" WHERE run_id = ? ORDER BY seq",
+		    &s, err))
+		return err->code;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		double v = sqlite3_column_type(s, 3) == SQLITE_TEXT ? NAN : sqlite3_column_double(s, 3);
+		if (record_add_verdict(run, sqlite3_column_int(s, 0), (const char *)sqlite3_column_text(s, 1),
+				       sqlite3_column_int(s, 2), v, (const char *)sqlite3_column_text(s, 4), err)) {
+			sqlite3_finalize(s);
+			return err->code;
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return db_error(st, err, "reading expectations");
+	return 0;
+}
+
 /* Series, census rows and markers of run `id` into `run`. */
 static int load_timeline(struct store *st, const char *id, struct lb_run *run, struct lb_error *err)
 {
@@ -679,7 +816,7 @@ static int load_timeline(struct store *st, const char *id, struct lb_run *run, s
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		return db_error(st, err, "reading the census");
-	return 0;
+	return load_scenario_parts(st, id, run, err);
 }
 
 int store_get_run(struct store *st, const char *id, struct lb_run *run, struct lb_error *err)

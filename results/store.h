@@ -19,7 +19,7 @@
 #include "results/error.h"
 #include "results/record.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 

@@ -99,7 +99,7 @@ int exec_probe(const struct exec_opts *o, const char *scratch_dir, struct rts_st
 		goto done;
 	}
 	struct proc_spec spec = {.argv = argv, .stdout_path = out, .stderr_path = errp,
-				 .timeout_s = 30, .grace_s = 1};
+				 .timeout_s = 30, .grace_s = 1, .cwd = o->cwd};
 	struct proc_result res;
 	if ((rc = proc_run(&spec, &res, err)))
 		goto done;
@@ -248,13 +248,13 @@ static double tv_seconds(struct timeval tv)
  * and before GHC 9.4 it refuses -po to put it elsewhere.  Move the file this run wrote into
  * its artifact folder so runs neither litter the user's directory nor clobber each other's
  * file.  `since` is the run's start: an older file is someone else's and is left alone. */
-static int adopt_heap_file(struct lb_run *run, const char *program, const char *run_dir,
-			   double since, struct lb_error *err)
+static int adopt_heap_file(struct lb_run *run, const char *program, const char *cwd,
+			   const char *run_dir, double since, struct lb_error *err)
 {
 	const char *base = strrchr(program, '/');
 	base = base ? base + 1 : program;
-	char from[1024], *to = NULL;
-	snprintf(from, sizeof(from), "%s.hp", base);
+	char from[4200], *to = NULL;
+	snprintf(from, sizeof(from), "%s%s%s.hp", cwd ? cwd : "", cwd ? "/" : "", base);
 	struct stat sb;
 	if (stat(from, &sb) != 0 || (double)sb.st_mtime + 1.0 < since)
 		return 0;
@@ -297,7 +297,7 @@ int exec_run(const struct exec_opts *o, const char *run_dir, struct lb_run *run,
 	}
 	struct proc_spec spec = {.argv = argv, .stdout_path = out, .stderr_path = errp,
 				 .timeout_s = o->timeout_s, .grace_s = o->grace_s,
-				 .sample_s = o->sample_s};
+				 .sample_s = o->sample_s, .cwd = o->cwd};
 	if ((rc = proc_run(&spec, &res, err)))
 		goto done;
 	if (!o->no_rts) {
@@ -335,7 +335,7 @@ int exec_run(const struct exec_opts *o, const char *run_dir, struct lb_run *run,
 	    (rc = record_add_artifact(run, "eventlog", ev, err)))
 		goto done;
 	if (!o->no_rts && o->heap_profile &&
-	    (rc = adopt_heap_file(run, o->argv[0], run_dir, res.started_at, err)))
+	    (rc = adopt_heap_file(run, o->argv[0], o->cwd, run_dir, res.started_at, err)))
 		goto done;
 done:
 	proc_result_free(&res);

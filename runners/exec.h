@@ -26,6 +26,8 @@ struct exec_opts {
 	double timeout_s;
 	double grace_s;
 	double sample_s;
+	const char *cwd; /* where the program runs; NULL: leakbench's own directory.  Artifact
+			  * paths must then be absolute, as the RTS opens them from there. */
 };
 
 /* Ask the target's RTS whether it accepts the measurement flags, without running main:

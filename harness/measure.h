@@ -1,0 +1,56 @@
+/*
+ * measure.h - what every measuring command (exec, run) shares: the measurement options,
+ * the artifact folder, and the start of a measurement (open the database, ask the target's
+ * RTS, describe the machine), so both commands measure, refuse and report alike.
+ */
+#ifndef LB_MEASURE_H
+#define LB_MEASURE_H
+
+#include "harness/cli.h"
+#include "results/record.h"
+#include "results/store.h"
+#include "runners/exec.h"
+#include "runners/rts.h"
+
+struct measure_cli {
+	int no_rts, no_eventlog, no_heap;
+	double timeout, grace, heap_interval, sample;
+	char *rts; /* --rts, appended (owned by the option parser: cli_free) */
+};
+
+/* The option-table entries for struct measure_cli `m`, to put inside a command's table. */
+#define MEASURE_OPTIONS(m)                                                                         \
+	{"timeout", CLI_DURATION, &(m).timeout, "DURATION",                                         \
+	 "kill a run's process group after this long (default 10m)"},                              \
+	{"grace", CLI_DURATION, &(m).grace, "DURATION",                                             \
+	 "between SIGTERM and SIGKILL at the timeout (default 2s)"},                                \
+	{"rts", CLI_APPEND, &(m).rts, "FLAGS",                                                      \
+	 "more RTS flags, after leakbench's (repeatable), e.g. --rts \"-A64m -N2\""},               \
+	{"no-rts", CLI_FLAG, &(m).no_rts, NULL,                                                     \
+	 "add no RTS flags: OS figures only (any program, or one without -rtsopts)"},               \
+	{"no-eventlog", CLI_FLAG, &(m).no_eventlog, NULL, "do not write an eventlog (-l)"},        \
+	{"no-heap-profile", CLI_FLAG, &(m).no_heap, NULL, "no -hT heap census"},                    \
+	{"heap-interval", CLI_DURATION, &(m).heap_interval, "DURATION",                             \
+	 "heap census interval, -i (default 0.1s)"},                                                \
+	{"sample-interval", CLI_DURATION, &(m).sample, "DURATION",                                  \
+	 "RSS sampling from /proc (default 0.1s; 0 turns it off)"}
+
+void measure_defaults(struct measure_cli *m);
+/* exec_opts from the options; argv is the caller's. */
+struct exec_opts measure_exec_opts(const struct measure_cli *m, char *const *argv);
+
+/* "DIR/leakbench-artifacts" beside the database, or `given`; malloc'ed. */
+char *measure_artifacts_dir(const char *db, const char *given);
+
+/* Open the database, probe the target's RTS (unless no_rts) and describe the machine.
+ * On error nothing needs freeing; otherwise release with measure_end. */
+struct measure_start {
+	struct store *store;
+	struct lb_environment env;
+	struct rts_stats info;
+};
+int measure_begin(struct measure_start *ms, const char *db, const struct exec_opts *o,
+		  const char *artifacts, struct lb_error *err);
+void measure_end(struct measure_start *ms);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * expect.c - expectations against a run.
+ *
+ * Steps are counted by marks: `per edit` means "one step ends at each `mark edit`", and the
+ * value of a step is the per-step metric of the last step before that mark which measured it
+ * (for the exec runner the `run` step; for GHCi the `reload`).  The slope is Theil-Sen over
+ * (occurrence, value), compared by its point estimate; the message gives its 95% interval.
+ */
+#include "results/expect.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "results/detect.h"
+
+static void fmt(double v, const char *metric, char *buf, size_t size)
+{
+	int bytes = metric && strstr(metric, "bytes");
+	if (isnan(v))
+		snprintf(buf, size, "n/a");
+	else if (bytes && fabs(v) >= 1024)
+		snprintf(buf, size, "%.0f B (%.2f MiB)", v, v / 1048576.0);
+	else
+		snprintf(buf, size, "%.6g%s", v, bytes ? " B" : metric && strstr(metric, "seconds") ? " s" : "");
+}
+
+/* Index of the first step that is `mark NAME`, or -1. */
+static long find_mark(const struct lb_run *run, const char *name)
+{
+	for (size_t i = 0; i < run->n_steps; i++)
+		if (strcmp(run->steps[i].kind, "mark") == 0 && strcmp(run->steps[i].detail, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+int expect_series_per_mark(const struct lb_run *run, const char *metric, const char *per,
+			   const char *after, double **out, size_t *n, struct lb_error *err)
+{
+	*out = NULL;
+	*n = 0;
+	long from = after ? find_mark(run, after) : 0;
+	if (from < 0)
+		return 0;
+	double *v = malloc((run->n_steps + 1) * sizeof(*v));
+	if (!v)
+		return lb_error_oom(err);
+	double last = NAN;
+	for (size_t i = 0; i < run->n_steps; i++) {
+		double x = record_step_metric(run, (int)i, metric);
+		if (!isnan(x))
+			last = x;
+		if ((long)i > from && strcmp(run->steps[i].kind, "mark") == 0 &&
+		    strcmp(run->steps[i].detail, per) == 0 && !isnan(last))
+			v[(*n)++] = last;
+	}
+	*out = v;
+	return 0;
+}
+
+static int judge_metric(const struct scn_expect *e, struct lb_run *run, struct lb_error *err)
+{
+	const struct lb_metric *m = record_metric(run, e->metric);
+	char msg[700], a[64], b[64];
+	fmt(e->bound, e->metric, b, sizeof(b));
+	if (!m) {
+		snprintf(msg, sizeof(msg), "%s was not measured in this run (no such metric)", e->metric);
+		return record_add_verdict(run, e->line, e->source, 0, NAN, msg, err);
+	}
+	int holds = scn_op_holds(e->op, m->value, e->bound);
+	fmt(m->value, e->metric, a, sizeof(a));
+	snprintf(msg, sizeof(msg), "%s = %s, %s %s %s", e->metric, a, holds ? "within" : "NOT",
+		 scn_op_name(e->op), b);
+	return record_add_verdict(run, e->line, e->source, holds, m->value, msg, err);
+}
+
+static int judge_slope(const struct scn_expect *e, struct lb_run *run, struct lb_error *err)
+{
+	double *y;
+	size_t n;
+	char msg[700], a[64], b[64], lo[64], hi[64];
+	if (expect_series_per_mark(run, e->metric, e->per, e->after, &y, &n, err))
+		return err->code;
+	fmt(e->bound, e->metric, b, sizeof(b));
+	struct detect_slope sl;
+	double *x = malloc((n + 1) * sizeof(*x));
+	if (!x) {
+		free(y);
+		return lb_error_oom(err);
+	}
+	for (size_t i = 0; i < n; i++)
+		x[i] = (double)i;
+	int ok = n >= 3 && detect_theil_sen(x, y, n, &sl) == 0;
+	free(x);
+	free(y);
+	if (!ok) {
+		snprintf(msg, sizeof(msg),
+			 "slope of %s per %s cannot be judged: %zu step%s measured%s%s (3 needed)", e->metric,
+			 e->per, n, n == 1 ? "" : "s", e->after ? " after " : "", e->after ? e->after : "");
+		return record_add_verdict(run, e->line, e->source, 0, NAN, msg, err);
+	}
+	int holds = scn_op_holds(e->op, sl.slope, e->bound);
+	fmt(sl.slope, e->metric, a, sizeof(a));
+	fmt(sl.lo, e->metric, lo, sizeof(lo));
+	fmt(sl.hi, e->metric, hi, sizeof(hi));
+	snprintf(msg, sizeof(msg), "slope of %s = %s per %s (95%% interval %s to %s, %zu steps), %s %s %s",
+		 e->metric, a, e->per, lo, hi, n, holds ? "within" : "NOT", scn_op_name(e->op), b);
+	return record_add_verdict(run, e->line, e->source, holds, sl.slope, msg, err);
+}
+
+/* The census rows of `label` in the window of steps [from, until): the largest sample. */
+static int judge_census(const struct scn_expect *e, struct lb_run *run, struct lb_error *err)
+{
+	char msg[700], a[64], b[64];
+	if (!e->census_bytes) {
+		snprintf(msg, sizeof(msg),
+			 "census count of \"%s\" cannot be judged: a -hT census records bytes per closure "
+			 "type, not counts (use `bytes`)",
+			 e->label);
+		return record_add_verdict(run, e->line, e->source, 0, NAN, msg, err);
+	}
+	double t0 = -INFINITY, t1 = INFINITY;
+	long a_idx = e->after ? find_mark(run, e->after) : -1, u_idx = e->until ? find_mark(run, e->until) : -1;
+	/* census times are seconds since the RTS started; step times are unix seconds: the run's
+	 * start ties them */
+	if (a_idx >= 0)
+		t0 = run->steps[a_idx].end - run->started_at;
+	if (u_idx >= 0)
+		t1 = run->steps[u_idx].end - run->started_at;
+	if (!run->n_census) {
+		snprintf(msg, sizeof(msg), "census of \"%s\" cannot be judged: this run has no heap census",
+			 e->label);
+		return record_add_verdict(run, e->line, e->source, 0, NAN, msg, err);
+	}
+	double worst = 0;
+	int samples = 0, last_sample = -1;
+	for (size_t i = 0; i < run->n_census; i++) {
+		const struct lb_census_row *c = &run->census[i];
+		if (c->t < t0 || c->t > t1)
+			continue;
+		if (c->sample != last_sample) {
+			samples++;
+			last_sample = c->sample;
+		}
+		if (strcmp(run->census_labels[c->label], e->label) == 0 && (double)c->bytes > worst)
+			worst = (double)c->bytes;
+	}
+	int holds = scn_op_holds(e->op, worst, e->bound);
+	fmt(worst, "bytes", a, sizeof(a));
+	fmt(e->bound, "bytes", b, sizeof(b));
+	snprintf(msg, sizeof(msg), "census \"%s\" peaks at %s over %d sample%s, %s %s %s", e->label, a,
+		 samples, samples == 1 ? "" : "s", holds ? "within" : "NOT", scn_op_name(e->op), b);
+	return record_add_verdict(run, e->line, e->source, holds, worst, msg, err);
+}
+
+int expect_judge(const struct scn_scenario *sc, struct lb_run *run, int *failed,
+		 struct lb_error *err)
+{
+	*failed = 0;
+	for (size_t i = 0; i < sc->n_expects; i++) {
+		const struct scn_expect *e = &sc->expects[i];
+		int rc = e->kind == SCN_EXPECT_METRIC  ? judge_metric(e, run, err)
+			 : e->kind == SCN_EXPECT_SLOPE ? judge_slope(e, run, err)
+						       : judge_census(e, run, err);
+		if (rc)
+			return rc;
+		*failed += !run->verdicts[run->n_verdicts - 1].holds;
+	}
+	return 0;
+}

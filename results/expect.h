@@ -1,0 +1,25 @@
+/*
+ * expect.h - judging a scenario's expectations against a finished run.
+ *
+ * Works only from the run record (its metrics, steps, step metrics and census), which is
+ * exactly what the store keeps, so a stored run can be judged again.  Every verdict carries
+ * one line a maintainer can act on: what was measured, against which bound, and why.
+ */
+#ifndef LB_EXPECT_H
+#define LB_EXPECT_H
+
+#include "results/error.h"
+#include "results/record.h"
+#include "scenarios/scenario.h"
+
+/* Judge every expectation of `sc` against `run`, appending one verdict each to the run.
+ * *failed gets the number that do not hold (one that cannot be measured does not hold). */
+int expect_judge(const struct scn_scenario *sc, struct lb_run *run, int *failed,
+		 struct lb_error *err);
+
+/* The values of per-step metric `metric` at each occurrence of `mark per` (the value of the
+ * last step before the mark that has one), from the `after` mark on.  *out is malloc'ed. */
+int expect_series_per_mark(const struct lb_run *run, const char *metric, const char *per,
+			   const char *after, double **out, size_t *n, struct lb_error *err);
+
+#endif

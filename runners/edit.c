@@ -1,0 +1,171 @@
+/*
+ * edit.c - file edits with revert.
+ */
+#include "runners/edit.h"
+
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct original {
+	char *path;
+	char *text; /* NULL: the file did not exist before */
+	size_t len;
+};
+
+struct edit_book {
+	struct original *files;
+	size_t n;
+};
+
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 4096, n = 0, got;
+	char *buf = malloc(cap);
+	while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+		n += got;
+		if (cap - n < 2) {
+			char *p = realloc(buf, cap * 2);
+			if (!p) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = p;
+			cap *= 2;
+		}
+	}
+	fclose(f);
+	if (buf)
+		buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static int write_all(const char *path, const char *a, size_t alen, const char *b, size_t blen,
+		     const char *c, size_t clen, struct lb_error *err)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return lb_error_set(err, LB_EIO, "cannot write %s: %s", path, strerror(errno));
+	int ok = fwrite(a, 1, alen, f) == alen && fwrite(b, 1, blen, f) == blen &&
+		 fwrite(c, 1, clen, f) == clen;
+	if (fclose(f) != 0 || !ok)
+		return lb_error_set(err, LB_EIO, "writing %s failed", path);
+	return 0;
+}
+
+void edit_book_free(struct edit_book *book)
+{
+	if (!book)
+		return;
+	for (size_t i = 0; i < book->n; i++) {
+		free(book->files[i].path);
+		free(book->files[i].text);
+	}
+	free(book->files);
+	free(book);
+}
+
+/* The original of `path`, remembering it now if this is its first edit. */
+static struct original *original_of(struct edit_book *book, const char *path, struct lb_error *err)
+{
+	for (size_t i = 0; i < book->n; i++)
+		if (strcmp(book->files[i].path, path) == 0)
+			return &book->files[i];
+	struct original *p = realloc(book->files, (book->n + 1) * sizeof(*p));
+	if (!p) {
+		lb_error_oom(err);
+		return NULL;
+	}
+	book->files = p;
+	struct original *o = &p[book->n];
+	o->len = 0;
+	o->text = read_all(path, &o->len);
+	o->path = strdup(path);
+	if (!o->path) {
+		free(o->text);
+		lb_error_oom(err);
+		return NULL;
+	}
+	book->n++;
+	return o;
+}
+
+int edit_apply(struct edit_book **book, const char *root, const struct scn_step *s,
+	       struct lb_error *err)
+{
+	if (!*book && !(*book = calloc(1, sizeof(**book))))
+		return lb_error_oom(err);
+	char *path;
+	if (asprintf(&path, "%s/%s", root, s->file) < 0)
+		return lb_error_oom(err);
+	struct original *o = original_of(*book, path, err);
+	int rc = 0;
+	size_t len = 0;
+	char *cur = NULL;
+	if (!o) {
+		rc = err->code;
+		goto done;
+	}
+	if (s->edit == SCN_EDIT_REVERT) {
+		if (o->text)
+			rc = write_all(path, o->text, o->len, "", 0, "", 0, err);
+		else if (remove(path) < 0 && errno != ENOENT)
+			rc = lb_error_set(err, LB_EIO, "line %d: cannot remove %s: %s", s->line, s->file,
+					  strerror(errno));
+		goto done;
+	}
+	if (s->edit == SCN_EDIT_WRITE) {
+		rc = write_all(path, s->text, strlen(s->text), "", 0, "", 0, err);
+		goto done;
+	}
+	cur = read_all(path, &len);
+	if (!cur) {
+		rc = lb_error_set(err, LB_EINVAL, "line %d: cannot edit %s: %s", s->line, s->file,
+				  strerror(errno));
+		goto done;
+	}
+	if (s->edit == SCN_EDIT_APPEND) {
+		rc = write_all(path, cur, len, s->text, strlen(s->text), "", 0, err);
+	} else if (s->edit == SCN_EDIT_INSERT) {
+		/* before line N: after the (N-1)th newline */
+		size_t at = 0;
+		for (int line = 1; line < s->edit_line; line++) {
+			const char *nl = memchr(cur + at, '\n', len - at);
+			if (!nl) {
+				rc = lb_error_set(err, LB_EINVAL, "line %d: %s has fewer than %d lines", s->line,
+						  s->file, s->edit_line - 1);
+				goto done;
+			}
+			at = (size_t)(nl - cur) + 1;
+		}
+		rc = write_all(path, cur, at, s->text, strlen(s->text), cur + at, len - at, err);
+	} else { /* replace the first match */
+		regex_t re;
+		int rerr = regcomp(&re, s->regex, REG_EXTENDED);
+		if (rerr) {
+			char msg[200];
+			regerror(rerr, &re, msg, sizeof(msg));
+			rc = lb_error_set(err, LB_EINVAL, "line %d: bad regex /%s/: %s", s->line, s->regex, msg);
+			goto done;
+		}
+		regmatch_t m;
+		if (regexec(&re, cur, 1, &m, 0) != 0)
+			rc = lb_error_set(err, LB_EINVAL, "line %d: /%s/ matches nothing in %s", s->line,
+					  s->regex, s->file);
+		else
+			rc = write_all(path, cur, (size_t)m.rm_so, s->text, strlen(s->text), cur + m.rm_eo,
+				       len - (size_t)m.rm_eo, err);
+		regfree(&re);
+	}
+done:
+	free(cur);
+	free(path);
+	return rc;
+}

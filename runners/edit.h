@@ -1,0 +1,23 @@
+/*
+ * edit.h - carrying out a scenario's `edit` steps on the codebase.
+ *
+ * The book remembers each file as it was before its first edit, so `revert` restores it
+ * exactly.  Paths were checked by the parser to stay inside the codebase; the file is
+ * resolved against the codebase root only.
+ */
+#ifndef LB_EDIT_H
+#define LB_EDIT_H
+
+#include "results/error.h"
+#include "scenarios/scenario.h"
+
+struct edit_book;
+
+/* Apply edit step `s` under `root`; *book is created on first use (free with
+ * edit_book_free).  A replace whose regex matches nothing, an insert past the end, or a
+ * missing file is an error naming the scenario line. */
+int edit_apply(struct edit_book **book, const char *root, const struct scn_step *s,
+	       struct lb_error *err);
+void edit_book_free(struct edit_book *book);
+
+#endif

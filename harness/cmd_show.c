@@ -2,6 +2,7 @@
  * cmd_show.c - `leakbench show RUN-ID`: everything stored about one run.
  */
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -39,11 +40,30 @@ static json_t *run_json(const struct lb_run *r)
 		json_array_append_new(marks, json_pack("{s:f, s:s, s:s}", "t", r->marks[i].t, "kind",
 						       r->marks[i].is_message ? "message" : "marker",
 						       "text", r->marks[i].text));
+	json_t *steps = json_array(), *verdicts = json_array();
+	for (size_t i = 0; i < r->n_steps; i++) {
+		const struct lb_step *st = &r->steps[i];
+		json_t *m = json_object();
+		for (size_t k = 0; k < r->n_step_metrics; k++)
+			if (r->step_metrics[k].step == (int)i)
+				json_object_set_new(m, r->step_metrics[k].name, json_real(r->step_metrics[k].value));
+		json_array_append_new(steps, json_pack("{s:i, s:i, s:s, s:s, s:f, s:f, s:b, s:s?, s:o}", "line",
+						       st->line, "iteration", st->iteration, "kind", st->kind,
+						       "detail", st->detail, "start", st->start, "end", st->end,
+						       "failed", st->failed, "note", st->note, "metrics", m));
+	}
+	for (size_t i = 0; i < r->n_verdicts; i++)
+		json_array_append_new(verdicts, json_pack("{s:i, s:s, s:b, s:o, s:s}", "line", r->verdicts[i].line,
+							  "expectation", r->verdicts[i].source, "holds",
+							  r->verdicts[i].holds, "value",
+							  isnan(r->verdicts[i].value) ? json_null()
+										     : json_real(r->verdicts[i].value),
+							  "message", r->verdicts[i].message));
 	json_t *command = r->command ? json_loads(r->command, 0, NULL) : NULL;
 	const struct lb_environment *e = &r->env;
 	return json_pack(
 		"{s:s, s:s?, s:o, s:s?, s:s?, s:i, s:s, s:i, s:i, s:s?, s:f, s:f, s:b, s:s?,"
-		" s:{s:s, s:s?, s:s?, s:s?, s:i, s:I, s:s?, s:s?, s:s?}, s:o, s:o, s:o, s:o, s:o}",
+		" s:{s:s, s:s?, s:s?, s:s?, s:i, s:I, s:s?, s:s?, s:s?}, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"id", r->id, "program", r->program, "command", command ? command : json_null(),
 		"rts_flags", r->rts_flags, "scenario", r->scenario, "repeat_index", r->repeat_index,
 		"status", record_status_name(r->status), "exit_code", r->exit_code, "signal",
@@ -53,7 +73,7 @@ static json_t *run_json(const struct lb_run *r)
 		"cpu_model", e->cpu_model, "cores", e->cores, "mem_bytes", (json_int_t)e->mem_bytes,
 		"ghc_version", e->ghc_version, "rts_way", e->rts_way, "leakbench_version",
 		e->leakbench_version, "metrics", metrics, "artifacts", artifacts, "series", series,
-		"census", census, "markers", marks);
+		"census", census, "markers", marks, "steps", steps, "expectations", verdicts);
 }
 
 static void print_metric(const struct lb_metric *m)
@@ -109,6 +129,23 @@ static void print_run(const struct lb_run *r)
 			if (!r->marks[i].is_message)
 				printf("%s%s@%.3fs", shown++ ? ", " : ": ", r->marks[i].text, r->marks[i].t);
 		printf("\n");
+	}
+	if (r->n_steps) {
+		char b[32];
+		printf("\nsteps\n");
+		for (size_t i = 0; i < r->n_steps; i++) {
+			const struct lb_step *st = &r->steps[i];
+			double live = record_step_metric(r, (int)i, "live_bytes");
+			printf("  %4zu  line %-4d %-8s %-30.30s %8.3f s  %10s%s%s\n", i + 1, st->line, st->kind,
+			       st->detail, st->end - st->start, isnan(live) ? "" : cli_bytes(live, b, sizeof(b)),
+			       st->failed ? "  FAILED: " : "", st->failed && st->note ? st->note : "");
+		}
+	}
+	if (r->n_verdicts) {
+		printf("\nexpectations\n");
+		for (size_t i = 0; i < r->n_verdicts; i++)
+			printf("  %-4s line %d: %s\n        %s\n", r->verdicts[i].holds ? "ok" : "FAIL",
+			       r->verdicts[i].line, r->verdicts[i].source, r->verdicts[i].message);
 	}
 	printf("\nartifacts\n");
 	for (size_t i = 0; i < r->n_artifacts; i++) {

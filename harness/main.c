@@ -20,6 +20,7 @@ struct command {
 
 static const struct command commands[] = {
 	{"exec", cmd_exec, "run a GHC-built program several times under measurement and store it"},
+	{"run", cmd_run, "carry out a scenario, measure every step, judge its expectations"},
 	{"runs", cmd_runs, "list the stored runs, newest first"},
 	{"show", cmd_show, "everything stored about one run: metrics, artifacts, environment"},
 	{"eventlog", cmd_eventlog, "what a GHC eventlog says: GCs, live bytes, heap, census, markers"},

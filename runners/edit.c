@@ -117,7 +117,7 @@ int edit_apply(struct edit_book **book, const char *root, const struct scn_step 
 		if (o->text)
 			rc = write_all(path, o->text, o->len, "", 0, "", 0, err);
 		else if (remove(path) < 0 && errno != ENOENT)
-			rc = lb_error_set(err, LB_EIO, "line %d: cannot remove %s: %s", s->line, s->file,
+			rc = lb_error_set(err, LB_EIO, "cannot remove %s: %s", s->file,
 					  strerror(errno));
 		goto done;
 	}
@@ -127,7 +127,7 @@ int edit_apply(struct edit_book **book, const char *root, const struct scn_step 
 	}
 	cur = read_all(path, &len);
 	if (!cur) {
-		rc = lb_error_set(err, LB_EINVAL, "line %d: cannot edit %s: %s", s->line, s->file,
+		rc = lb_error_set(err, LB_EINVAL, "cannot edit %s: %s", s->file,
 				  strerror(errno));
 		goto done;
 	}
@@ -139,8 +139,8 @@ int edit_apply(struct edit_book **book, const char *root, const struct scn_step 
 		for (int line = 1; line < s->edit_line; line++) {
 			const char *nl = memchr(cur + at, '\n', len - at);
 			if (!nl) {
-				rc = lb_error_set(err, LB_EINVAL, "line %d: %s has fewer than %d lines", s->line,
-						  s->file, s->edit_line - 1);
+				rc = lb_error_set(err, LB_EINVAL, "%s has fewer than %d lines", s->file,
+						  s->edit_line - 1);
 				goto done;
 			}
 			at = (size_t)(nl - cur) + 1;
@@ -148,17 +148,17 @@ int edit_apply(struct edit_book **book, const char *root, const struct scn_step 
 		rc = write_all(path, cur, at, s->text, strlen(s->text), cur + at, len - at, err);
 	} else { /* replace the first match */
 		regex_t re;
-		int rerr = regcomp(&re, s->regex, REG_EXTENDED);
+		/* REG_NEWLINE: ^ and $ match at every line, as one expects of source files */
+		int rerr = regcomp(&re, s->regex, REG_EXTENDED | REG_NEWLINE);
 		if (rerr) {
 			char msg[200];
 			regerror(rerr, &re, msg, sizeof(msg));
-			rc = lb_error_set(err, LB_EINVAL, "line %d: bad regex /%s/: %s", s->line, s->regex, msg);
+			rc = lb_error_set(err, LB_EINVAL, "bad regex /%s/: %s", s->regex, msg);
 			goto done;
 		}
 		regmatch_t m;
 		if (regexec(&re, cur, 1, &m, 0) != 0)
-			rc = lb_error_set(err, LB_EINVAL, "line %d: /%s/ matches nothing in %s", s->line,
-					  s->regex, s->file);
+			rc = lb_error_set(err, LB_EINVAL, "/%s/ matches nothing in %s", s->regex, s->file);
 		else
 			rc = write_all(path, cur, (size_t)m.rm_so, s->text, strlen(s->text), cur + m.rm_eo,
 				       len - (size_t)m.rm_eo, err);

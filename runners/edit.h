@@ -15,7 +15,8 @@ struct edit_book;
 
 /* Apply edit step `s` under `root`; *book is created on first use (free with
  * edit_book_free).  A replace whose regex matches nothing, an insert past the end, or a
- * missing file is an error naming the scenario line. */
+ * missing file is an error naming the file (the caller adds the scenario line).  Regexes are
+ * POSIX extended with ^ and $ matching at line boundaries. */
 int edit_apply(struct edit_book **book, const char *root, const struct scn_step *s,
 	       struct lb_error *err);
 void edit_book_free(struct edit_book *book);

@@ -188,7 +188,7 @@ int session_run(const struct scn_scenario *sc, const struct session_opts *o, str
 				rc = lb_error_set(err, LB_EINVAL, "%s:%d: an edit needs a codebase (add a codebase line)",
 						  sc->path, s->line);
 			else if ((rc = edit_apply(&book, o->codebase, s, err)))
-				lb_error_prefix(err, "%s:", sc->path);
+				lb_error_prefix(err, "%s:%d: ", sc->path, s->line);
 			break;
 		case SCN_WAIT:
 		case SCN_SETTLE:

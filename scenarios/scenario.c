@@ -233,7 +233,11 @@ static int parse_value(struct parser *ps, const char *what, double *out, int *un
 		int is_unit = 0;
 		for (size_t i = 0; n.kind == TOK_WORD && i < sizeof(units) / sizeof(*units); i++)
 			is_unit |= strcmp(n.text, units[i].name) == 0;
-		if (is_unit) {
+		/* a word of letters right after a bare number is a unit, known or not */
+		int letters = n.kind == TOK_WORD && strspn(n.text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == strlen(n.text) &&
+			      strcmp(n.text, "per") != 0 && strcmp(n.text, "after") != 0 &&
+			      strcmp(n.text, "between") != 0;
+		if (is_unit || letters) {
 			ut = n.text;
 			u = ut;
 			ucol = n.col;

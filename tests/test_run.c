@@ -1,0 +1,146 @@
+/*
+ * test_run.c - `leakbench run` with the exec runner: a GHC program whose memory grows per
+ * step fails a slope expectation that a flat one meets; the run, its steps, step metrics and
+ * verdicts are stored; edits change a fresh generated codebase and revert restores it.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/helpers.h"
+
+static char *write_scenario(const char *dir, const char *name, const char *text)
+{
+	char *path;
+	cr_assert(asprintf(&path, "%s/%s", dir, name) > 0);
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static const char *per_step =
+	"scenario per-step\nrunner exec\nmark start\nrepeat 5\n  run %s {i}0000\n  mark step\nend\n"
+	"expect slope live_bytes < 64KiB per step after start\n"
+	"expect max_live_bytes < 1GiB\n";
+
+static int run_mode(const char *dir, const char *db, const char *mode, struct lb_out *o)
+{
+	char text[512], name[64], bin[512];
+	snprintf(text, sizeof(text), per_step, mode);
+	snprintf(name, sizeof(name), "%s.scn", mode);
+	char *scn = write_scenario(dir, name, text);
+	int code = run_lb(o, NULL, "run", "--db", db, "--scenario", scn, "--program",
+			  fixture("target", bin, sizeof(bin)), "--heap-interval", "1s", NULL);
+	free(scn);
+	return code;
+}
+
+Test(run, slope_expectation_fails_for_a_growing_program_and_holds_for_a_flat_one, .timeout = 180)
+{
+	char *dir = scratch_dir(), db[600];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	struct lb_out o;
+	cr_assert_eq(run_mode(dir, db, "grow", &o), 1, "a failed expectation exits 1: %s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "FAIL line 8: slope live_bytes < 64KiB per step after start"), "%s", o.out);
+	cr_assert(strstr(o.out, "slope of live_bytes = ") && strstr(o.out, "NOT < 65536 B"),
+		  "the message has the measured value and the bound: %s", o.out);
+	cr_assert(strstr(o.out, "ok   line 9: max_live_bytes < 1GiB"), "%s", o.out);
+	cr_assert(strstr(o.out, "verdict: FAIL"), "%s", o.out);
+	lb_out_free(&o);
+
+	cr_assert_eq(run_mode(dir, db, "flat", &o), 0, "a flat program meets it: %s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "ok   line 8: slope live_bytes") && strstr(o.out, "verdict: ok"), "%s", o.out);
+	lb_out_free(&o);
+
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM runs WHERE scenario = 'per-step'"), 2.0);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM steps"), 2.0 * 11);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM step_metrics WHERE name = 'live_bytes'"), 2.0 * 5);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM expectations WHERE holds = 0"), 1.0);
+	cr_assert_gt(db_scalar(db, "SELECT value FROM metrics m JOIN runs r ON r.id = m.run_id"
+				   " WHERE m.name = 'live_bytes_slope_per_step' ORDER BY r.started_at LIMIT 1"),
+		     100000.0, "the growing run's slope per step is stored as a metric");
+
+	/* show explains it again from the database */
+	cr_assert_eq(run_lb(&o, NULL, "runs", "--db", db, "--json", NULL), 0);
+	json_t *runs = json_loads(o.out, 0, NULL);
+	lb_out_free(&o);
+	const char *grow_id = json_string_value(json_object_get(json_array_get(runs, 1), "id"));
+	cr_assert_eq(run_lb(&o, NULL, "show", "--db", db, grow_id, NULL), 0);
+	cr_assert(strstr(o.out, "FAIL line 8") && strstr(o.out, "grow 50000"), "%s", o.out);
+	lb_out_free(&o);
+	json_decref(runs);
+	rm_rf(dir);
+	free(dir);
+}
+
+Test(run, edits_change_a_fresh_codebase_and_revert_restores_it, .timeout = 120)
+{
+	char *dir = scratch_dir(), db[600];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	char *scn = write_scenario(dir, "edit.scn",
+				   "runner exec\ncodebase generate modules=6 layers=2 seed=3\n"
+				   "edit L0/M0.hs append \"-- EDITED {i}\\n\"\n"
+				   "edit L0/M0.hs replace /^module L0\\.M0/ \"module L0.M0 {- replaced -}\"\n"
+				   "edit L0/M0.hs insert 1 \"-- FIRST LINE\\n\"\n"
+				   "run L0/M0.hs\n"
+				   "edit L0/M0.hs revert\n"
+				   "run L0/M0.hs\n");
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program", "cat", "--no-rts",
+			    "--artifacts", dir, NULL),
+		     0, "%s%s", o.out, o.err);
+	lb_out_free(&o);
+	char path[700];
+	/* the artifacts of step 4 (index 3) and step 6 (index 5): cat's stdout */
+	char cmd[900];
+	snprintf(cmd, sizeof(cmd), "sqlite3 %s \"SELECT path FROM artifacts WHERE kind = 'step-003-stdout'\"", db);
+	FILE *p = popen(cmd, "r");
+	cr_assert(fgets(path, sizeof(path), p));
+	pclose(p);
+	path[strcspn(path, "\n")] = '\0';
+	char *edited = slurp_file(path);
+	cr_assert(edited && strncmp(edited, "-- FIRST LINE\n", 14) == 0, "insert before line 1: %s", edited);
+	cr_assert(strstr(edited, "module L0.M0 {- replaced -} where") && strstr(edited, "-- EDITED 0\n") == NULL,
+		  "replace and append (outside a repeat {i} stays as written): %s", edited);
+	cr_assert(strstr(edited, "-- EDITED {i}\n"), "%s", edited);
+	free(edited);
+	snprintf(cmd, sizeof(cmd), "sqlite3 %s \"SELECT path FROM artifacts WHERE kind = 'step-005-stdout'\"", db);
+	p = popen(cmd, "r");
+	cr_assert(fgets(path, sizeof(path), p));
+	pclose(p);
+	path[strcspn(path, "\n")] = '\0';
+	char *reverted = slurp_file(path);
+	cr_assert(reverted && strncmp(reverted, "-- generated by leakbench", 25) == 0 &&
+			  !strstr(reverted, "EDITED") && !strstr(reverted, "replaced"),
+		  "revert restores the generated file: %.200s", reverted);
+	free(reverted);
+	free(scn);
+	rm_rf(dir);
+	free(dir);
+}
+
+Test(run, scenario_errors_exit_2_with_file_line_column)
+{
+	char *dir = scratch_dir();
+	char *scn = write_scenario(dir, "bad.scn", "runner exec\nrun x\nexpect max_live_bytes < 3 parsecs\n");
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, NULL, "run", "--scenario", scn, "--program", "true", NULL), 2);
+	char want[700];
+	snprintf(want, sizeof(want), "%s:3:27: unknown unit 'parsecs'", scn);
+	cr_assert(strstr(o.err, want), "%s", o.err);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, NULL, "run", "--scenario", scn, NULL), 2);
+	lb_out_free(&o);
+	free(scn);
+	scn = write_scenario(dir, "ghci.scn", "runner ghci\nreload\n");
+	cr_assert_eq(run_lb(&o, NULL, "run", "--scenario", scn, "--program", "true", "--no-rts", "--db",
+			    "/dev/null/x.db", NULL),
+		     3);
+	lb_out_free(&o);
+	free(scn);
+	rm_rf(dir);
+	free(dir);
+}

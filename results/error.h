@@ -21,6 +21,7 @@ enum {
 	LB_ERTS = -5,      /* the target refuses the RTS options leakbench needs */
 	LB_ENOTFOUND = -6, /* the asked-for thing (run id, program) does not exist */
 	LB_EINTR = -7,     /* interrupted by a signal (Ctrl-C); children were killed and reaped */
+	LB_ETIMEOUT = -8,  /* a wait ran out of time */
 };
 
 struct lb_error {

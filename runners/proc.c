@@ -161,6 +161,21 @@ static int open_out(const char *path, struct lb_error *err)
 	return fd;
 }
 
+struct proc {
+	pid_t pid;
+	int pidfd, sigfd;
+	int in_fd, out_fd; /* pipes when interactive, else -1 */
+	sigset_t oldmask;
+	char *argv0;
+	double start;      /* monotonic */
+	double deadline, grace, kill_at, sample_s, next_sample;
+	size_t cap_samples;
+	int term_sent, kill_sent, interrupted, reaped, status, out_eof;
+	struct proc_result res;
+	char *buf;         /* stdout read but not yet consumed */
+	size_t buf_n, buf_cap;
+};
+
 /* The child's half: never returns.  Reports exec failure's errno through `report`. */
 static void child_exec(const struct proc_spec *spec, const sigset_t *oldmask, int in, int out,
 		       int errfd, int report)
@@ -190,155 +205,338 @@ static int exec_status(int report)
 	return n == (ssize_t)sizeof(e) ? e : 0;
 }
 
-int proc_run(const struct proc_spec *spec, struct proc_result *res, struct lb_error *err)
+static void close_fd(int *fd)
 {
-	memset(res, 0, sizeof(*res));
-	res->exit_code = -1;
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void proc_release(struct proc *p)
+{
+	close_fd(&p->pidfd);
+	close_fd(&p->sigfd);
+	close_fd(&p->in_fd);
+	close_fd(&p->out_fd);
+	sigprocmask(SIG_SETMASK, &p->oldmask, NULL);
+	free(p->argv0);
+	free(p->buf);
+	proc_result_free(&p->res);
+	free(p);
+}
+
+double proc_started_at(const struct proc *p)
+{
+	return p->res.started_at;
+}
+
+int proc_start(struct proc **out, const struct proc_spec *spec, struct lb_error *err)
+{
+	*out = NULL;
 	if (!spec->argv || !spec->argv[0])
 		return lb_error_set(err, LB_EINVAL, "no program to run");
-
-	int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	int out = open_out(spec->stdout_path, err);
-	int errfd = out >= 0 ? open_out(spec->stderr_path, err) : -1;
-	int report[2] = {-1, -1};
-	int rc = 0;
-	if (in < 0 || out < 0 || errfd < 0 || pipe2(report, O_CLOEXEC) < 0) {
-		rc = (out < 0 || errfd < 0) ? err->code
-					    : lb_error_set(err, LB_EIO, "pipe: %s", strerror(errno));
-		goto close_fds;
+	struct proc *p = calloc(1, sizeof(*p));
+	if (!p || !(p->argv0 = strdup(spec->argv[0]))) {
+		free(p);
+		return lb_error_oom(err);
+	}
+	p->pidfd = p->sigfd = p->in_fd = p->out_fd = -1;
+	p->res.exit_code = -1;
+	int child_in = -1, child_out = -1, errfd = -1, report[2] = {-1, -1}, rc = 0;
+	int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1};
+	if (spec->interactive) {
+		if (pipe2(in_pipe, O_CLOEXEC) < 0 || pipe2(out_pipe, O_CLOEXEC) < 0) {
+			rc = lb_error_set(err, LB_EIO, "pipe: %s", strerror(errno));
+			goto fail;
+		}
+		child_in = in_pipe[0];
+		child_out = out_pipe[1];
+		p->in_fd = in_pipe[1];
+		p->out_fd = out_pipe[0];
+		fcntl(p->out_fd, F_SETFL, O_NONBLOCK);
+		fcntl(p->in_fd, F_SETFL, O_NONBLOCK);
+	} else {
+		child_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		child_out = open_out(spec->stdout_path, err);
+		if (child_in < 0 || child_out < 0) {
+			rc = child_out < 0 ? err->code : lb_error_set(err, LB_EIO, "/dev/null: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	errfd = open_out(spec->stderr_path, err);
+	if (errfd < 0 || pipe2(report, O_CLOEXEC) < 0) {
+		rc = errfd < 0 ? err->code : lb_error_set(err, LB_EIO, "pipe: %s", strerror(errno));
+		goto fail;
 	}
 
-	sigset_t block, oldmask;
+	sigset_t block;
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, &oldmask);
-	int sigfd = signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK);
+	sigaddset(&block, SIGPIPE); /* a REPL that dies must not kill us through its stdin */
+	sigprocmask(SIG_BLOCK, &block, &p->oldmask);
+	sigdelset(&block, SIGPIPE);
+	p->sigfd = signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK);
 
-	res->started_at = now_real();
-	double start = now_mono();
-	pid_t pid = fork();
-	if (pid < 0) {
+	p->res.started_at = now_real();
+	p->start = now_mono();
+	p->pid = fork();
+	if (p->pid < 0) {
 		rc = lb_error_set(err, LB_EIO, "fork: %s", strerror(errno));
-		goto restore;
+		goto fail;
 	}
-	if (pid == 0)
-		child_exec(spec, &oldmask, in, out, errfd, report[1]);
-	setpgid(pid, pid); /* both sides set it, so it holds whichever runs first */
-	close(report[1]);
-	report[1] = -1;
+	if (p->pid == 0)
+		child_exec(spec, &p->oldmask, child_in, child_out, errfd, report[1]);
+	setpgid(p->pid, p->pid); /* both sides set it, so it holds whichever runs first */
+	close_fd(&report[1]);
 	int exec_errno = exec_status(report[0]);
 	if (exec_errno) {
 		int st;
-		waitpid(pid, &st, 0);
-		rc = lb_error_set(err, exec_errno == ENOENT ? LB_ENOTFOUND : LB_EIO,
-				  "cannot run '%s': %s", spec->argv[0], strerror(exec_errno));
-		goto restore;
+		waitpid(p->pid, &st, 0);
+		rc = lb_error_set(err, exec_errno == ENOENT ? LB_ENOTFOUND : LB_EIO, "cannot run '%s': %s",
+				  spec->argv[0], strerror(exec_errno));
+		goto fail;
 	}
+	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+	p->deadline = spec->timeout_s > 0 ? p->start + spec->timeout_s : INFINITY;
+	p->grace = spec->grace_s > 0 ? spec->grace_s : 2.0;
+	p->kill_at = INFINITY;
+	p->sample_s = spec->sample_s;
+	p->next_sample = spec->sample_s > 0 ? p->start + spec->sample_s : INFINITY;
+	close_fd(&report[0]);
+	close_fd(&child_in);
+	close_fd(&child_out);
+	close_fd(&errfd);
+	*out = p;
+	return 0;
+fail:
+	close_fd(&report[0]);
+	close_fd(&report[1]);
+	close_fd(&child_in);
+	close_fd(&child_out);
+	close_fd(&errfd);
+	proc_release(p);
+	return rc;
+}
 
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	double deadline = spec->timeout_s > 0 ? start + spec->timeout_s : INFINITY;
-	double grace = spec->grace_s > 0 ? spec->grace_s : 2.0;
-	double kill_at = INFINITY;
-	double next_sample = spec->sample_s > 0 ? start + spec->sample_s : INFINITY;
-	size_t cap = 0;
-	int term_sent = 0, kill_sent = 0, interrupted = 0, status = 0;
+/* One turn of supervision: sample if due, escalate if due, then wait at most until `until`
+ * (monotonic) for the child's exit, a signal, or (when `want` is set) room on stdin
+ * (POLLOUT) / data on stdout (POLLIN).  Returns the poll events seen on the pipe. */
+static short turn(struct proc *p, double until, int want_fd, short want, struct lb_error *err)
+{
+	if (p->reaped)
+		return 0;
+	pid_t w = wait4(p->pid, &p->status, WNOHANG, &p->res.ru);
+	if (w == p->pid) {
+		p->reaped = 1;
+		p->res.wall_s = now_mono() - p->start;
+		return 0;
+	}
+	double now = now_mono();
+	if (now >= p->next_sample) {
+		if (add_sample(&p->res, &p->cap_samples, now - p->start, proc_tree_rss(p->pid)) < 0) {
+			lb_error_oom(err);
+			p->next_sample = INFINITY;
+		} else {
+			p->next_sample += p->sample_s;
+			if (p->next_sample <= now)
+				p->next_sample = now + p->sample_s;
+		}
+	}
+	if (!p->term_sent && now >= p->deadline) {
+		killpg(p->pid, SIGTERM);
+		p->term_sent = 1;
+		p->kill_at = now + p->grace;
+	}
+	if (!p->kill_sent && now >= p->kill_at) {
+		killpg(p->pid, SIGKILL);
+		p->kill_sent = 1;
+	}
+	double wake = until;
+	if (p->next_sample < wake)
+		wake = p->next_sample;
+	if (!p->term_sent && p->deadline < wake)
+		wake = p->deadline;
+	if (p->term_sent && !p->kill_sent && p->kill_at < wake)
+		wake = p->kill_at;
+	int ms = isinf(wake) ? -1 : (int)ceil((wake - now) * 1000.0);
+	if (!isinf(wake) && ms < 0)
+		ms = 0;
+	if (p->pidfd < 0 && (ms < 0 || ms > 10))
+		ms = 10;
+	struct pollfd pf[3];
+	nfds_t n = 0;
+	pf[n++] = (struct pollfd){.fd = p->sigfd, .events = POLLIN};
+	int want_i = -1;
+	if (p->pidfd >= 0)
+		pf[n++] = (struct pollfd){.fd = p->pidfd, .events = POLLIN};
+	if (want_fd >= 0) {
+		want_i = (int)n;
+		pf[n++] = (struct pollfd){.fd = want_fd, .events = want};
+	}
+	if (poll(pf, n, ms) <= 0)
+		return 0;
+	if (pf[0].revents & POLLIN) {
+		struct signalfd_siginfo si;
+		while (read(p->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			p->interrupted = (int)si.ssi_signo;
+		if (!p->term_sent)
+			p->deadline = 0; /* stop it at the next turn */
+	}
+	return want_i >= 0 ? pf[want_i].revents : 0;
+}
+
+static int interrupted_error(struct proc *p, struct lb_error *err)
+{
+	return lb_error_set(err, LB_EINTR, "interrupted by signal %d (%s); '%s' was stopped", p->interrupted,
+			    strsignal(p->interrupted), p->argv0);
+}
+
+int proc_send(struct proc *p, const char *text, double timeout_s, struct lb_error *err)
+{
+	if (p->in_fd < 0)
+		return lb_error_set(err, LB_EINVAL, "'%s' was not started interactive", p->argv0);
+	size_t len = strlen(text), done = 0;
+	double until = now_mono() + timeout_s;
+	while (done < len) {
+		if (p->interrupted)
+			return interrupted_error(p, err);
+		if (p->reaped)
+			return lb_error_set(err, LB_EIO, "'%s' ended before it read its input", p->argv0);
+		ssize_t n = write(p->in_fd, text + done, len - done);
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return lb_error_set(err, LB_EIO, "writing to '%s': %s", p->argv0, strerror(errno));
+		if (now_mono() >= until)
+			return lb_error_set(err, LB_ETIMEOUT, "'%s' did not read its input within %gs", p->argv0,
+					    timeout_s);
+		turn(p, until, p->in_fd, POLLOUT, err);
+	}
+	return 0;
+}
+
+/* Read what stdout has now into the buffer.  Returns 1 if something came. */
+static int drain(struct proc *p)
+{
+	int got = 0;
 	for (;;) {
-		pid_t w = wait4(pid, &status, WNOHANG, &res->ru);
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			rc = lb_error_set(err, LB_EIO, "wait4: %s", strerror(errno));
-			break;
+		if (p->buf_cap - p->buf_n < 4096 + 1) {
+			size_t ncap = p->buf_cap ? p->buf_cap * 2 : 65536;
+			char *nb = realloc(p->buf, ncap);
+			if (!nb)
+				return got;
+			p->buf = nb;
+			p->buf_cap = ncap;
 		}
-		double now = now_mono();
-		if (now >= next_sample) {
-			if (add_sample(res, &cap, now - start, proc_tree_rss(pid)) < 0) {
-				rc = lb_error_oom(err);
-				next_sample = INFINITY;
-				deadline = now; /* stop the child: we cannot keep its data */
-			} else {
-				next_sample += spec->sample_s;
-				if (next_sample <= now)
-					next_sample = now + spec->sample_s;
+		ssize_t n = read(p->out_fd, p->buf + p->buf_n, p->buf_cap - p->buf_n - 1);
+		if (n > 0) {
+			p->buf_n += (size_t)n;
+			p->buf[p->buf_n] = '\0';
+			got = 1;
+			continue;
+		}
+		if (n == 0)
+			p->out_eof = 1;
+		return got;
+	}
+}
+
+int proc_expect(struct proc *p, const char *needle, double timeout_s, char **before,
+		struct lb_error *err)
+{
+	if (before)
+		*before = NULL;
+	if (p->out_fd < 0)
+		return lb_error_set(err, LB_EINVAL, "'%s' was not started interactive", p->argv0);
+	double until = now_mono() + timeout_s;
+	size_t nl = strlen(needle);
+	for (;;) {
+		drain(p);
+		char *at = p->buf_n ? memmem(p->buf, p->buf_n, needle, nl) : NULL;
+		if (at) {
+			size_t k = (size_t)(at - p->buf);
+			if (before && !(*before = strndup(p->buf, k)))
+				return lb_error_oom(err);
+			memmove(p->buf, at + nl, p->buf_n - k - nl);
+			p->buf_n -= k + nl;
+			p->buf[p->buf_n] = '\0';
+			return 0;
+		}
+		if (p->interrupted)
+			return interrupted_error(p, err);
+		if (p->out_eof || p->reaped) {
+			drain(p);
+			if (p->buf_n && memmem(p->buf, p->buf_n, needle, nl))
+				continue;
+			if (before && p->buf_n)
+				*before = strndup(p->buf, p->buf_n);
+			return lb_error_set(err, LB_EIO, "'%s' ended before printing what was awaited", p->argv0);
+		}
+		if (now_mono() >= until) {
+			if (before && p->buf_n)
+				*before = strndup(p->buf, p->buf_n);
+			return lb_error_set(err, LB_ETIMEOUT, "'%s' did not answer within %gs", p->argv0, timeout_s);
+		}
+		turn(p, until, p->out_fd, POLLIN, err);
+	}
+}
+
+int proc_finish(struct proc *p, struct proc_result *res, struct lb_error *err)
+{
+	close_fd(&p->in_fd); /* end of input: a REPL quits, a filter finishes */
+	int rc = 0;
+	while (!p->reaped) {
+		if (p->out_fd >= 0 && !p->out_eof) {
+			if (turn(p, INFINITY, p->out_fd, POLLIN, err) & (POLLIN | POLLHUP)) {
+				drain(p);
+				p->buf_n = 0; /* what it says on the way out is not kept */
 			}
-		}
-		if (!term_sent && now >= deadline) {
-			killpg(pid, SIGTERM);
-			term_sent = 1;
-			kill_at = now + grace;
-		}
-		if (!kill_sent && now >= kill_at) {
-			killpg(pid, SIGKILL);
-			kill_sent = 1;
-		}
-		double wake = next_sample;
-		if (!term_sent && deadline < wake)
-			wake = deadline;
-		if (term_sent && !kill_sent && kill_at < wake)
-			wake = kill_at;
-		int ms = isinf(wake) ? -1 : (int)ceil((wake - now) * 1000.0);
-		if (ms < 0 && !isinf(wake))
-			ms = 0;
-		if (pidfd < 0 && (ms < 0 || ms > 10))
-			ms = 10;
-		struct pollfd pf[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
-		int nfds = pidfd >= 0 ? 2 : 1;
-		if (poll(pf, (nfds_t)nfds, ms) > 0 && (pf[0].revents & POLLIN)) {
-			struct signalfd_siginfo si;
-			while (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-				interrupted = (int)si.ssi_signo;
-			if (!term_sent)
-				deadline = 0; /* handled at the top of the next turn */
+		} else {
+			turn(p, INFINITY, -1, 0, err);
 		}
 	}
-	res->wall_s = now_mono() - start;
-	if (pidfd >= 0)
-		close(pidfd);
-
 	/* The leader is gone; nothing of its group may outlive us.  kill(-pgid, 0) answers
 	 * "anyone left?" at once; only then is /proc scanned to count them. */
-	res->killed_leftovers = killpg(pid, 0) == 0 ? proc_group_alive(pid) : 0;
-	if (res->killed_leftovers) {
-		killpg(pid, SIGKILL);
-		for (int i = 0; i < 100 && proc_group_alive(pid); i++)
+	p->res.killed_leftovers = killpg(p->pid, 0) == 0 ? proc_group_alive(p->pid) : 0;
+	if (p->res.killed_leftovers) {
+		killpg(p->pid, SIGKILL);
+		for (int i = 0; i < 100 && proc_group_alive(p->pid); i++)
 			usleep(10000);
 	}
-
-	res->peak_rss_bytes = (uint64_t)res->ru.ru_maxrss * 1024u;
-	if (WIFEXITED(status)) {
-		res->end = PROC_EXITED;
-		res->exit_code = WEXITSTATUS(status);
-	} else if (WIFSIGNALED(status)) {
-		res->end = PROC_SIGNALED;
-		res->signal = WTERMSIG(status);
+	p->res.peak_rss_bytes = (uint64_t)p->res.ru.ru_maxrss * 1024u;
+	if (WIFEXITED(p->status)) {
+		p->res.end = PROC_EXITED;
+		p->res.exit_code = WEXITSTATUS(p->status);
+	} else if (WIFSIGNALED(p->status)) {
+		p->res.end = PROC_SIGNALED;
+		p->res.signal = WTERMSIG(p->status);
 	}
-	if (term_sent && !interrupted) {
-		res->end = PROC_TIMEOUT;
-		if (!res->signal)
-			res->signal = SIGTERM;
+	if (p->term_sent && !p->interrupted) {
+		p->res.end = PROC_TIMEOUT;
+		if (!p->res.signal)
+			p->res.signal = SIGTERM;
 	}
-	if (interrupted && !rc)
-		rc = lb_error_set(err, LB_EINTR, "interrupted by signal %d (%s); '%s' was stopped",
-				  interrupted, strsignal(interrupted), spec->argv[0]);
-
-restore:
-	if (sigfd >= 0)
-		close(sigfd);
-	sigprocmask(SIG_SETMASK, &oldmask, NULL);
-close_fds:
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
-	if (errfd >= 0)
-		close(errfd);
-	if (report[0] >= 0)
-		close(report[0]);
-	if (report[1] >= 0)
-		close(report[1]);
+	if (p->interrupted)
+		rc = interrupted_error(p, err);
+	*res = p->res;
+	memset(&p->res, 0, sizeof(p->res)); /* the samples now belong to the caller */
+	proc_release(p);
 	if (rc)
 		proc_result_free(res);
 	return rc;
+}
+
+int proc_run(const struct proc_spec *spec, struct proc_result *res, struct lb_error *err)
+{
+	memset(res, 0, sizeof(*res));
+	res->exit_code = -1;
+	struct proc *p;
+	int rc = proc_start(&p, spec, err);
+	if (rc)
+		return rc;
+	return proc_finish(p, res, err);
 }

@@ -33,6 +33,8 @@ struct proc_spec {
 	double timeout_s;        /* <= 0: no timeout */
 	double grace_s;          /* between SIGTERM and SIGKILL; <= 0: 2 seconds */
 	double sample_s;         /* /proc RSS sampling interval; <= 0: no sampling */
+	int interactive;         /* stdin and stdout are pipes to us (proc_send, proc_expect);
+				  * stdout_path is then ignored */
 };
 
 struct proc_sample {
@@ -60,6 +62,26 @@ struct proc_result {
  * error: LB_ENOTFOUND/LB_EIO when it could not be started, LB_EINTR when leakbench was
  * interrupted. */
 int proc_run(const struct proc_spec *spec, struct proc_result *out, struct lb_error *err);
+
+/* The same in parts, for a program driven while it runs (a REPL, a server):
+ *   proc_start  spawns it (SIGINT/SIGTERM/SIGHUP stay blocked for us until proc_finish);
+ *   proc_send   writes to its stdin (interactive only), bounded by `timeout_s`;
+ *   proc_expect reads its stdout until `needle` appears, within `timeout_s`: *before gets
+ *               what came before the needle (malloc'ed; may be NULL), the needle is consumed.
+ *               LB_ETIMEOUT when it did not come, LB_EIO when the program ended first,
+ *               LB_EINTR on a signal to leakbench;
+ *   proc_finish closes its stdin, waits for the end (the spec's timeout counts from the
+ *               start; then SIGTERM, grace, SIGKILL), reaps it and fills *out.  It always
+ *               releases `p`, also when it returns an error.
+ * RSS sampling and the deadline are served by whichever of these is waiting. */
+struct proc;
+int proc_start(struct proc **out, const struct proc_spec *spec, struct lb_error *err);
+int proc_send(struct proc *p, const char *text, double timeout_s, struct lb_error *err);
+int proc_expect(struct proc *p, const char *needle, double timeout_s, char **before,
+		struct lb_error *err);
+int proc_finish(struct proc *p, struct proc_result *out, struct lb_error *err);
+/* Unix time at which it was spawned. */
+double proc_started_at(const struct proc *p);
 void proc_result_free(struct proc_result *res);
 
 /* RSS in bytes of `pid` plus all its descendants, from /proc.  0 if it is gone. */

@@ -171,3 +171,35 @@ Test(proc, interrupt_stops_the_target, .timeout = 60)
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		  "proc_run returned LB_EINTR after stopping the target (status %d)", status);
 }
+
+Test(proc, an_interactive_program_is_driven_through_its_pipes, .timeout = 30)
+{
+	char *argv[] = {"cat", NULL};
+	struct proc_spec spec = {.argv = argv, .interactive = 1, .timeout_s = 20, .sample_s = 0.05};
+	struct proc *p;
+	struct lb_error err = {0};
+	cr_assert_eq(proc_start(&p, &spec, &err), 0, "%s", err.msg);
+	char *before = NULL;
+	cr_assert_eq(proc_send(p, "hello world\nREADY> ", 5, &err), 0, "%s", err.msg);
+	cr_assert_eq(proc_expect(p, "READY> ", 5, &before, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(before, "hello world\n");
+	free(before);
+	cr_assert_eq(proc_expect(p, "NEVER", 0.3, &before, &err), LB_ETIMEOUT);
+	cr_assert(strstr(err.msg, "did not answer within 0.3s"), "%s", err.msg);
+	free(before);
+	struct proc_result res;
+	cr_assert_eq(proc_finish(p, &res, &err), 0, "%s", err.msg);
+	cr_assert_eq(res.end, PROC_EXITED, "closing its stdin ends cat");
+	cr_assert_eq(res.exit_code, 0);
+	cr_assert_gt(res.wall_s, 0.3);
+	proc_result_free(&res);
+
+	char *argv2[] = {"sh", "-c", "echo bye", NULL};
+	struct proc_spec spec2 = {.argv = argv2, .interactive = 1, .timeout_s = 20};
+	cr_assert_eq(proc_start(&p, &spec2, &err), 0, "%s", err.msg);
+	cr_assert_eq(proc_expect(p, "PROMPT", 5, &before, &err), LB_EIO, "it ends before the prompt");
+	cr_assert_str_eq(before, "bye\n", "what it said is handed back");
+	free(before);
+	cr_assert_eq(proc_finish(p, &res, &err), 0);
+	proc_result_free(&res);
+}

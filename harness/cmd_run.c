@@ -43,7 +43,7 @@ static void print_table(const struct lb_run *run)
 		char d[40];
 		snprintf(d, sizeof(d), "%s%s", dl > 32 ? "..." : "", dl > 32 ? s->detail + dl - 29 : s->detail);
 		printf("%4zu  %5d  %-8s  %-32s  %10s  %12s%s%s\n", i + 1, s->line, s->kind, d, l, b,
-		       s->failed ? "  FAILED: " : "", s->failed && s->note ? s->note : "");
+		       s->failed ? "  FAILED: " : s->note ? "  " : "", s->note ? s->note : "");
 	}
 	if (live && n_live > 1) {
 		char spark[3 * 60 + 1];

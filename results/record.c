@@ -185,15 +185,22 @@ int record_add_step(struct lb_run *run, int line, int iteration, const char *kin
 	return 0;
 }
 
-int record_step_failed(struct lb_run *run, size_t step, const char *note, struct lb_error *err)
+int record_step_note(struct lb_run *run, size_t step, const char *note, struct lb_error *err)
 {
 	if (step >= run->n_steps)
 		return lb_error_set(err, LB_EINVAL, "no step %zu", step);
 	struct lb_step *st = &run->steps[step];
-	st->failed = 1;
 	if (!st->note && note && !(st->note = lb_strdup(note, err)))
 		return LB_ENOMEM;
 	return 0;
+}
+
+int record_step_failed(struct lb_run *run, size_t step, const char *note, struct lb_error *err)
+{
+	if (step >= run->n_steps)
+		return lb_error_set(err, LB_EINVAL, "no step %zu", step);
+	run->steps[step].failed = 1;
+	return record_step_note(run, step, note, err);
 }
 
 int record_add_step_metric(struct lb_run *run, int step, const char *name, double value,

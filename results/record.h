@@ -179,6 +179,8 @@ int record_add_step(struct lb_run *run, int line, int iteration, const char *kin
 		    const char *detail, double start, double end, struct lb_error *err);
 /* Mark step `step` failed with `note` (copied; the first note wins). */
 int record_step_failed(struct lb_run *run, size_t step, const char *note, struct lb_error *err);
+/* Attach `note` to step `step` without failing it (a compile error GHCi reported). */
+int record_step_note(struct lb_run *run, size_t step, const char *note, struct lb_error *err);
 int record_add_step_metric(struct lb_run *run, int step, const char *name, double value,
 			   const char *unit, struct lb_error *err);
 /* The value of step metric `name` of step `step`; NaN when absent. */

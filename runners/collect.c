@@ -64,6 +64,28 @@ static int add_rts_metrics(struct lb_run *run, const struct rts_stats *st, struc
 
 /* Read the statistics the RTS left: the -t file, or (when the user's --rts chose -s or -S
  * without a file, which replaces our -t) the summary on stderr. */
+/* From `-S` lines: live bytes after every major GC (the oldest generation's collections),
+ * timed by the RTS's own elapsed clock, like the eventlog's HEAP_LIVE series. */
+static int add_gc_series(struct lb_run *run, const struct rts_stats *st, struct lb_error *err)
+{
+	int oldest = 0;
+	for (size_t i = 0; i < st->n_gcs; i++)
+		if (st->gcs[i].gen > oldest)
+			oldest = st->gcs[i].gen;
+	struct lb_point *p = malloc((st->n_gcs + 1) * sizeof(*p));
+	if (!p)
+		return lb_error_oom(err);
+	size_t n = 0;
+	for (size_t i = 0; i < st->n_gcs; i++)
+		if (st->gcs[i].gen == oldest)
+			p[n++] = (struct lb_point){st->gcs[i].total_wall, (double)st->gcs[i].live};
+	if (!n) {
+		free(p);
+		return 0;
+	}
+	return record_add_series(run, "live_bytes", "bytes", p, n, err);
+}
+
 int collect_rts(struct lb_run *run, const char *stats_path, const char *stderr_path,
 		       struct lb_error *err)
 {
@@ -88,6 +110,8 @@ int collect_rts(struct lb_run *run, const char *stats_path, const char *stderr_p
 		return 0;
 	}
 	rc = add_rts_metrics(run, &st, err);
+	if (!rc && st.n_gcs)
+		rc = add_gc_series(run, &st, err);
 	rts_stats_free(&st);
 	return rc;
 }

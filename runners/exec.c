@@ -87,7 +87,7 @@ int exec_probe(const struct exec_opts *o, const char *scratch_dir, struct rts_st
 		goto done;
 	}
 	struct rts_measure m = {stats, o->eventlog ? ev : NULL, o->heap_profile, o->heap_interval_s,
-				o->rts_extra};
+				o->rts_extra, o->per_gc};
 	if ((rc = rts_build_args(&m, 1, &rts, &nrts, err)))
 		goto done;
 	/* --info makes the RTS exit before main: the program's own arguments do not matter */
@@ -267,51 +267,101 @@ static int adopt_heap_file(struct lb_run *run, const char *program, const char *
 	return rc;
 }
 
-int exec_run(const struct exec_opts *o, const char *run_dir, struct lb_run *run,
-	     struct lb_error *err)
+/* A run under way: its paths and its process. */
+struct exec_live {
+	const struct exec_opts *o;
+	char *run_dir, *out, *errp, *stats, *ev, *samples;
+	char **rts, **argv;
+	struct proc *p;
+};
+
+static void live_free(struct exec_live *l)
 {
+	if (!l)
+		return;
+	free(l->run_dir);
+	free(l->out);
+	free(l->errp);
+	free(l->stats);
+	free(l->ev);
+	free(l->samples);
+	free(l->argv);
+	rts_argv_free(l->rts);
+	free(l);
+}
+
+int exec_start(const struct exec_opts *o, const char *run_dir, struct lb_run *run, int interactive,
+	       struct exec_live **out, struct lb_error *err)
+{
+	*out = NULL;
 	if (exec_mkdirs(run_dir, err))
 		return err->code;
-	char *out = path_in(run_dir, "stdout"), *errp = path_in(run_dir, "stderr");
-	char *stats = path_in(run_dir, "rts-stats.txt"), *ev = path_in(run_dir, "events.eventlog");
-	char *samples = path_in(run_dir, "rss.tsv");
-	char **rts = NULL, **argv = NULL, *etext = NULL;
+	struct exec_live *l = calloc(1, sizeof(*l));
+	if (!l)
+		return lb_error_oom(err);
+	l->o = o;
+	l->run_dir = strdup(run_dir);
+	l->out = path_in(run_dir, "stdout");
+	l->errp = path_in(run_dir, "stderr");
+	l->stats = path_in(run_dir, "rts-stats.txt");
+	l->ev = path_in(run_dir, "events.eventlog");
+	l->samples = path_in(run_dir, "rss.tsv");
 	size_t nrts = 0;
-	struct proc_result res = {0};
-	int rc;
-	if (!out || !errp || !stats || !ev || !samples) {
+	int rc = 0;
+	if (!l->run_dir || !l->out || !l->errp || !l->stats || !l->ev || !l->samples) {
 		rc = lb_error_oom(err);
-		goto done;
+		goto fail;
 	}
 	if (!o->no_rts) {
-		struct rts_measure m = {stats, o->eventlog ? ev : NULL, o->heap_profile,
-					o->heap_interval_s, o->rts_extra};
-		if ((rc = rts_build_args(&m, 0, &rts, &nrts, err)))
-			goto done;
+		struct rts_measure m = {l->stats, o->eventlog ? l->ev : NULL, o->heap_profile,
+					o->heap_interval_s, o->rts_extra, o->per_gc};
+		if ((rc = rts_build_args(&m, 0, &l->rts, &nrts, err)))
+			goto fail;
 	}
-	if (!(argv = full_argv(o, rts, nrts)) || !(run->program = lb_strdup(o->argv[0], err)) ||
-	    !(run->command = json_argv(argv)) || !(run->artifact_dir = lb_strdup(run_dir, err)) ||
-	    !(run->rts_flags = rts ? rts_args_string(rts, nrts) : lb_strdup("", err))) {
+	if (!(l->argv = full_argv(o, l->rts, nrts)) || !(run->program = lb_strdup(o->argv[0], err)) ||
+	    !(run->command = json_argv(l->argv)) || !(run->artifact_dir = lb_strdup(run_dir, err)) ||
+	    !(run->rts_flags = l->rts ? rts_args_string(l->rts, nrts) : lb_strdup("", err))) {
 		rc = lb_error_oom(err);
-		goto done;
+		goto fail;
 	}
-	struct proc_spec spec = {.argv = argv, .stdout_path = out, .stderr_path = errp,
+	struct proc_spec spec = {.argv = l->argv, .stdout_path = l->out, .stderr_path = l->errp,
 				 .timeout_s = o->timeout_s, .grace_s = o->grace_s,
-				 .sample_s = o->sample_s, .cwd = o->cwd};
-	if ((rc = proc_run(&spec, &res, err)))
+				 .sample_s = o->sample_s, .cwd = o->cwd, .interactive = interactive};
+	if ((rc = proc_start(&l->p, &spec, err)))
+		goto fail;
+	*out = l;
+	return 0;
+fail:
+	live_free(l);
+	return rc;
+}
+
+struct proc *exec_proc(struct exec_live *l)
+{
+	return l->p;
+}
+
+int exec_finish(struct exec_live *l, struct lb_run *run, struct lb_error *err)
+{
+	const struct exec_opts *o = l->o;
+	struct proc_result res = {0};
+	char *etext = NULL;
+	int rc = proc_finish(l->p, &res, err);
+	l->p = NULL;
+	if (rc)
 		goto done;
 	if (!o->no_rts) {
-		etext = collect_slurp(errp, 65536);
+		etext = collect_slurp(l->errp, 65536);
 		if ((rc = rts_check_refusal(etext, o->argv[0], err)))
 			goto done;
 	}
 	run->started_at = res.started_at;
 	run->wall_seconds = res.wall_s;
-	if ((rc = set_status(run, &res, errp, o->argv[0], o->timeout_s, err)))
+	if ((rc = set_status(run, &res, l->errp, o->argv[0], o->timeout_s, err)))
 		goto done;
-	if (!o->no_rts && (rc = collect_rts(run, stats, errp, err)))
+	if (!o->no_rts && (rc = collect_rts(run, l->stats, l->errp, err)))
 		goto done;
-	if (!o->no_rts && o->eventlog && (rc = collect_eventlog(run, ev, err)))
+	if (!o->no_rts && o->eventlog && (rc = collect_eventlog(run, l->ev, err)))
 		goto done;
 	if ((rc = record_add_metric(run, "wall_seconds", res.wall_s, "s", err)) ||
 	    (rc = record_add_metric(run, "peak_rss_bytes", (double)res.peak_rss_bytes, "bytes", err)) ||
@@ -322,30 +372,32 @@ int exec_run(const struct exec_opts *o, const char *run_dir, struct lb_run *run,
 	    (rc = record_add_metric(run, "sampled_peak_rss_bytes", (double)res.sampled_peak_rss,
 				    "bytes", err)))
 		goto done;
-	if ((rc = write_samples(samples, &res, err)) ||
-	    (rc = record_add_artifact(run, "stdout", out, err)) ||
-	    (rc = record_add_artifact(run, "stderr", errp, err)) ||
-	    (rc = record_add_artifact(run, "rss-samples", samples, err)))
+	if ((rc = write_samples(l->samples, &res, err)) ||
+	    (rc = record_add_artifact(run, "stdout", l->out, err)) ||
+	    (rc = record_add_artifact(run, "stderr", l->errp, err)) ||
+	    (rc = record_add_artifact(run, "rss-samples", l->samples, err)))
 		goto done;
 	struct stat sb;
-	if (!o->no_rts && stat(stats, &sb) == 0 &&
-	    (rc = record_add_artifact(run, "rts-stats", stats, err)))
+	if (!o->no_rts && stat(l->stats, &sb) == 0 &&
+	    (rc = record_add_artifact(run, "rts-stats", l->stats, err)))
 		goto done;
-	if (!o->no_rts && o->eventlog && stat(ev, &sb) == 0 &&
-	    (rc = record_add_artifact(run, "eventlog", ev, err)))
+	if (!o->no_rts && o->eventlog && stat(l->ev, &sb) == 0 &&
+	    (rc = record_add_artifact(run, "eventlog", l->ev, err)))
 		goto done;
 	if (!o->no_rts && o->heap_profile &&
-	    (rc = adopt_heap_file(run, o->argv[0], o->cwd, run_dir, res.started_at, err)))
+	    (rc = adopt_heap_file(run, o->argv[0], o->cwd, l->run_dir, res.started_at, err)))
 		goto done;
 done:
 	proc_result_free(&res);
-	free(out);
-	free(errp);
-	free(stats);
-	free(ev);
-	free(samples);
 	free(etext);
-	free(argv);
-	rts_argv_free(rts);
+	live_free(l);
 	return rc;
+}
+
+int exec_run(const struct exec_opts *o, const char *run_dir, struct lb_run *run,
+	     struct lb_error *err)
+{
+	struct exec_live *l;
+	int rc = exec_start(o, run_dir, run, 0, &l, err);
+	return rc ? rc : exec_finish(l, run, err);
 }

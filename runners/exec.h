@@ -28,6 +28,9 @@ struct exec_opts {
 	double sample_s;
 	const char *cwd; /* where the program runs; NULL: leakbench's own directory.  Artifact
 			  * paths must then be absolute, as the RTS opens them from there. */
+	int per_gc;      /* statistics as +RTS -S<file> (a line per GC, then the summary) instead
+			  * of -t --machine-readable: per-step live bytes for a long-lived target
+			  * that has no eventlog (GHC < 9.4 linked without -eventlog) */
 };
 
 /* Ask the target's RTS whether it accepts the measurement flags, without running main:
@@ -44,6 +47,17 @@ int exec_probe(const struct exec_opts *o, const char *scratch_dir, struct rts_st
  * (could not start, RTS refusal, interrupted). */
 int exec_run(const struct exec_opts *o, const char *run_dir, struct lb_run *run,
 	     struct lb_error *err);
+
+/* The same in two halves, for a target driven while it runs (GHCi): exec_start spawns it
+ * (interactive: stdin/stdout are pipes, see proc_send/proc_expect on exec_proc()), and
+ * exec_finish waits for its end and collects everything exec_run would.  exec_finish
+ * releases `live` whatever it returns. */
+struct exec_live;
+struct proc;
+int exec_start(const struct exec_opts *o, const char *run_dir, struct lb_run *run, int interactive,
+	       struct exec_live **live, struct lb_error *err);
+struct proc *exec_proc(struct exec_live *live);
+int exec_finish(struct exec_live *live, struct lb_run *run, struct lb_error *err);
 
 /* mkdir -p. */
 int exec_mkdirs(const char *path, struct lb_error *err);

@@ -485,6 +485,21 @@ int proc_expect(struct proc *p, const char *needle, double timeout_s, char **bef
 	}
 }
 
+int proc_idle(struct proc *p, double seconds, struct lb_error *err)
+{
+	double until = now_mono() + seconds;
+	while (now_mono() < until) {
+		if (p->interrupted)
+			return interrupted_error(p, err);
+		if (p->reaped)
+			return lb_error_set(err, LB_EIO, "'%s' ended while leakbench waited", p->argv0);
+		int fd = p->out_fd >= 0 && !p->out_eof ? p->out_fd : -1;
+		if (turn(p, until, fd, POLLIN, err) & (POLLIN | POLLHUP))
+			drain(p);
+	}
+	return 0;
+}
+
 int proc_finish(struct proc *p, struct proc_result *res, struct lb_error *err)
 {
 	close_fd(&p->in_fd); /* end of input: a REPL quits, a filter finishes */

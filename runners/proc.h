@@ -80,6 +80,9 @@ int proc_send(struct proc *p, const char *text, double timeout_s, struct lb_erro
 int proc_expect(struct proc *p, const char *needle, double timeout_s, char **before,
 		struct lb_error *err);
 int proc_finish(struct proc *p, struct proc_result *out, struct lb_error *err);
+/* Let `seconds` pass while supervising (sampling, deadline, signals, reading its output so
+ * it never blocks on a full pipe).  LB_EIO if it ends meanwhile, LB_EINTR on a signal. */
+int proc_idle(struct proc *p, double seconds, struct lb_error *err);
 /* Unix time at which it was spawned. */
 double proc_started_at(const struct proc *p);
 void proc_result_free(struct proc_result *res);

@@ -556,7 +556,9 @@ int rts_build_args(const struct rts_measure *m, int info, char ***out, size_t *n
 		k++;                                                                         \
 	} while (0)
 	PUSH("+RTS");
-	if (m->stats_path) {
+	if (m->stats_path && m->per_gc) {
+		PUSH("-S%s", m->stats_path);
+	} else if (m->stats_path) {
 		PUSH("-t%s", m->stats_path);
 		PUSH("--machine-readable");
 	}

@@ -71,6 +71,7 @@ struct rts_measure {
 	int heap_profile;          /* -hT */
 	double heap_interval_s;    /* -i<secs>; <= 0: RTS default */
 	const char *extra;         /* the user's own flags, split on spaces; may be NULL */
+	int per_gc;                /* -S<stats_path> instead of -t<stats_path> --machine-readable */
 };
 
 /* Build "+RTS ... -RTS" as an argv fragment: *out is a NULL-terminated malloc'ed array of

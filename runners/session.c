@@ -17,6 +17,7 @@
 
 #include "results/detect.h"
 #include "runners/edit.h"
+#include "runners/proc.h"
 
 static double now_unix(void)
 {
@@ -47,6 +48,8 @@ static void describe(const struct scn_step *s, char *buf, size_t size)
 		snprintf(buf + k, size - k, "%gs", s->seconds);
 	if (s->kind == SCN_SETTLE && k < size)
 		snprintf(buf + k, size - k, "%gs", s->seconds);
+	if (s->kind == SCN_EVAL && k < size)
+		snprintf(buf + k, size - k, "%s", s->text);
 }
 
 /* The step's program run: argv = program, fixed args, step args. */
@@ -125,7 +128,9 @@ static int summarise_steps(struct lb_run *run, struct lb_error *err)
 				continue;
 			v = isnan(v) ? x : agg[a].sum ? v + x : fmax(v, x);
 		}
-		if (!isnan(v) && record_add_metric(run, agg[a].name, v, agg[a].unit, err))
+		/* a single-process runner already has the process's own figure: keep it */
+		if (!isnan(v) && !record_metric(run, agg[a].name) &&
+		    record_add_metric(run, agg[a].name, v, agg[a].unit, err))
 			return err->code;
 	}
 	/* the run's live-bytes slope per measured step, with its interval */
@@ -156,54 +161,280 @@ static int summarise_steps(struct lb_run *run, struct lb_error *err)
 	return rc;
 }
 
-int session_run(const struct scn_scenario *sc, const struct session_opts *o, struct lb_run *run,
-		struct lb_error *err)
+#define GHCI_PROMPT "<<leakbench-ghci-prompt>>"
+
+/* The first line of GHCi's answer that names an error, for the step's note. */
+static void first_error(const char *out, char *buf, size_t size)
 {
-	if (sc->runner != SCN_RUNNER_EXEC)
-		return lb_error_set(err, LB_EINVAL,
-				    "%s: the %s runner is not available yet (only exec scenarios run today)",
-				    sc->path, scn_runner_name(sc->runner));
-	struct edit_book *book = NULL;
-	int rc = 0, failed = 0;
-	double t_start = now_unix();
+	buf[0] = '\0';
+	for (const char *p = out; p && *p;) {
+		const char *eol = strchr(p, '\n');
+		size_t n = eol ? (size_t)(eol - p) : strlen(p);
+		if (memmem(p, n, "error", 5)) {
+			snprintf(buf, size, "%.*s", (int)n, p);
+			return;
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+}
+
+/* One GHCi command: send it, wait for the prompt, judge the answer.  Command and answer go
+ * to `transcript` (the session's record of what GHCi said). */
+static int ghci_command(struct proc *p, const struct scn_scenario *sc, const char *cmd, size_t step,
+			FILE *transcript, struct lb_run *run, struct lb_error *err)
+{
+	char *answer = NULL;
+	int rc = proc_send(p, cmd, sc->timeout, err);
+	if (!rc)
+		rc = proc_expect(p, GHCI_PROMPT, sc->timeout, &answer, err);
+	if (transcript) {
+		fprintf(transcript, "ghci> %s%s", cmd, answer ? answer : "");
+		fflush(transcript);
+	}
+	if (!rc && answer && strstr(answer, "Failed, ")) {
+		char line[300], note[400];
+		first_error(answer, line, sizeof(line));
+		snprintf(note, sizeof(note), "compilation failed%s%s", line[0] ? ": " : "", line);
+		rc = record_step_note(run, step, note, err); /* recorded, not fatal: an edit may
+							     * break the code on purpose */
+	} else if (!rc && answer && strstr(answer, "<interactive>") && strstr(answer, "error")) {
+		rc = record_step_note(run, step, "the expression did not compile", err);
+	}
+	free(answer);
+	return rc;
+}
+
+/* Per-step figures of a single long-lived process, from its series: the live bytes of the
+ * last major GC inside each step's window, the peak inside it, the allocation during it,
+ * and each census row's step.  Series times are seconds since the RTS started; steps are
+ * unix seconds: `t0` (the spawn) ties them. */
+static int align_steps(struct lb_run *run, double t0, struct lb_error *err)
+{
+	const struct lb_series *live = record_series(run, "live_bytes");
+	const struct lb_series *alloc = record_series(run, "allocated_bytes");
+	for (size_t i = 0; i < run->n_steps; i++) {
+		double a = run->steps[i].start - t0, b = run->steps[i].end - t0;
+		double last = NAN, peak = NAN, before = 0, upto = 0;
+		for (size_t k = 0; live && k < live->n; k++)
+			if (live->p[k].t >= a && live->p[k].t <= b) {
+				last = live->p[k].v;
+				peak = isnan(peak) ? last : fmax(peak, last);
+			}
+		for (size_t k = 0; alloc && k < alloc->n; k++) {
+			if (alloc->p[k].t <= a)
+				before = alloc->p[k].v;
+			if (alloc->p[k].t <= b)
+				upto = alloc->p[k].v;
+		}
+		if ((!isnan(last) && (record_add_step_metric(run, (int)i, "live_bytes", last, "bytes", err) ||
+				      record_add_step_metric(run, (int)i, "peak_live_bytes", peak, "bytes", err))) ||
+		    (alloc && record_add_step_metric(run, (int)i, "allocated_bytes", upto - before, "bytes", err)))
+			return err->code;
+	}
+	for (size_t c = 0; c < run->n_census; c++) {
+		double t = run->census[c].t + t0;
+		for (size_t i = 0; i < run->n_steps; i++)
+			if (t >= run->steps[i].start && t <= run->steps[i].end)
+				run->census[c].step = (int)i;
+	}
+	return 0;
+}
+
+/* Move what the one process measured (metrics, artifacts, series, census, marks) into the
+ * scenario's run. */
+static int adopt(struct lb_run *run, struct lb_run *sub, struct lb_error *err)
+{
+	for (size_t i = 0; i < sub->n_metrics; i++)
+		if (record_add_metric(run, sub->metrics[i].name, sub->metrics[i].value, sub->metrics[i].unit, err))
+			return err->code;
+	for (size_t i = 0; i < sub->n_artifacts; i++)
+		if (record_add_artifact(run, sub->artifacts[i].kind, sub->artifacts[i].path, err))
+			return err->code;
+#define MOVE(field, count)               \
+	do {                             \
+		run->field = sub->field; \
+		run->count = sub->count; \
+		sub->field = NULL;       \
+		sub->count = 0;          \
+	} while (0)
+	MOVE(series, n_series);
+	MOVE(census, n_census);
+	MOVE(census_labels, n_census_labels);
+	MOVE(marks, n_marks);
+#undef MOVE
+	if (!run->rts_flags)
+		run->rts_flags = sub->rts_flags, sub->rts_flags = NULL;
+	run->partial |= sub->partial;
+	if (sub->status != LB_RUN_OK) {
+		run->status = sub->status;
+		run->signal = sub->signal;
+		run->exit_code = sub->exit_code;
+		free(run->reason);
+		run->reason = sub->reason;
+		sub->reason = NULL;
+	}
+	return 0;
+}
+
+/* The step loop, shared by the runners: `act` carries out one step. */
+struct runner {
+	const struct scn_scenario *sc;
+	const struct session_opts *o;
+	struct edit_book *book;
+	struct proc *p; /* ghci: the REPL */
+	FILE *transcript; /* ghci: every command and answer */
+};
+
+static int act(struct runner *r, const struct scn_step *s, size_t i, struct lb_run *run,
+	       struct lb_error *err)
+{
+	const struct scn_scenario *sc = r->sc;
+	switch (s->kind) {
+	case SCN_RUN:
+		return run_step(r->o, s, i, run, err);
+	case SCN_EDIT:
+		if (!r->o->codebase)
+			return lb_error_set(err, LB_EINVAL, "%s:%d: an edit needs a codebase (add a codebase line)",
+					    sc->path, s->line);
+		if (edit_apply(&r->book, r->o->codebase, s, err))
+			return lb_error_prefix(err, "%s:%d: ", sc->path, s->line);
+		return 0;
+	case SCN_WAIT:
+	case SCN_SETTLE:
+		if (s->kind == SCN_WAIT && s->wait == SCN_WAIT_PROMPT)
+			return 0; /* every GHCi command already waits for its prompt */
+		if (r->p)
+			return proc_idle(r->p, s->seconds, err);
+		sleep_for(s->seconds);
+		return 0;
+	case SCN_LOAD:
+	case SCN_RELOAD:
+	case SCN_EVAL: {
+		char *cmd;
+		int n = s->kind == SCN_LOAD	? asprintf(&cmd, ":load %s\n", s->name)
+			: s->kind == SCN_RELOAD ? asprintf(&cmd, ":reload\n")
+						: asprintf(&cmd, "%s\n", s->text);
+		if (n < 0)
+			return lb_error_oom(err);
+		int rc = ghci_command(r->p, sc, cmd, i, r->transcript, run, err);
+		free(cmd);
+		return rc ? lb_error_prefix(err, "%s:%d: ", sc->path, s->line) : 0;
+	}
+	default:
+		return 0; /* mark: a point in time */
+	}
+}
+
+static int step_loop(struct runner *r, struct lb_run *run, int *failed, struct lb_error *err)
+{
+	const struct scn_scenario *sc = r->sc;
+	int rc = 0;
 	for (size_t i = 0; !rc && i < sc->n_steps; i++) {
 		const struct scn_step *s = &sc->steps[i];
 		char detail[512];
 		describe(s, detail, sizeof(detail));
 		double start = now_unix();
-		if (o->verbose) {
-			printf("step %zu/%zu  line %d  %s %s\n", i + 1, sc->n_steps, s->line,
-			       scn_step_name(s->kind), detail);
+		if (r->o->verbose) {
+			printf("step %zu/%zu  line %d  %s %s\n", i + 1, sc->n_steps, s->line, scn_step_name(s->kind),
+			       detail);
 			fflush(stdout);
 		}
 		if ((rc = record_add_step(run, s->line, s->iteration, scn_step_name(s->kind), detail, start,
 					  start, err)))
 			break;
-		switch (s->kind) {
-		case SCN_RUN:
-			rc = run_step(o, s, i, run, err);
-			break;
-		case SCN_EDIT:
-			if (!o->codebase)
-				rc = lb_error_set(err, LB_EINVAL, "%s:%d: an edit needs a codebase (add a codebase line)",
-						  sc->path, s->line);
-			else if ((rc = edit_apply(&book, o->codebase, s, err)))
-				lb_error_prefix(err, "%s:%d: ", sc->path, s->line);
-			break;
-		case SCN_WAIT:
-		case SCN_SETTLE:
-			sleep_for(s->seconds);
-			break;
-		default:
-			break; /* mark: a point in time, nothing to do */
-		}
+		rc = act(r, s, i, run, err);
 		run->steps[i].end = now_unix();
-		failed += run->steps[i].failed;
+		*failed += run->steps[i].failed;
 		if (!rc)
 			rc = record_add_step_metric(run, (int)i, "latency_seconds", run->steps[i].end - start, "s",
 						    err);
 	}
-	edit_book_free(book);
+	return rc;
+}
+
+/* GHCi: one REPL for the whole session, with a prompt of our own. */
+static int ghci_session(struct runner *r, struct lb_run *run, int *failed, struct lb_error *err)
+{
+	const struct session_opts *o = r->o;
+	static char *const default_args[] = {"--interactive", "-ignore-dot-ghci", NULL};
+	char *const *fixed = o->args && o->args[0] ? o->args : default_args;
+	size_t nfixed = 0;
+	while (fixed[nfixed])
+		nfixed++;
+	char **argv = calloc(nfixed + 2, sizeof(char *));
+	char *dir = NULL;
+	if (!argv || asprintf(&dir, "%s/ghci", o->run_dir) < 0) {
+		free(argv);
+		return lb_error_oom(err);
+	}
+	argv[0] = (char *)o->program;
+	for (size_t i = 0; i < nfixed; i++)
+		argv[i + 1] = fixed[i];
+	struct exec_opts eo = o->measure;
+	eo.argv = argv;
+	eo.cwd = o->codebase;
+	eo.per_gc = !eo.eventlog && !eo.no_rts; /* per-GC lines stand in for the eventlog */
+	struct lb_run sub;
+	struct exec_live *live = NULL;
+	int rc = record_init(&sub, err);
+	if (!rc)
+		rc = exec_start(&eo, dir, &sub, 1, &live, err);
+	char *tpath = NULL;
+	if (!rc && asprintf(&tpath, "%s/transcript.txt", dir) > 0)
+		r->transcript = fopen(tpath, "w");
+	if (!rc) {
+		r->p = exec_proc(live);
+		rc = proc_send(r->p, ":set prompt \"" GHCI_PROMPT "\"\n", r->sc->timeout, err);
+		if (!rc)
+			rc = proc_expect(r->p, GHCI_PROMPT, r->sc->timeout, NULL, err);
+		if (!rc)
+			rc = proc_send(r->p, ":set prompt-cont \"\"\n", r->sc->timeout, err);
+		if (!rc)
+			rc = proc_expect(r->p, GHCI_PROMPT, r->sc->timeout, NULL, err);
+		if (rc)
+			lb_error_prefix(err, "starting GHCi: ");
+		if (!rc)
+			rc = step_loop(r, run, failed, err);
+		if (!rc)
+			rc = proc_send(r->p, ":quit\n", r->sc->timeout, err);
+		struct lb_error ferr = {0};
+		int frc = exec_finish(live, &sub, &ferr); /* always: reaps GHCi */
+		r->p = NULL;
+		if (!rc && frc) {
+			*err = ferr;
+			rc = frc;
+		}
+	}
+	if (r->transcript) {
+		fclose(r->transcript);
+		r->transcript = NULL;
+		if (!rc)
+			rc = record_add_artifact(&sub, "ghci-transcript", tpath, err);
+	}
+	free(tpath);
+	if (!rc)
+		rc = adopt(run, &sub, err);
+	if (!rc)
+		rc = align_steps(run, sub.started_at, err);
+	record_free(&sub);
+	free(dir);
+	free(argv);
+	return rc;
+}
+
+int session_run(const struct scn_scenario *sc, const struct session_opts *o, struct lb_run *run,
+		struct lb_error *err)
+{
+	if (sc->runner == SCN_RUNNER_LSP)
+		return lb_error_set(err, LB_EINVAL,
+				    "%s: the lsp runner is not available yet (exec and ghci scenarios run today)",
+				    sc->path);
+	struct runner r = {.sc = sc, .o = o};
+	int rc, failed = 0;
+	double t_start = now_unix();
+	rc = sc->runner == SCN_RUNNER_GHCI ? ghci_session(&r, run, &failed, err)
+					   : step_loop(&r, run, &failed, err);
+	edit_book_free(r.book);
 	if (rc)
 		return rc;
 	run->started_at = t_start;
@@ -211,7 +442,7 @@ int session_run(const struct scn_scenario *sc, const struct session_opts *o, str
 	if ((rc = record_add_metric(run, "wall_seconds", run->wall_seconds, "s", err)) ||
 	    (rc = summarise_steps(run, err)))
 		return rc;
-	if (failed) {
+	if (failed && run->status == LB_RUN_OK) {
 		run->status = LB_RUN_CRASHED;
 		free(run->reason);
 		char why[700];

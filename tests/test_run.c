@@ -144,3 +144,42 @@ Test(run, scenario_errors_exit_2_with_file_line_column)
 	rm_rf(dir);
 	free(dir);
 }
+
+Test(run, a_real_ghci_session_with_ten_reload_cycles, .timeout = 240)
+{
+	char *dir = scratch_dir(), db[600];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	char *scn = write_scenario(dir, "ghci.scn",
+				   "scenario ghci-cycles\nrunner ghci\nprogram ghc\n"
+				   "codebase generate modules=8 layers=2 seed=2\nrts -I0.1\n"
+				   "load Main\nsettle 400ms\nmark warm\n"
+				   "repeat 10\n"
+				   "  edit L0/M0.hs append \"\\nextra{i} :: Int\\nextra{i} = {i}\\n\"\n"
+				   "  reload\n  settle 400ms\n  mark cycle\nend\n"
+				   "edit L0/M0.hs append \"\\nthis is not Haskell\\n\"\nreload\n"
+				   "eval 6 * 7\n"
+				   "expect slope live_bytes < 1MiB per cycle after warm\n"
+				   "expect max_live_bytes < 1MiB\n");
+	struct lb_out o;
+	/* Debian's GHC 9.0 is linked without eventlog support: per-GC lines (-S) stand in */
+	int code = run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--no-eventlog", NULL);
+	cr_assert_eq(code, 1, "the impossible expectation fails: %s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "ok   line 18: slope live_bytes < 1MiB per cycle after warm"), "%s", o.out);
+	cr_assert(strstr(o.out, "FAIL line 19: max_live_bytes < 1MiB") && strstr(o.out, "max_live_bytes = ") &&
+			  strstr(o.out, "NOT < 1048576 B"),
+		  "the failure names the measured value and the bound: %s", o.out);
+	lb_out_free(&o);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM steps WHERE kind = 'reload'"), 11.0);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM step_metrics sm JOIN steps s"
+				   " ON s.run_id = sm.run_id AND s.step = sm.step"
+				   " WHERE sm.name = 'live_bytes' AND s.kind = 'settle' AND s.iteration > 0"),
+		     10.0, "a live-bytes figure for each of the 10 cycles");
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM steps WHERE note LIKE 'compilation failed%'"), 1.0,
+		     "the broken edit is recorded on its reload step");
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM steps WHERE failed = 1"), 0.0,
+		     "a compile error is not a failed step");
+	cr_assert_gt(db_scalar(db, "SELECT value FROM metrics WHERE name = 'allocated_bytes'"), 1e6);
+	free(scn);
+	rm_rf(dir);
+	free(dir);
+}

@@ -137,7 +137,9 @@ static int judge_census(const struct scn_expect *e, struct lb_run *run, struct l
 	int samples = 0, last_sample = -1;
 	for (size_t i = 0; i < run->n_census; i++) {
 		const struct lb_census_row *c = &run->census[i];
-		if (c->t < t0 || c->t > t1)
+		/* rows that know their step are placed by it; the others by their time */
+		if (c->step >= 0 ? (a_idx >= 0 && c->step <= a_idx) || (u_idx >= 0 && c->step > u_idx)
+				 : c->t < t0 || c->t > t1)
 			continue;
 		if (c->sample != last_sample) {
 			samples++;

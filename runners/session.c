@@ -52,6 +52,40 @@ static void describe(const struct scn_step *s, char *buf, size_t size)
 		snprintf(buf + k, size - k, "%s", s->text);
 }
 
+/* A step's own process took heap censuses: keep them as that step's, with sample numbers
+ * continuing the run's (times stay those of the step's process). */
+static int adopt_census(struct lb_run *run, const struct lb_run *sub, int step, struct lb_error *err)
+{
+	if (!sub->n_census)
+		return 0;
+	int base = run->n_census ? run->census[run->n_census - 1].sample + 1 : 0;
+	struct lb_census_row *rows = realloc(run->census, (run->n_census + sub->n_census) * sizeof(*rows));
+	if (!rows)
+		return lb_error_oom(err);
+	run->census = rows;
+	for (size_t i = 0; i < sub->n_census; i++) {
+		const char *label = sub->census_labels[sub->census[i].label];
+		size_t li = 0;
+		while (li < run->n_census_labels && strcmp(run->census_labels[li], label) != 0)
+			li++;
+		if (li == run->n_census_labels) {
+			char **nl = realloc(run->census_labels, (li + 1) * sizeof(*nl));
+			if (!nl)
+				return lb_error_oom(err);
+			run->census_labels = nl;
+			if (!(nl[li] = strdup(label)))
+				return lb_error_oom(err);
+			run->n_census_labels++;
+		}
+		struct lb_census_row r = sub->census[i];
+		r.sample += base;
+		r.step = step;
+		r.label = (uint32_t)li;
+		run->census[run->n_census++] = r;
+	}
+	return 0;
+}
+
 /* The step's program run: argv = program, fixed args, step args. */
 static int run_step(const struct session_opts *o, const struct scn_step *s, size_t index,
 		    struct lb_run *run, struct lb_error *err)
@@ -102,6 +136,8 @@ static int run_step(const struct session_opts *o, const struct scn_step *s, size
 		}
 		if (!rc && !run->rts_flags)
 			run->rts_flags = lb_strdup(sub.rts_flags, err);
+		if (!rc)
+			rc = adopt_census(run, &sub, (int)index, err);
 	}
 	record_free(&sub);
 	free(dir);
@@ -195,8 +231,10 @@ static int ghci_command(struct proc *p, const struct scn_scenario *sc, const cha
 		char line[300], note[400];
 		first_error(answer, line, sizeof(line));
 		snprintf(note, sizeof(note), "compilation failed%s%s", line[0] ? ": " : "", line);
-		rc = record_step_note(run, step, note, err); /* recorded, not fatal: an edit may
-							     * break the code on purpose */
+		/* recorded, not fatal unless the scenario says so: an edit may break the code
+		 * on purpose */
+		rc = sc->compile_errors_fail ? record_step_failed(run, step, note, err)
+					     : record_step_note(run, step, note, err);
 	} else if (!rc && answer && strstr(answer, "<interactive>") && strstr(answer, "error")) {
 		rc = record_step_note(run, step, "the expression did not compile", err);
 	}

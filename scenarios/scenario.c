@@ -973,6 +973,22 @@ static int parse_directive(struct parser *ps, const char *word, int col, int *ha
 			return lb_error_oom(ps->err);
 		return want_end(ps, "the variable");
 	}
+	if (strcmp(word, "compile-errors") == 0) {
+		char *v;
+		skip_blanks(&ps->lx);
+		c = col_of(&ps->lx, ps->lx.p);
+		if (want_text(ps, &v, "fail or note"))
+			return ps->err->code;
+		int ok = !strcmp(v, "fail") || !strcmp(v, "note");
+		sc->compile_errors_fail = !strcmp(v, "fail");
+		if (!ok) {
+			int rc = fail(ps, c, "expected fail or note after compile-errors, found '%s'", v);
+			free(v);
+			return rc;
+		}
+		free(v);
+		return want_end(ps, "compile-errors");
+	}
 	if (strcmp(word, "timeout") == 0) {
 		if (parse_duration(ps, "the timeout", &sc->timeout))
 			return ps->err->code;
@@ -1087,7 +1103,8 @@ static int parse_line(struct parser *ps)
 		else
 			rc = fail(ps, t.col,
 				  "unknown keyword '%s' (expected a directive: scenario, runner, codebase, "
-				  "program, args, rts, env, timeout; a step: %s; or repeat, end, expect)",
+				  "program, args, rts, env, timeout, compile-errors; a step: %s; or repeat, end, "
+				  "expect)",
 				  t.text,
 				  "open, close, edit, wait, settle, hover, completion, definition, symbols, "
 				  "codeaction, reload, load, eval, run, mark");

@@ -183,3 +183,29 @@ Test(run, a_real_ghci_session_with_ten_reload_cycles, .timeout = 240)
 	rm_rf(dir);
 	free(dir);
 }
+
+Test(run, census_of_each_step_is_stored_and_judged, .timeout = 120)
+{
+	char *dir = scratch_dir(), db[600], bin[512];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	char text[600];
+	snprintf(text, sizeof(text),
+		 "scenario census-steps\nrunner exec\nmark start\nrepeat 3\n  run keep 4 {i}0000\n  mark step\nend\n"
+		 "expect census \"main:Main.Foo\" bytes < 64KiB after start\n"
+		 "expect census \"main:Main.Foo\" bytes < 1GiB between start step\n");
+	char *scn = write_scenario(dir, "census.scn", text);
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program",
+			    fixture("census", bin, sizeof(bin)), "--heap-interval", "20ms", NULL),
+		     1, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "FAIL line 8: census \"main:Main.Foo\" bytes < 64KiB after start") &&
+			  strstr(o.out, "census \"main:Main.Foo\" peaks at "),
+		  "%s", o.out);
+	cr_assert(strstr(o.out, "ok   line 9:"), "%s", o.out);
+	lb_out_free(&o);
+	cr_assert_eq(db_scalar(db, "SELECT count(DISTINCT step) FROM census WHERE label = 'main:Main.Foo'"), 3.0,
+		     "each run step's census is stored under its step");
+	free(scn);
+	rm_rf(dir);
+	free(dir);
+}

@@ -115,11 +115,12 @@ Test(scenario, every_step_and_directive)
 	cr_assert_eq(sc->steps[14].kind, SCN_CODEACTION);
 	scn_free(sc);
 
-	sc = parse_ok("runner ghci\ncodebase tarball https://example.org/c.tar.gz sha256="
+	sc = parse_ok("runner ghci\ncompile-errors fail\ncodebase tarball https://example.org/c.tar.gz sha256="
 		      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
 		      "load Main\nreload\neval map (+1) [1,2,3]   # a comment\neval \"length \\\"x\\\"\"\n"
 		      "wait prompt\n");
 	cr_assert_eq(sc->codebase.kind, SCN_CODEBASE_TARBALL);
+	cr_assert(sc->compile_errors_fail);
 	cr_assert_str_eq(sc->steps[0].name, "Main");
 	cr_assert_str_eq(sc->steps[2].text, "map (+1) [1,2,3]");
 	cr_assert_str_eq(sc->steps[3].text, "length \"x\"");
@@ -172,6 +173,7 @@ Test(scenario, errors_name_line_and_column)
 	parse_err("runner lsp\ncodebase generate layered\n", 2, 19, "expected KEY=VALUE");
 	parse_err("runner lsp\ncodebase tarball http://x sha256=abc\n", 2, 27, "64 hex digits");
 	parse_err("runner lsp\nenv NOVALUE\n", 2, 5, "expected KEY=VALUE");
+	parse_err("runner ghci\ncompile-errors ignore\n", 2, 16, "expected fail or note");
 	parse_err("runner lsp\n\"string\"\n", 2, 1, "expected a directive or a step");
 }
 

@@ -152,10 +152,10 @@ Test(run, a_real_ghci_session_with_ten_reload_cycles, .timeout = 240)
 	char *scn = write_scenario(dir, "ghci.scn",
 				   "scenario ghci-cycles\nrunner ghci\nprogram ghc\n"
 				   "codebase generate modules=8 layers=2 seed=2\nrts -I0.1\n"
-				   "load Main\nsettle 400ms\nmark warm\n"
+				   "load Main\nsettle 700ms\nmark warm\n"
 				   "repeat 10\n"
 				   "  edit L0/M0.hs append \"\\nextra{i} :: Int\\nextra{i} = {i}\\n\"\n"
-				   "  reload\n  settle 400ms\n  mark cycle\nend\n"
+				   "  reload\n  settle 700ms\n  mark cycle\nend\n"
 				   "edit L0/M0.hs append \"\\nthis is not Haskell\\n\"\nreload\n"
 				   "eval 6 * 7\n"
 				   "expect slope live_bytes < 1MiB per cycle after warm\n"

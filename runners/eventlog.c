@@ -757,6 +757,8 @@ static int finish_alloc(struct pass *ps)
 	uint64_t *latest = calloc((size_t)max_cap + 2, sizeof(*latest));
 	if (!latest)
 		return -1;
+	if (ps->n_allocs && (s->alloc.p = malloc(ps->n_allocs * sizeof(*s->alloc.p))))
+		s->alloc.cap = ps->n_allocs;
 	uint64_t total = 0;
 	for (size_t i = 0; i < ps->n_allocs; i++) {
 		const struct alloc_ev *a = &ps->allocs[i];
@@ -796,6 +798,16 @@ int evlog_summarise(struct evlog *ev, struct evlog_summary **out, struct lb_erro
 	struct pass ps = {.s = s, .open_sample = -1};
 	s->t_first = UINT64_MAX;
 	s->file_bytes = ev->len;
+	/* Reserve the big arrays for the most a file this size can hold (a GC writes ~100 bytes
+	 * of events per point kept): malloc only reserves address space, pages are touched as
+	 * points arrive, and growing by realloc would copy and fault every page again. */
+	size_t guess = ev->len / 96 + 256;
+	struct evlog_series *big[] = {&s->live, &s->heap, &s->blocks};
+	for (size_t i = 0; i < 3; i++)
+		if ((big[i]->p = malloc(guess * sizeof(*big[i]->p))))
+			big[i]->cap = guess;
+	if ((ps.allocs = malloc(guess * sizeof(*ps.allocs))))
+		ps.cap_allocs = guess;
 	struct evlog_event e;
 	int rc;
 	while ((rc = next_event(ev, &e, err)) == 1) {

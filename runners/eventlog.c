@@ -278,69 +278,100 @@ enum evlog_end evlog_end_state(const struct evlog *ev)
 	return ev->end;
 }
 
-static inline int stop(struct evlog *ev, enum evlog_end how)
+
+/* The reader's position, kept apart from struct evlog so the summary pass can hold it in
+ * registers: nothing it calls can reach a local cursor, whereas every store through a
+ * pointer might alias the reader's fields and force them back to memory. */
+struct cursor {
+	const uint8_t *buf;
+	size_t len, pos, block_end;
+	const int32_t *sizes;
+	int cap;
+};
+
+static void cursor_load(struct cursor *c, const struct evlog *ev)
 {
-	ev->done = 1;
-	ev->end = how;
-	return 0;
+	*c = (struct cursor){ev->buf, ev->len, ev->pos, ev->block_end, ev->sizes, ev->cur_cap};
 }
 
-/* The reader's inner loop, inlined into the summary pass (a call per event costs a tenth
- * of the pass at a gigabyte per second). */
-static inline __attribute__((always_inline)) int next_event(struct evlog *ev, struct evlog_event *e,
-							     struct lb_error *err)
+static void cursor_store(const struct cursor *c, struct evlog *ev)
 {
-	if (ev->done)
+	ev->pos = c->pos;
+	ev->block_end = c->block_end;
+	ev->cur_cap = c->cap;
+}
+
+/* The next event: 1, or 0 at the end with *end set, or an error (undeclared id). */
+static inline __attribute__((always_inline)) int cursor_next(struct cursor *c, struct evlog_event *e,
+							      enum evlog_end *end, const char *name,
+							      struct lb_error *err)
+{
+	const size_t pos = c->pos, left = c->len - pos;
+	if (left < 2) {
+		*end = left == 0 ? EVLOG_NO_END : EVLOG_CUT_IN_EVENT;
 		return 0;
-	const size_t pos = ev->pos, left = ev->len - pos;
-	if (left < 2)
-		return stop(ev, left == 0 ? EVLOG_NO_END : EVLOG_CUT_IN_EVENT);
-	const uint8_t *p = ev->buf + pos;
+	}
+	const uint8_t *p = c->buf + pos;
 	uint16_t type = be16(p);
-	if (type == 0xffff)
-		return stop(ev, EVLOG_COMPLETE);
-	if (left < 10)
-		return stop(ev, EVLOG_CUT_IN_EVENT);
-	int32_t size = ev->sizes[type];
+	if (type == 0xffff) {
+		*end = EVLOG_COMPLETE;
+		return 0;
+	}
+	if (left < 10) {
+		*end = EVLOG_CUT_IN_EVENT;
+		return 0;
+	}
+	int32_t size = c->sizes[type];
 	size_t hdr = 10;
 	uint32_t plen;
 	if (size >= 0 && size != EVLOG_SIZE_VARIABLE) {
 		plen = (uint32_t)size;
 	} else if (size == EVLOG_SIZE_VARIABLE) {
-		if (left < 12)
-			return stop(ev, EVLOG_CUT_IN_EVENT);
+		if (left < 12) {
+			*end = EVLOG_CUT_IN_EVENT;
+			return 0;
+		}
 		plen = be16(p + 10);
 		hdr = 12;
 	} else {
-		ev->done = 1;
 		return lb_error_set(err, LB_EINVAL,
 				    "%s: byte %zu: event id %u is not declared in the header "
 				    "(damaged file?)",
-				    ev->name, pos, type);
+				    name, pos, type);
 	}
-	if (left - hdr < plen)
-		return stop(ev, EVLOG_CUT_IN_EVENT);
-	if (pos >= ev->block_end)
-		ev->cur_cap = -1;
+	if (left - hdr < plen) {
+		*end = EVLOG_CUT_IN_EVENT;
+		return 0;
+	}
+	if (pos >= c->block_end)
+		c->cap = -1;
 	e->type = type;
 	e->t = be64(p + 2);
 	e->payload = p + hdr;
 	e->len = plen;
 	e->offset = pos;
-	ev->pos = pos + hdr + plen;
+	c->pos = pos + hdr + plen;
 	if (type == EV_BLOCK_MARKER && plen >= 14) {
 		/* block_size counts from the marker's own first byte */
-		ev->block_end = pos + be32(e->payload);
+		c->block_end = pos + be32(e->payload);
 		uint16_t cap = be16(e->payload + 12);
-		ev->cur_cap = cap == 0xffff ? -1 : cap;
+		c->cap = cap == 0xffff ? -1 : cap;
 	}
-	e->cap = ev->cur_cap;
+	e->cap = c->cap;
 	return 1;
 }
 
 int evlog_next(struct evlog *ev, struct evlog_event *e, struct lb_error *err)
 {
-	return next_event(ev, e, err);
+	if (ev->done)
+		return 0;
+	struct cursor c;
+	cursor_load(&c, ev);
+	int rc = cursor_next(&c, e, &ev->end, ev->name, err);
+	cursor_store(&c, ev);
+	if (rc != 1)
+		ev->done = 1;
+	return rc;
 }
 
 /* --- summary ----------------------------------------------------------------------------- */
@@ -810,21 +841,43 @@ int evlog_summarise(struct evlog *ev, struct evlog_summary **out, struct lb_erro
 		ps.cap_allocs = guess;
 	struct evlog_event e;
 	int rc;
-	while ((rc = next_event(ev, &e, err)) == 1) {
-		s->n_events++;
-		if (e.type < 256)
-			s->counts[e.type]++;
-		else
+	/* Most events (scheduler, GC phases) only need counting: one table lookup decides, so
+	 * the common case does not go through the switch's indirect jump. */
+	static const unsigned char wanted[256] = {
+		[EV_HEAP_LIVE] = 1, [EV_HEAP_SIZE] = 1, [EV_BLOCKS_SIZE] = 1, [EV_HEAP_ALLOCATED] = 1,
+		[EV_GC_STATS_GHC] = 1, [EV_HEAP_INFO_GHC] = 1, [EV_USER_MARKER] = 1, [EV_USER_MSG] = 1,
+		[EV_WALL_CLOCK_TIME] = 1, [EV_RTS_IDENTIFIER] = 1, [EV_PROGRAM_ARGS] = 1,
+		[EV_HEAP_PROF_BEGIN] = 1, [EV_HEAP_PROF_COST_CENTRE] = 1, [EV_HEAP_PROF_SAMPLE_BEGIN] = 1,
+		[EV_HEAP_BIO_PROF_SAMPLE_BEGIN] = 1, [EV_HEAP_PROF_SAMPLE_END] = 1,
+		[EV_HEAP_PROF_SAMPLE_STRING] = 1, [EV_HEAP_PROF_SAMPLE_COST_CENTRE] = 1, [EV_IPE] = 1,
+	};
+	uint64_t t_first = UINT64_MAX, t_last = 0, n_events = 0;
+	struct cursor cur;
+	enum evlog_end end = ev->end;
+	cursor_load(&cur, ev);
+	rc = ev->done ? 0 : 1;
+	while (rc == 1 && (rc = cursor_next(&cur, &e, &end, ev->name, err)) == 1) {
+		n_events++;
+		t_first = e.t < t_first ? e.t : t_first;
+		t_last = e.t > t_last ? e.t : t_last;
+		if (e.type >= 256) {
 			s->n_unknown++;
-		if (e.t < s->t_first)
-			s->t_first = e.t;
-		if (e.t > s->t_last)
-			s->t_last = e.t;
-		if (on_event(&ps, &e)) {
+			continue;
+		}
+		s->counts[e.type]++;
+		if (wanted[e.type] && on_event(&ps, &e)) {
 			rc = lb_error_oom(err);
 			break;
 		}
 	}
+	cursor_store(&cur, ev);
+	if (rc != 1) {
+		ev->done = 1;
+		ev->end = end;
+	}
+	s->n_events = n_events;
+	s->t_first = t_first;
+	s->t_last = t_last;
 	fix_marks(s->markers, s->n_markers, s->text);
 	fix_marks(s->messages, s->n_messages, s->text);
 	if (rc == 0) {

@@ -127,7 +127,18 @@ int cmd_run(int argc, char **argv)
 	}
 	char *probe_argv[] = {(char *)program, NULL};
 	struct exec_opts eo = measure_exec_opts(&mc, probe_argv);
-	if (measure_begin(&ms, db, &eo, abs_art, &err)) {
+	int rc0 = measure_begin(&ms, db, &eo, abs_art, &err);
+	if (rc0 == LB_ERTS && eo.eventlog && strstr(err.msg, "without eventlog support")) {
+		/* GHC < 9.4 linked without -eventlog (Debian's own ghc, say): a scenario still gets
+		 * per-step live bytes from +RTS -S, so go on without the eventlog and say so */
+		printf("note: %s has no eventlog support; measuring without it (per-GC lines from "
+		       "+RTS -S give the live bytes; no census series)\n",
+		       program);
+		mc.no_eventlog = 1;
+		eo.eventlog = 0;
+		rc0 = measure_begin(&ms, db, &eo, abs_art, &err);
+	}
+	if (rc0) {
 		fprintf(stderr, "leakbench run: %s\n", err.msg);
 		goto out;
 	}

@@ -423,7 +423,6 @@ static void bind_artifact(sqlite3_stmt *s, const struct lb_run *r, size_t i, siz
 	sqlite3_bind_int64(s, 5, a->bytes);
 }
 
-/* Everything of a run but its row: metrics, artifacts, series, census, markers. */
 static void bind_step(sqlite3_stmt *s, const struct lb_run *r, size_t i, size_t unused)
 {
 	(void)unused;
@@ -468,6 +467,8 @@ static void bind_verdict(sqlite3_stmt *s, const struct lb_run *r, size_t i, size
 	bind_text(s, 7, v->message);
 }
 
+/* Everything of a run but its row: steps, step metrics, verdicts, metrics, artifacts,
+ * series, census, markers. */
 static int put_children(struct store *st, const struct lb_run *r, struct lb_error *err)
 {
 	if (insert_each(st,

@@ -11,21 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "results/file.h"
 #include "runners/eventlog.h"
 #include "runners/rts.h"
 
-char *collect_slurp(const char *path, size_t max)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	char *buf = malloc(max + 1);
-	size_t n = buf ? fread(buf, 1, max, f) : 0;
-	fclose(f);
-	if (buf)
-		buf[n] = '\0';
-	return buf;
-}
 
 /* RTS statistics -> metrics: every key as rts.<key>, the headline ones by their own name. */
 static int add_rts_metrics(struct lb_run *run, const struct rts_stats *st, struct lb_error *err)
@@ -93,7 +82,7 @@ int collect_rts(struct lb_run *run, const char *stats_path, const char *stderr_p
 	struct lb_error perr;
 	int rc = rts_stats_parse_file(&st, stats_path, &perr);
 	if (rc) {
-		char *text = collect_slurp(stderr_path, 4 << 20);
+		char *text = file_read(stderr_path, 4 << 20, NULL, NULL);
 		rc = text && (strstr(text, "bytes allocated in the heap") || strstr(text, "<<ghc:"))
 			     ? rts_stats_parse(&st, text, stderr_path, &perr)
 			     : rc;

@@ -22,8 +22,4 @@ int collect_rts(struct lb_run *run, const char *stats_path, const char *stderr_p
  * (killed program) marks the run partial; an unreadable one is noted in the reason. */
 int collect_eventlog(struct lb_run *run, const char *path, struct lb_error *err);
 
-/* The start of a text file (at most `max` bytes), NUL-terminated, malloc'ed; NULL if it
- * cannot be read. */
-char *collect_slurp(const char *path, size_t max);
-
 #endif

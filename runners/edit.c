@@ -3,6 +3,8 @@
  */
 #include "runners/edit.h"
 
+#include "results/file.h"
+
 #include <errno.h>
 #include <regex.h>
 #include <stdio.h>
@@ -19,33 +21,6 @@ struct edit_book {
 	struct original *files;
 	size_t n;
 };
-
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 4096, n = 0, got;
-	char *buf = malloc(cap);
-	while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-		n += got;
-		if (cap - n < 2) {
-			char *p = realloc(buf, cap * 2);
-			if (!p) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = p;
-			cap *= 2;
-		}
-	}
-	fclose(f);
-	if (buf)
-		buf[n] = '\0';
-	*len = n;
-	return buf;
-}
 
 static int write_all(const char *path, const char *a, size_t alen, const char *b, size_t blen,
 		     const char *c, size_t clen, struct lb_error *err)
@@ -86,7 +61,7 @@ static struct original *original_of(struct edit_book *book, const char *path, st
 	book->files = p;
 	struct original *o = &p[book->n];
 	o->len = 0;
-	o->text = read_all(path, &o->len);
+	o->text = file_read(path, 0, &o->len, NULL);
 	o->path = strdup(path);
 	if (!o->path) {
 		free(o->text);
@@ -125,7 +100,7 @@ int edit_apply(struct edit_book **book, const char *root, const struct scn_step 
 		rc = write_all(path, s->text, strlen(s->text), "", 0, "", 0, err);
 		goto done;
 	}
-	cur = read_all(path, &len);
+	cur = file_read(path, 0, &len, NULL);
 	if (!cur) {
 		rc = lb_error_set(err, LB_EINVAL, "cannot edit %s: %s", s->file,
 				  strerror(errno));

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "results/file.h"
 #include "runners/collect.h"
 #include "runners/proc.h"
 
@@ -104,10 +105,10 @@ int exec_probe(const struct exec_opts *o, const char *scratch_dir, struct rts_st
 	if ((rc = proc_run(&spec, &res, err)))
 		goto done;
 	proc_result_free(&res);
-	etext = collect_slurp(errp, 65536);
+	etext = file_read(errp, 65536, NULL, NULL);
 	if ((rc = rts_check_refusal(etext, o->argv[0], err)))
 		goto done;
-	text = collect_slurp(out, 1 << 20);
+	text = file_read(out, 1 << 20, NULL, NULL);
 	struct lb_error perr;
 	if (res.end != PROC_EXITED || res.exit_code != 0 || !text ||
 	    rts_stats_parse(info, text, "+RTS --info", &perr) || info->format != RTS_FMT_INFO) {
@@ -199,7 +200,7 @@ static int set_status(struct lb_run *run, const struct proc_result *res, const c
 		}
 		run->status = LB_RUN_CRASHED;
 		{
-			char *text = collect_slurp(stderr_path, 1 << 20), line[300];
+			char *text = file_read(stderr_path, 1 << 20, NULL, NULL), line[300];
 			why_line(text, program, line, sizeof(line));
 			free(text);
 			snprintf(reason, sizeof(reason), "exited with status %d%s%s", res->exit_code,
@@ -351,7 +352,7 @@ int exec_finish(struct exec_live *l, struct lb_run *run, struct lb_error *err)
 	if (rc)
 		goto done;
 	if (!o->no_rts) {
-		etext = collect_slurp(l->errp, 65536);
+		etext = file_read(l->errp, 65536, NULL, NULL);
 		if ((rc = rts_check_refusal(etext, o->argv[0], err)))
 			goto done;
 	}

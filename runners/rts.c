@@ -8,6 +8,8 @@
  */
 #include "runners/rts.h"
 
+#include "results/file.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -480,39 +482,13 @@ int rts_stats_parse(struct rts_stats *out, const char *text, const char *source,
 int rts_stats_parse_file(struct rts_stats *out, const char *path, struct lb_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return lb_error_set(err, errno == ENOENT ? LB_ENOTFOUND : LB_EIO, "%s: %s", path,
-				    strerror(errno));
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int rc = 0;
-	for (;;) {
-		if (cap - len < 65536) {
-			cap = cap ? cap * 2 : 65536 * 2;
-			char *p = realloc(buf, cap);
-			if (!p) {
-				rc = lb_error_oom(err);
-				break;
-			}
-			buf = p;
-		}
-		size_t n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (!rc && ferror(f))
-		rc = lb_error_set(err, LB_EIO, "%s: read error", path);
-	fclose(f);
-	if (!rc) {
-		buf[len] = '\0';
-		if (memchr(buf, '\0', len))
-			rc = lb_error_set(err, LB_EINVAL, "%s: binary data where RTS statistics were expected",
-					  path);
-		else
-			rc = rts_stats_parse(out, buf, path, err);
-	}
+	size_t len;
+	char *buf = file_read(path, 0, &len, err);
+	if (!buf)
+		return err->code;
+	int rc = memchr(buf, '\0', len)
+			 ? lb_error_set(err, LB_EINVAL, "%s: binary data where RTS statistics were expected", path)
+			 : rts_stats_parse(out, buf, path, err);
 	free(buf);
 	return rc;
 }

@@ -10,6 +10,7 @@
  */
 #include "scenarios/scenario.h"
 
+#include "results/file.h"
 #include "scenarios/codegen.h"
 
 #include <ctype.h>
@@ -1189,30 +1190,10 @@ int scn_parse_string(struct scn_scenario **out, const char *text, const char *na
 int scn_parse_file(struct scn_scenario **out, const char *path, struct lb_error *err)
 {
 	*out = NULL;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return lb_error_set(err, errno == ENOENT ? LB_ENOTFOUND : LB_EIO, "%s: %s", path,
-				    strerror(errno));
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	size_t got;
-	while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-		n += got;
-		if (cap - n < 2) {
-			char *p = realloc(buf, cap * 2);
-			if (!p) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = p;
-			cap *= 2;
-		}
-	}
-	fclose(f);
+	size_t n;
+	char *buf = file_read(path, 0, &n, err);
 	if (!buf)
-		return lb_error_oom(err);
-	buf[n] = '\0';
+		return err->code;
 	if (memchr(buf, '\0', n)) {
 		free(buf);
 		return lb_error_set(err, LB_EINVAL, "%s: binary data where a scenario was expected", path);

@@ -1,0 +1,48 @@
+/*
+ * file.c - whole-file reads, grown by doubling, bounded by `max`.
+ */
+#include "results/file.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *file_read(const char *path, size_t max, size_t *len, struct lb_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		lb_error_set(err, errno == ENOENT ? LB_ENOTFOUND : LB_EIO, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	size_t cap = 4096, n = 0, got;
+	char *buf = malloc(cap);
+	while (buf && (!max || n < max) && (got = fread(buf + n, 1, (max && max - n < cap - n - 1) ? max - n : cap - n - 1, f)) > 0) {
+		n += got;
+		if (cap - n < 2) {
+			char *p = realloc(buf, cap * 2);
+			if (!p) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = p;
+			cap *= 2;
+		}
+	}
+	int bad = ferror(f);
+	fclose(f);
+	if (!buf) {
+		lb_error_oom(err);
+		return NULL;
+	}
+	if (bad) {
+		free(buf);
+		lb_error_set(err, LB_EIO, "%s: read error", path);
+		return NULL;
+	}
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}

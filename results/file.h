@@ -1,0 +1,16 @@
+/*
+ * file.h - reading a whole (text) file, the one way every folder does it.
+ */
+#ifndef LB_FILE_H
+#define LB_FILE_H
+
+#include <stddef.h>
+
+#include "results/error.h"
+
+/* The first `max` bytes of `path` (0: all of it), NUL-terminated, malloc'ed; *len (if not
+ * NULL) gets their count.  NULL on failure, with `err` (if not NULL) naming the file:
+ * LB_ENOTFOUND, LB_EIO or LB_ENOMEM. */
+char *file_read(const char *path, size_t max, size_t *len, struct lb_error *err);
+
+#endif

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "results/detect.h"
 #include "runners/eventlog.h"
@@ -554,6 +556,67 @@ Test(eventlog, command_prints_summary_census_series_and_json, .timeout = 120)
 	cr_assert_eq(run_lb(&o, NULL, "eventlog", junk, NULL), 2);
 	cr_assert(strstr(o.err, "junk.eventlog: byte 0: not a GHC eventlog"), "%s", o.err);
 	lb_out_free(&o);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* Same summary from the streaming reader (files, 1 MiB window) and from one buffer. */
+static void same_summary(const char *path, size_t cut)
+{
+	char *data = slurp_file(path);
+	FILE *f = fopen(path, "rb");
+	fseek(f, 0, SEEK_END);
+	size_t len = (size_t)ftell(f);
+	fclose(f);
+	if (cut && cut < len) {
+		len = cut;
+		f = fopen(path, "r+b");
+		cr_assert_eq(ftruncate(fileno(f), (off_t)cut), 0);
+		fclose(f);
+	}
+	struct evlog *a, *b;
+	struct evlog_summary *sa, *sb;
+	struct lb_error err = {0};
+	cr_assert_eq(evlog_open(&a, path, &err), 0, "%s", err.msg);
+	cr_assert_eq(evlog_summarise(a, &sa, &err), 0, "%s", err.msg);
+	cr_assert_eq(evlog_open_buffer(&b, data, len, "buffer", &err), 0, "%s", err.msg);
+	cr_assert_eq(evlog_summarise(b, &sb, &err), 0, "%s", err.msg);
+	cr_assert_eq(sa->n_events, sb->n_events, "events: streamed %llu, buffered %llu",
+		     (unsigned long long)sa->n_events, (unsigned long long)sb->n_events);
+	cr_assert_eq(sa->end, sb->end);
+	cr_assert_eq(memcmp(sa->counts, sb->counts, sizeof(sa->counts)), 0);
+	cr_assert_eq(sa->allocated_bytes, sb->allocated_bytes);
+	cr_assert_eq(sa->live.n, sb->live.n);
+	cr_assert_eq(memcmp(sa->live.p, sb->live.p, sa->live.n * sizeof(*sa->live.p)), 0);
+	cr_assert_eq(sa->n_rows, sb->n_rows);
+	cr_assert_eq(sa->n_markers, sb->n_markers);
+	cr_assert_eq(sa->n_messages_total, sb->n_messages_total);
+	if (sa->n_messages)
+		cr_assert_str_eq(sa->messages[sa->n_messages - 1].text, sb->messages[sb->n_messages - 1].text);
+	evlog_summary_free(sa);
+	evlog_summary_free(sb);
+	evlog_free(a);
+	evlog_free(b);
+	free(data);
+}
+
+Test(eventlog, streaming_a_large_file_reads_what_one_buffer_reads, .timeout = 120)
+{
+	char *dir = scratch_dir(), bin[512], ev[600], ol[620];
+	snprintf(ev, sizeof(ev), "%s/big.eventlog", dir);
+	snprintf(ol, sizeof(ol), "-ol%s", ev);
+	char *argv[] = {(char *)fixture("evgen", bin, sizeof(bin)), "300000", "+RTS", "-l", "-hT", "-i0.01",
+			"-A64k", ol, "-RTS", NULL};
+	struct proc_spec spec = {.argv = argv, .timeout_s = 60, .cwd = dir};
+	struct proc_result res;
+	struct lb_error err = {0};
+	cr_assert_eq(proc_run(&spec, &res, &err), 0, "%s", err.msg);
+	proc_result_free(&res);
+	struct stat sb;
+	cr_assert_eq(stat(ev, &sb), 0);
+	cr_assert_gt(sb.st_size, 4 << 20, "larger than several windows (%lld bytes)", (long long)sb.st_size);
+	same_summary(ev, 0);
+	same_summary(ev, (size_t)sb.st_size - 777777); /* cut inside, past several windows */
 	rm_rf(dir);
 	free(dir);
 }

@@ -14,7 +14,8 @@ CC      ?= cc
 BUILD   ?= build
 PKGS    := libgit2 libcurl sqlite3 jansson inih libcrypto
 DEB_PKGS := build-essential pkg-config libgit2-dev libcurl4-openssl-dev libssl-dev \
-            libsqlite3-dev sqlite3 libjansson-dev libinih-dev libcriterion-dev ghc
+            libsqlite3-dev sqlite3 libjansson-dev libinih-dev libcriterion-dev ghc \
+            libghc-aeson-dev
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

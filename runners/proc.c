@@ -170,7 +170,7 @@ struct proc {
 	double start;      /* monotonic */
 	double deadline, grace, kill_at, sample_s, next_sample;
 	size_t cap_samples;
-	int term_sent, kill_sent, interrupted, reaped, status, out_eof;
+	int term_sent, kill_sent, interrupted, reaped, status, out_eof, stopped;
 	struct proc_result res;
 	char *buf;         /* stdout read but not yet consumed */
 	size_t buf_n, buf_cap;
@@ -485,6 +485,44 @@ int proc_expect(struct proc *p, const char *needle, double timeout_s, char **bef
 	}
 }
 
+void proc_stop(struct proc *p)
+{
+	if (p->reaped || p->term_sent)
+		return;
+	killpg(p->pid, SIGTERM);
+	p->term_sent = 1;
+	p->stopped = 1;
+	p->kill_at = now_mono() + p->grace;
+}
+
+int proc_take(struct proc *p, double timeout_s, char **data, size_t *len, struct lb_error *err)
+{
+	*data = NULL;
+	*len = 0;
+	if (p->out_fd < 0)
+		return lb_error_set(err, LB_EINVAL, "'%s' was not started interactive", p->argv0);
+	double until = now_mono() + timeout_s;
+	for (;;) {
+		drain(p);
+		if (p->buf_n) {
+			if (!(*data = malloc(p->buf_n + 1)))
+				return lb_error_oom(err);
+			memcpy(*data, p->buf, p->buf_n);
+			(*data)[p->buf_n] = '\0';
+			*len = p->buf_n;
+			p->buf_n = 0;
+			return 0;
+		}
+		if (p->interrupted)
+			return interrupted_error(p, err);
+		if (p->out_eof || p->reaped)
+			return lb_error_set(err, LB_EIO, "'%s' has ended", p->argv0);
+		if (now_mono() >= until)
+			return 0;
+		turn(p, until, p->out_fd, POLLIN, err);
+	}
+}
+
 int proc_idle(struct proc *p, double seconds, struct lb_error *err)
 {
 	double until = now_mono() + seconds;
@@ -530,7 +568,7 @@ int proc_finish(struct proc *p, struct proc_result *res, struct lb_error *err)
 		p->res.end = PROC_SIGNALED;
 		p->res.signal = WTERMSIG(p->status);
 	}
-	if (p->term_sent && !p->interrupted) {
+	if (p->term_sent && !p->interrupted && !p->stopped) {
 		p->res.end = PROC_TIMEOUT;
 		if (!p->res.signal)
 			p->res.signal = SIGTERM;

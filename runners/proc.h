@@ -80,6 +80,15 @@ int proc_send(struct proc *p, const char *text, double timeout_s, struct lb_erro
 int proc_expect(struct proc *p, const char *needle, double timeout_s, char **before,
 		struct lb_error *err);
 int proc_finish(struct proc *p, struct proc_result *out, struct lb_error *err);
+/* Whatever the program has written to stdout, waiting at most `timeout_s` for something:
+ * *data (malloc'ed, NUL-terminated) and *len, possibly empty on timeout.  LB_EIO when it has
+ * ended and nothing is left, LB_EINTR on a signal. */
+int proc_take(struct proc *p, double timeout_s, char **data, size_t *len, struct lb_error *err);
+
+/* Ask it to stop now (SIGTERM to its group; SIGKILL after the grace period, served by
+ * proc_finish).  For a target that broke mid-session: its end is then not a timeout. */
+void proc_stop(struct proc *p);
+
 /* Let `seconds` pass while supervising (sampling, deadline, signals, reading its output so
  * it never blocks on a full pipe).  LB_EIO if it ends meanwhile, LB_EINTR on a signal. */
 int proc_idle(struct proc *p, double seconds, struct lb_error *err);

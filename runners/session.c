@@ -17,6 +17,8 @@
 
 #include "results/detect.h"
 #include "runners/edit.h"
+#include "results/file.h"
+#include "runners/lsp.h"
 #include "runners/proc.h"
 
 static double now_unix(void)
@@ -314,18 +316,219 @@ static int adopt(struct lb_run *run, struct lb_run *sub, struct lb_error *err)
 	return 0;
 }
 
+/* An open LSP document. */
+struct doc {
+	char *file; /* relative to the codebase */
+	char *uri;
+	int version;
+	long edit_seq; /* messages received when its last change was sent */
+};
+
 /* The step loop, shared by the runners: `act` carries out one step. */
 struct runner {
 	const struct scn_scenario *sc;
 	const struct session_opts *o;
 	struct edit_book *book;
-	struct proc *p; /* ghci: the REPL */
+	struct proc *p; /* ghci: the REPL; lsp: the server */
 	FILE *transcript; /* ghci: every command and answer */
+	struct lsp *lsp;  /* lsp: the client */
+	struct doc *docs; /* lsp: open documents */
+	size_t n_docs;
+	long last_request; /* lsp: id of the last request (wait response) */
+	long edit_seq;     /* lsp: messages received when the last edit was sent */
+	double edit_time;  /* lsp: when it was sent (unix) */
+	int broken;        /* the long-lived target died, hung or broke the protocol */
+	char why[sizeof(((struct lb_error *)0)->msg)];
 };
+
+static struct doc *doc_of(struct runner *r, const char *file)
+{
+	for (size_t i = 0; i < r->n_docs; i++)
+		if (!strcmp(r->docs[i].file, file))
+			return &r->docs[i];
+	return NULL;
+}
+
+static const char *language_of(const char *file)
+{
+	const char *dot = strrchr(file, '.');
+	if (!dot)
+		return "plaintext";
+	static const char *const map[][2] = {{".hs", "haskell"}, {".lhs", "haskell"}, {".c", "c"},
+					     {".h", "c"}, {".cpp", "cpp"}, {".py", "python"},
+					     {".go", "go"}, {".rs", "rust"}, {".cabal", "cabal"}};
+	for (size_t i = 0; i < sizeof(map) / sizeof(*map); i++)
+		if (!strcmp(dot, map[i][0]))
+			return map[i][1];
+	return "plaintext";
+}
+
+static char *codebase_path(const struct session_opts *o, const char *file)
+{
+	char *p;
+	return asprintf(&p, "%s/%s", o->codebase ? o->codebase : ".", file) < 0 ? NULL : p;
+}
+
+/* A document-position request; the scenario's LINE:COL are 1-based, LSP's 0-based. */
+static json_t *position_params(const char *uri, const struct scn_step *s)
+{
+	json_t *pos = json_pack("{s:i, s:i}", "line", s->pos_line - 1, "character", s->pos_col - 1);
+	if (s->kind == SCN_CODEACTION)
+		return json_pack("{s:{s:s}, s:{s:O, s:o}, s:{s:[]}}", "textDocument", "uri", uri, "range", "start",
+				 pos, "end", pos, "context", "diagnostics");
+	json_t *p = json_pack("{s:{s:s}, s:o}", "textDocument", "uri", uri, "position", pos);
+	return p;
+}
+
+static int lsp_act(struct runner *r, const struct scn_step *s, size_t i, struct lb_run *run,
+		   struct lb_error *err)
+{
+	const struct scn_scenario *sc = r->sc;
+	struct lsp *l = r->lsp;
+	struct doc *d = s->file ? doc_of(r, s->file) : NULL;
+	char *path = s->file ? codebase_path(r->o, s->file) : NULL;
+	char *uri = path ? lsp_uri(path) : NULL;
+	int rc = 0;
+	if (s->file && (!path || !uri)) {
+		rc = lb_error_oom(err);
+		goto done;
+	}
+	switch (s->kind) {
+	case SCN_OPEN: {
+		if (d)
+			break; /* already open */
+		char *text = file_read(path, 0, NULL, err);
+		if (!text) {
+			rc = err->code;
+			break;
+		}
+		struct doc *nd = realloc(r->docs, (r->n_docs + 1) * sizeof(*nd));
+		if (!nd) {
+			free(text);
+			rc = lb_error_oom(err);
+			break;
+		}
+		r->docs = nd;
+		nd[r->n_docs] = (struct doc){strdup(s->file), strdup(uri), 1, lsp_received_count(l)};
+		r->n_docs++;
+		r->edit_seq = lsp_received_count(l);
+		r->edit_time = now_unix();
+		rc = lsp_notify(l, "textDocument/didOpen",
+				json_pack("{s:{s:s, s:s, s:i, s:s}}", "textDocument", "uri", uri, "languageId",
+					  language_of(s->file), "version", 1, "text", text),
+				err);
+		free(text);
+		break;
+	}
+	case SCN_CLOSE:
+		if (!d)
+			break;
+		rc = lsp_notify(l, "textDocument/didClose", json_pack("{s:{s:s}}", "textDocument", "uri", uri), err);
+		free(d->file);
+		free(d->uri);
+		*d = r->docs[--r->n_docs];
+		break;
+	case SCN_EDIT:
+		if (edit_apply(&r->book, r->o->codebase, s, err)) {
+			rc = lb_error_prefix(err, "%s:%d: ", sc->path, s->line);
+			break;
+		}
+		r->edit_seq = lsp_received_count(l);
+		r->edit_time = now_unix();
+		if (d) { /* the editor sends the whole new text */
+			char *text = file_read(path, 0, NULL, err);
+			if (!text) {
+				rc = err->code;
+				break;
+			}
+			d->version++;
+			d->edit_seq = r->edit_seq;
+			rc = lsp_notify(l, "textDocument/didChange",
+					json_pack("{s:{s:s, s:i}, s:[{s:s}]}", "textDocument", "uri", uri, "version",
+						  d->version, "contentChanges", "text", text),
+					err);
+			free(text);
+		}
+		break;
+	case SCN_WAIT:
+		switch (s->wait) {
+		case SCN_WAIT_IDLE:
+			rc = lsp_wait_idle(l, 0.25, sc->timeout, err);
+			break;
+		case SCN_WAIT_DIAGNOSTICS:
+			rc = lsp_wait_diagnostics(l, uri, d ? d->edit_seq : r->edit_seq, d ? d->version : -1,
+						  sc->timeout, err);
+			break;
+		case SCN_WAIT_TYPECHECK:
+		case SCN_WAIT_QUEUE: {
+			json_t *params = s->wait == SCN_WAIT_QUEUE
+						 ? json_pack("{s:s}", "tag", "WaitForShakeQueue")
+						 : json_pack("{s:s, s:[s,s]}", "tag", "WaitForIdeRule", "contents",
+							     "typecheck", uri);
+			long id;
+			rc = lsp_request(l, "test", params, &id, err);
+			if (!rc)
+				rc = lsp_wait_response(l, id, NULL, sc->timeout, err);
+			break;
+		}
+		case SCN_WAIT_NOTIFICATION:
+			rc = lsp_wait_notification(l, s->name, r->edit_seq, sc->timeout, err);
+			break;
+		case SCN_WAIT_RESPONSE:
+			if (r->last_request)
+				rc = lsp_wait_response(l, r->last_request, NULL, sc->timeout, err);
+			r->last_request = 0;
+			break;
+		case SCN_WAIT_DURATION:
+			rc = lsp_serve(l, s->seconds, err);
+			break;
+		case SCN_WAIT_PROMPT:
+			break;
+		}
+		if (!rc && s->wait != SCN_WAIT_DURATION) {
+			/* which condition ended the wait, and how long after the edit it was */
+			rc = record_step_note(run, i, lsp_last_wait(l), err);
+			if (!rc && r->edit_time > 0)
+				rc = record_add_step_metric(run, (int)i, "done_seconds", now_unix() - r->edit_time, "s",
+							    err);
+		}
+		break;
+	case SCN_SETTLE:
+		rc = lsp_serve(l, s->seconds, err);
+		break;
+	case SCN_HOVER:
+	case SCN_COMPLETION:
+	case SCN_DEFINITION:
+	case SCN_CODEACTION:
+	case SCN_SYMBOLS: {
+		static const char *const methods[] = {
+			[SCN_HOVER] = "textDocument/hover", [SCN_COMPLETION] = "textDocument/completion",
+			[SCN_DEFINITION] = "textDocument/definition", [SCN_CODEACTION] = "textDocument/codeAction",
+			[SCN_SYMBOLS] = "textDocument/documentSymbol"};
+		json_t *params = s->kind == SCN_SYMBOLS ? json_pack("{s:{s:s}}", "textDocument", "uri", uri)
+							: position_params(uri, s);
+		rc = lsp_request(l, methods[s->kind], params, &r->last_request, err);
+		if (!rc)
+			rc = lsp_wait_response(l, r->last_request, NULL, sc->timeout, err);
+		r->last_request = 0;
+		break;
+	}
+	default:
+		break;
+	}
+done:
+	free(path);
+	free(uri);
+	if (rc && rc != LB_EINTR && rc != LB_ENOMEM && !strstr(err->msg, sc->path))
+		lb_error_prefix(err, "%s:%d: %s: ", sc->path, s->line, scn_step_name(s->kind));
+	return rc;
+}
 
 static int act(struct runner *r, const struct scn_step *s, size_t i, struct lb_run *run,
 	       struct lb_error *err)
 {
+	if (r->lsp)
+		return lsp_act(r, s, i, run, err);
 	const struct scn_scenario *sc = r->sc;
 	switch (s->kind) {
 	case SCN_RUN:
@@ -381,6 +584,15 @@ static int step_loop(struct runner *r, struct lb_run *run, int *failed, struct l
 					  start, err)))
 			break;
 		rc = act(r, s, i, run, err);
+		if (r->p && (rc == LB_EIO || rc == LB_ETIMEOUT)) {
+			/* the long-lived target broke: this step failed, the run ends here */
+			snprintf(r->why, sizeof(r->why), "%s", err->msg);
+			r->broken = 1;
+			rc = record_step_failed(run, i, err->msg, err);
+			run->steps[i].end = now_unix();
+			*failed += 1;
+			break;
+		}
 		run->steps[i].end = now_unix();
 		*failed += run->steps[i].failed;
 		if (!rc)
@@ -390,18 +602,22 @@ static int step_loop(struct runner *r, struct lb_run *run, int *failed, struct l
 	return rc;
 }
 
-/* GHCi: one REPL for the whole session, with a prompt of our own. */
-static int ghci_session(struct runner *r, struct lb_run *run, int *failed, struct lb_error *err)
+/* One long-lived process for the whole session: GHCi (a prompt of our own) or an LSP
+ * server (initialize ... shutdown, exit).  Its measurement is adopted by the run and
+ * aligned to the steps afterwards. */
+static int process_session(struct runner *r, struct lb_run *run, int *failed, struct lb_error *err)
 {
 	const struct session_opts *o = r->o;
-	static char *const default_args[] = {"--interactive", "-ignore-dot-ghci", NULL};
-	char *const *fixed = o->args && o->args[0] ? o->args : default_args;
+	int ghci = r->sc->runner == SCN_RUNNER_GHCI;
+	static char *const ghci_args[] = {"--interactive", "-ignore-dot-ghci", NULL};
+	static char *const no_args[] = {NULL};
+	char *const *fixed = o->args && o->args[0] ? o->args : ghci ? ghci_args : no_args;
 	size_t nfixed = 0;
 	while (fixed[nfixed])
 		nfixed++;
 	char **argv = calloc(nfixed + 2, sizeof(char *));
-	char *dir = NULL;
-	if (!argv || asprintf(&dir, "%s/ghci", o->run_dir) < 0) {
+	char *dir = NULL, *tpath = NULL;
+	if (!argv || asprintf(&dir, "%s/%s", o->run_dir, ghci ? "ghci" : "server") < 0) {
 		free(argv);
 		return lb_error_oom(err);
 	}
@@ -417,32 +633,60 @@ static int ghci_session(struct runner *r, struct lb_run *run, int *failed, struc
 	int rc = record_init(&sub, err);
 	if (!rc)
 		rc = exec_start(&eo, dir, &sub, 1, &live, err);
-	char *tpath = NULL;
-	if (!rc && asprintf(&tpath, "%s/transcript.txt", dir) > 0)
-		r->transcript = fopen(tpath, "w");
 	if (!rc) {
 		r->p = exec_proc(live);
-		rc = proc_send(r->p, ":set prompt \"" GHCI_PROMPT "\"\n", r->sc->timeout, err);
-		if (!rc)
-			rc = proc_expect(r->p, GHCI_PROMPT, r->sc->timeout, NULL, err);
-		if (!rc)
-			rc = proc_send(r->p, ":set prompt-cont \"\"\n", r->sc->timeout, err);
-		if (!rc)
-			rc = proc_expect(r->p, GHCI_PROMPT, r->sc->timeout, NULL, err);
-		if (rc)
-			lb_error_prefix(err, "starting GHCi: ");
-		if (!rc)
+		if (ghci) {
+			if (asprintf(&tpath, "%s/transcript.txt", dir) > 0)
+				r->transcript = fopen(tpath, "w");
+			rc = proc_send(r->p, ":set prompt \"" GHCI_PROMPT "\"\n", r->sc->timeout, err);
+			if (!rc)
+				rc = proc_expect(r->p, GHCI_PROMPT, r->sc->timeout, NULL, err);
+			if (!rc)
+				rc = proc_send(r->p, ":set prompt-cont \"\"\n", r->sc->timeout, err);
+			if (!rc)
+				rc = proc_expect(r->p, GHCI_PROMPT, r->sc->timeout, NULL, err);
+			if (rc)
+				lb_error_prefix(err, "starting GHCi: ");
+		} else {
+			json_t *settings = r->sc->settings ? json_loads(r->sc->settings, 0, NULL) : NULL;
+			json_t *init = r->sc->init_options ? json_loads(r->sc->init_options, 0, NULL) : NULL;
+			char *root = lsp_uri(o->codebase ? o->codebase : ".");
+			rc = root ? lsp_new(&r->lsp, r->p, settings, err) : lb_error_oom(err);
+			if (!rc)
+				rc = lsp_initialize(r->lsp, root, init, r->sc->timeout, err);
+			json_decref(settings);
+			json_decref(init);
+			free(root);
+		}
+		if (rc && (rc == LB_EIO || rc == LB_ETIMEOUT)) {
+			r->broken = 1; /* it did not even start properly */
+			snprintf(r->why, sizeof(r->why), "%s", err->msg);
+			rc = 0;
+		} else if (!rc) {
 			rc = step_loop(r, run, failed, err);
-		if (!rc)
-			rc = proc_send(r->p, ":quit\n", r->sc->timeout, err);
+		}
+		if (r->broken)
+			proc_stop(r->p); /* it died, hung or talks garbage: no goodbye */
+		else if (!rc)
+			rc = ghci ? proc_send(r->p, ":quit\n", r->sc->timeout, err)
+				  : lsp_shutdown(r->lsp, r->sc->timeout, err);
 		struct lb_error ferr = {0};
-		int frc = exec_finish(live, &sub, &ferr); /* always: reaps GHCi */
+		int frc = exec_finish(live, &sub, &ferr); /* always: reaps the process */
 		r->p = NULL;
 		if (!rc && frc) {
 			*err = ferr;
 			rc = frc;
 		}
 	}
+	lsp_free(r->lsp);
+	r->lsp = NULL;
+	for (size_t i = 0; i < r->n_docs; i++) {
+		free(r->docs[i].file);
+		free(r->docs[i].uri);
+	}
+	free(r->docs);
+	r->docs = NULL;
+	r->n_docs = 0;
 	if (r->transcript) {
 		fclose(r->transcript);
 		r->transcript = NULL;
@@ -454,6 +698,25 @@ static int ghci_session(struct runner *r, struct lb_run *run, int *failed, struc
 		rc = adopt(run, &sub, err);
 	if (!rc)
 		rc = align_steps(run, sub.started_at, err);
+	if (!rc && r->broken) {
+		/* the run is kept, marked with why, and the last words of the target */
+		char *path = NULL, why[sizeof(r->why) + 500];
+		char *text = asprintf(&path, "%s/stderr", dir) > 0 ? file_read(path, 0, NULL, NULL) : NULL;
+		const char *tail = text ? text + strlen(text) : "";
+		for (int lines = 0; text && tail > text && lines < 4; tail--)
+			lines += tail[-1] == '\n';
+		snprintf(why, sizeof(why), "%s%s%.400s", r->why, text && *tail ? "; its stderr ends: " : "",
+			 text ? tail : "");
+		for (char *c = why; *c; c++)
+			if (*c == '\n')
+				*c = ' ';
+		run->status = LB_RUN_CRASHED;
+		run->partial = 1;
+		free(run->reason);
+		run->reason = lb_strdup(why, err);
+		free(text);
+		free(path);
+	}
 	record_free(&sub);
 	free(dir);
 	free(argv);
@@ -463,15 +726,11 @@ static int ghci_session(struct runner *r, struct lb_run *run, int *failed, struc
 int session_run(const struct scn_scenario *sc, const struct session_opts *o, struct lb_run *run,
 		struct lb_error *err)
 {
-	if (sc->runner == SCN_RUNNER_LSP)
-		return lb_error_set(err, LB_EINVAL,
-				    "%s: the lsp runner is not available yet (exec and ghci scenarios run today)",
-				    sc->path);
 	struct runner r = {.sc = sc, .o = o};
 	int rc, failed = 0;
 	double t_start = now_unix();
-	rc = sc->runner == SCN_RUNNER_GHCI ? ghci_session(&r, run, &failed, err)
-					   : step_loop(&r, run, &failed, err);
+	rc = sc->runner == SCN_RUNNER_EXEC ? step_loop(&r, run, &failed, err)
+					   : process_session(&r, run, &failed, err);
 	edit_book_free(r.book);
 	if (rc)
 		return rc;

@@ -10,6 +10,8 @@
  */
 #include "scenarios/scenario.h"
 
+#include <jansson.h>
+
 #include "results/file.h"
 #include "scenarios/codegen.h"
 
@@ -974,6 +976,25 @@ static int parse_directive(struct parser *ps, const char *word, int col, int *ha
 			return lb_error_oom(ps->err);
 		return want_end(ps, "the variable");
 	}
+	if (strcmp(word, "settings") == 0 || strcmp(word, "init-options") == 0) {
+		char *rest = rest_of_line(ps, &c);
+		if (!rest)
+			return lb_error_oom(ps->err);
+		json_error_t je;
+		json_t *j = json_loads(rest, 0, &je);
+		if (!json_is_object(j)) {
+			json_decref(j);
+			int rc = fail(ps, c + (j ? 0 : je.column > 0 ? je.column - 1 : 0),
+				      "expected a JSON object after %s%s%s", word, j ? "" : ": ", j ? "" : je.text);
+			free(rest);
+			return rc;
+		}
+		json_decref(j);
+		char **dst = word[0] == 's' ? &sc->settings : &sc->init_options;
+		free(*dst);
+		*dst = rest;
+		return 0;
+	}
 	if (strcmp(word, "compile-errors") == 0) {
 		char *v;
 		skip_blanks(&ps->lx);
@@ -1104,7 +1125,8 @@ static int parse_line(struct parser *ps)
 		else
 			rc = fail(ps, t.col,
 				  "unknown keyword '%s' (expected a directive: scenario, runner, codebase, "
-				  "program, args, rts, env, timeout, compile-errors; a step: %s; or repeat, end, "
+				  "program, args, rts, env, timeout, compile-errors, settings, init-options; a step: "
+				  "%s; or repeat, end, "
 				  "expect)",
 				  t.text,
 				  "open, close, edit, wait, settle, hover, completion, definition, symbols, "
@@ -1131,6 +1153,8 @@ void scn_free(struct scn_scenario *sc)
 		free(sc->args[i]);
 	free(sc->args);
 	free(sc->rts);
+	free(sc->settings);
+	free(sc->init_options);
 	for (size_t i = 0; i < sc->n_env; i++)
 		free(sc->env[i]);
 	free(sc->env);

@@ -102,6 +102,8 @@ struct scn_scenario {
 	char **env;      /* "KEY=VALUE", NULL-terminated */
 	size_t n_env;
 	double timeout;  /* `timeout`: the bound of every wait and step, seconds (default 120) */
+	char *settings;     /* lsp: `settings {JSON}`, the answer to workspace/configuration */
+	char *init_options; /* lsp: `init-options {JSON}`, initializationOptions */
 	int compile_errors_fail; /* `compile-errors fail`: a compile error fails its step
 				  * (default `note`: recorded on the step, the run goes on) */
 	struct scn_step *steps;

@@ -15,7 +15,7 @@ BUILD   ?= build
 PKGS    := libgit2 libcurl sqlite3 jansson inih libcrypto
 DEB_PKGS := build-essential pkg-config libgit2-dev libcurl4-openssl-dev libssl-dev \
             libsqlite3-dev sqlite3 libjansson-dev libinih-dev libcriterion-dev ghc \
-            libghc-aeson-dev
+            libghc-aeson-dev clangd python3-pylsp
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -74,7 +74,7 @@ deps:
 fixtures:
 	@sh tests/fixtures/build.sh $(BUILD)/fixtures
 
-TEST_ENV = LEAKBENCH_FIXTURES=$(CURDIR)/$(BUILD)/fixtures LEAKBENCH_TESTDATA=$(CURDIR)/tests/data \
+TEST_ENV = LEAKBENCH_ROOT=$(CURDIR) LEAKBENCH_FIXTURES=$(CURDIR)/$(BUILD)/fixtures LEAKBENCH_TESTDATA=$(CURDIR)/tests/data \
            LEAKBENCH_SHARED=$(abspath ../shared)
 
 test: deps

@@ -176,8 +176,13 @@ int cmd_run(int argc, char **argv)
 	struct session_opts so = {.program = program, .args = args ? fixed : sc->args, .codebase = cb_dir,
 				  .run_dir = run_dir, .measure = eo, .verbose = verbose};
 	so.measure.rts_extra = rts_all;
-	if (sc->timeout > 0 && sc->timeout < so.measure.timeout_s)
+	/* exec: a process per step, bounded by the scenario's timeout like any step; ghci/lsp:
+	 * one process for the whole session, whose every wait is bounded already, so its own
+	 * deadline only has to cover them all */
+	if (sc->runner == SCN_RUNNER_EXEC && sc->timeout > 0 && sc->timeout < so.measure.timeout_s)
 		so.measure.timeout_s = sc->timeout;
+	else if (sc->runner != SCN_RUNNER_EXEC)
+		so.measure.timeout_s = fmax(so.measure.timeout_s, sc->timeout * (double)(sc->n_steps + 2));
 	printf("scenario %s (%s runner, %zu steps) against %s\nrun %s, artifacts %s\n", sc->name,
 	       scn_runner_name(sc->runner), sc->n_steps, program, run.id, run_dir);
 	fflush(stdout);

@@ -1,0 +1,174 @@
+/*
+ * test_lsp.c - the LSP runner against real servers: our HLS-like fixture (with and without
+ * its leak, and misbehaving on purpose) and servers nobody here wrote (clangd, pylsp).
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/helpers.h"
+
+static char *shipped(const char *name)
+{
+	char *p;
+	const char *root = getenv("LEAKBENCH_ROOT");
+	cr_assert(asprintf(&p, "%s/scenarios/%s", root ? root : ".", name) > 0);
+	return p;
+}
+
+static char *write_file(const char *dir, const char *name, const char *text)
+{
+	char *path;
+	cr_assert(asprintf(&path, "%s/%s", dir, name) > 0);
+	FILE *f = fopen(path, "w");
+	cr_assert(f, "%s", path);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+Test(lsp, fixture_without_its_leak_passes_lsp_edit_leaf, .timeout = 240)
+{
+	char *dir = scratch_dir(), db[600], bin[512];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	char *scn = shipped("lsp-edit-leaf.scn");
+	struct lb_out o;
+	int code = run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program",
+			  fixture("lspfix", bin, sizeof(bin)), NULL);
+	cr_assert_eq(code, 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "ok   line 33: slope live_bytes") && strstr(o.out, "ok   line 34: census"), "%s", o.out);
+	lb_out_free(&o);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM steps WHERE kind = 'hover'"), 40.0);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM steps WHERE kind = 'wait' AND note = 'notification kick/done'"),
+		     40.0, "the run log says which condition ended each wait");
+	cr_assert_gt(db_scalar(db, "SELECT count(*) FROM step_metrics WHERE name = 'done_seconds'"), 39.0);
+	free(scn);
+	rm_rf(dir);
+	free(dir);
+}
+
+Test(lsp, fixture_with_its_leak_fails_slope_and_census, .timeout = 240)
+{
+	char *dir = scratch_dir(), db[600], bin[512];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	char *scn = shipped("lsp-edit-leaf.scn");
+	struct lb_out o;
+	int code = run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program",
+			  fixture("lspfix", bin, sizeof(bin)), "--args", "--test --leak", NULL);
+	cr_assert_eq(code, 1, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "FAIL line 33: slope live_bytes") && strstr(o.out, "FAIL line 34: census"), "%s", o.out);
+	lb_out_free(&o);
+	/* the census shows the type growing per edit: later steps hold more ModuleEnv */
+	double early = db_scalar(db, "SELECT max(bytes) FROM census WHERE label = 'main:Main.ModuleEnv'"
+				     " AND step BETWEEN 0 AND 60");
+	double late = db_scalar(db, "SELECT max(bytes) FROM census WHERE label = 'main:Main.ModuleEnv'"
+				    " AND step > 150");
+	cr_assert_gt(late, 2 * early, "ModuleEnv bytes early %.0f, late %.0f", early, late);
+	free(scn);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* A misbehaving server: the run ends within its timeout, stored as crashed with the reason,
+ * and nothing of the server is left running. */
+static void fault(const char *mode, const char *reason)
+{
+	char *dir = scratch_dir(), db[600], bin[512], args[200], tag[64];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	snprintf(tag, sizeof(tag), "leakbench-fault-%s-%d", mode, (int)getpid());
+	snprintf(args, sizeof(args), "--test --fault %s %s", mode, tag);
+	char *scn = write_file(dir, "fault.scn",
+			       "runner lsp\ncodebase generate modules=4 layers=2\ntimeout 5s\n"
+			       "open L1/M0.hs\nwait idle\nhover L1/M0.hs 1:1\nsymbols L1/M0.hs\n");
+	struct lb_out o;
+	int code = run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program",
+			  fixture("lspfix", bin, sizeof(bin)), "--args", args, NULL);
+	cr_assert_eq(code, 1, "%s: a broken server fails the run (%d): %s%s", mode, code, o.out, o.err);
+	lb_out_free(&o);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM runs WHERE status = 'crashed'"), 1.0, "%s: stored", mode);
+	char sql[300];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM runs WHERE reason LIKE '%%%s%%'", reason);
+	cr_assert_eq(db_scalar(db, sql), 1.0, "%s: the reason says '%s'", mode, reason);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM steps WHERE kind = 'hover' AND failed = 1"), 1.0);
+	/* nothing of it survives */
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int alive = 0;
+	while ((de = readdir(d)))
+		if (de->d_name[0] >= '0' && de->d_name[0] <= '9') {
+			char p[300], buf[4096] = "";
+			snprintf(p, sizeof(p), "/proc/%s/cmdline", de->d_name);
+			FILE *f = fopen(p, "r");
+			if (!f)
+				continue;
+			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+			for (size_t i = 0; i < n; i++)
+				if (!buf[i])
+					buf[i] = ' ';
+			alive += strstr(buf, tag) != NULL;
+		}
+	closedir(d);
+	cr_assert_eq(alive, 0, "%s: no process of the server is left", mode);
+	free(scn);
+	rm_rf(dir);
+	free(dir);
+}
+
+Test(lsp, server_that_exits, .timeout = 60) { fault("die", "has exited"); }
+Test(lsp, server_that_never_answers, .timeout = 60) { fault("mute", "waited 5s for the response to textDocument/hover"); }
+Test(lsp, server_that_writes_a_bad_header, .timeout = 60) { fault("bad-header", "without Content-Length"); }
+Test(lsp, server_that_writes_a_short_body, .timeout = 60) { fault("short-body", "in the middle of a message"); }
+
+/* A server nobody here wrote: edits, hovers and waits complete, OS figures are stored. */
+static void foreign(const char *server, const char *args, const char *file, const char *text,
+		    const char *extra_file, const char *extra_text, const char *edit)
+{
+	char *dir = scratch_dir(), db[600], cb[600];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	snprintf(cb, sizeof(cb), "%s/project", dir);
+	cr_assert_eq(mkdir(cb, 0755), 0);
+	free(write_file(cb, file, text));
+	if (extra_file)
+		free(write_file(cb, extra_file, extra_text));
+	char scn_text[2000];
+	snprintf(scn_text, sizeof(scn_text),
+		 "runner lsp\ncodebase dir \"%s\"\ntimeout 60s\n"
+		 "open %s\nwait diagnostics %s\nmark warm\n"
+		 "repeat 3\n  edit %s append \"%s\"\n  wait diagnostics %s\n  hover %s 1:5\n  mark edit\nend\n"
+		 "completion %s 2:1\nsymbols %s\nclose %s\n"
+		 "expect peak_rss_bytes < 2GiB\n",
+		 cb, file, file, file, edit, file, file, file, file, file);
+	char *scn = write_file(dir, "foreign.scn", scn_text);
+	struct lb_out o;
+	int code = run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program", server, "--args", args,
+			  "--no-rts", NULL);
+	cr_assert_eq(code, 0, "%s completes the scenario: %s%s", server, o.out, o.err);
+	lb_out_free(&o);
+	cr_assert_gt(db_scalar(db, "SELECT value FROM metrics WHERE name = 'peak_rss_bytes'"), 1e6, "OS figures stored");
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM steps WHERE kind = 'wait' AND note LIKE 'publishDiagnostics%'"),
+		     4.0);
+	free(scn);
+	rm_rf(dir);
+	free(dir);
+}
+
+Test(lsp, clangd_completes_a_scenario, .timeout = 180)
+{
+	if (access("/usr/bin/clangd", X_OK) != 0)
+		cr_skip_test("clangd is not installed");
+	foreign("clangd", "--background-index=false", "main.c",
+		"int main(void) {\n  return 0;\n}\n", "compile_flags.txt", "-std=c17\n", "int x{i} = {i};\\n");
+}
+
+Test(lsp, pylsp_completes_a_scenario, .timeout = 180)
+{
+	if (access("/usr/bin/pylsp", X_OK) != 0)
+		cr_skip_test("pylsp is not installed (Debian: python3-pylsp)");
+	foreign("pylsp", "", "main.py", "import os\n\ndef main():\n    return os.getcwd()\n", NULL, NULL,
+		"x{i} = {i}\\n");
+}

@@ -107,6 +107,10 @@ int cmd_run(int argc, char **argv)
 			scenario);
 		goto out;
 	}
+	/* the program runs in the codebase: a relative path must not change meaning there */
+	char abs_prog[PATH_MAX];
+	if (strchr(program, '/') && realpath(program, abs_prog))
+		program = abs_prog;
 	/* fixed arguments: --args, else the scenario's */
 	size_t nfixed = 0;
 	if (args) {

@@ -39,13 +39,13 @@ struct seen {
 	long seq;   /* the message number that brought it */
 	int version; /* diagnostics: the version the server sent, or -1 */
 	int nonempty;
+	long count;  /* how many have come since the start */
 };
 
 struct lsp {
 	struct proc *p;
 	json_t *settings;
-	char *buf;
-	size_t n, cap;
+	struct lsp_framer in; /* what the server wrote, not yet a whole message */
 	long next_id, received;
 	double last_activity;
 	struct token *tokens;
@@ -83,7 +83,7 @@ void lsp_free(struct lsp *l)
 	if (!l)
 		return;
 	json_decref(l->settings);
-	free(l->buf);
+	lsp_framer_release(&l->in);
 	for (size_t i = 0; i < l->n_tokens; i++)
 		free(l->tokens[i].key);
 	free(l->tokens);
@@ -180,7 +180,7 @@ static struct seen *note(struct seen **arr, size_t *n, const char *key)
 	if (!p)
 		return NULL;
 	*arr = p;
-	p[*n] = (struct seen){strdup(key), 0, -1, 0};
+	p[*n] = (struct seen){strdup(key), 0, -1, 0, 0};
 	if (!p[*n].key)
 		return NULL;
 	return &p[(*n)++];
@@ -263,6 +263,7 @@ static int handle(struct lsp *l, json_t *msg, struct lb_error *err)
 				return lb_error_oom(err);
 			if (d) {
 				d->seq = l->received;
+				d->count++;
 				json_t *v = json_object_get(params, "version");
 				d->version = json_is_integer(v) ? (int)json_integer_value(v) : -1;
 			}
@@ -271,6 +272,7 @@ static int handle(struct lsp *l, json_t *msg, struct lb_error *err)
 		if (!s)
 			return lb_error_oom(err);
 		s->seq = l->received;
+		s->count++;
 		s->nonempty = json_is_array(params) ? json_array_size(params) > 0 : params != NULL;
 		if (!strcmp(method, "kick/start"))
 			l->last_kick_start = l->received;
@@ -291,44 +293,69 @@ static int handle(struct lsp *l, json_t *msg, struct lb_error *err)
 	return 0; /* an answer to nothing we asked: ignore */
 }
 
-/* Cut one frame off the buffer: 1 with *msg, 0 if incomplete, or an error. */
-static int frame(struct lsp *l, json_t **msg, struct lb_error *err)
+int lsp_framer_feed(struct lsp_framer *f, const char *data, size_t len, struct lb_error *err)
+{
+	if (!len)
+		return 0;
+	if (f->n + len + 1 > f->cap) {
+		size_t ncap = (f->n + len + 1) * 2;
+		char *p = realloc(f->buf, ncap);
+		if (!p)
+			return lb_error_oom(err);
+		f->buf = p;
+		f->cap = ncap;
+	}
+	memcpy(f->buf + f->n, data, len);
+	f->n += len;
+	f->buf[f->n] = '\0';
+	return 0;
+}
+
+void lsp_framer_release(struct lsp_framer *f)
+{
+	free(f->buf);
+	f->buf = NULL;
+	f->n = f->cap = 0;
+}
+
+int lsp_framer_next(struct lsp_framer *f, json_t **msg, struct lb_error *err)
 {
 	*msg = NULL;
-	char *end = l->n ? memmem(l->buf, l->n, "\r\n\r\n", 4) : NULL;
+	const char *who = f->who ? f->who : "the server";
+	char *end = f->n ? memmem(f->buf, f->n, "\r\n\r\n", 4) : NULL;
 	if (!end) {
-		if (l->n > MAX_HEADER)
-			return lb_error_set(err, LB_EIO, "the server wrote a malformed header (no blank line in %d bytes): "
-					    "'%.60s'", MAX_HEADER, l->buf);
+		if (f->n > MAX_HEADER)
+			return lb_error_set(err, LB_EIO, "%s wrote a malformed header (no blank line in %d bytes): "
+					    "'%.60s'", who, MAX_HEADER, f->buf);
 		return 0;
 	}
 	long length = -1;
-	for (char *line = l->buf; line < end;) {
+	for (char *line = f->buf; line < end;) {
 		char *eol = memmem(line, (size_t)(end - line) + 2, "\r\n", 2);
 		char *colon = memchr(line, ':', (size_t)(eol - line));
 		if (!colon)
-			return lb_error_set(err, LB_EIO, "the server wrote a malformed header line: '%.*s'",
+			return lb_error_set(err, LB_EIO, "%s wrote a malformed header line: '%.*s'", who,
 					    (int)(eol - line > 60 ? 60 : eol - line), line);
 		if ((size_t)(colon - line) == 14 && !strncasecmp(line, "Content-Length", 14)) {
 			char *num_end;
 			length = strtol(colon + 1, &num_end, 10);
 			if (num_end == colon + 1 || length < 0)
-				return lb_error_set(err, LB_EIO, "the server wrote a bad Content-Length: '%.*s'",
+				return lb_error_set(err, LB_EIO, "%s wrote a bad Content-Length: '%.*s'", who,
 						    (int)(eol - line), line);
 		}
 		line = eol + 2;
 	}
 	if (length < 0)
-		return lb_error_set(err, LB_EIO, "the server wrote a header without Content-Length: '%.60s'", l->buf);
-	size_t head = (size_t)(end - l->buf) + 4;
-	if (l->n - head < (size_t)length)
+		return lb_error_set(err, LB_EIO, "%s wrote a header without Content-Length: '%.60s'", who, f->buf);
+	size_t head = (size_t)(end - f->buf) + 4;
+	if (f->n - head < (size_t)length)
 		return 0;
 	json_error_t je;
-	*msg = json_loadb(l->buf + head, (size_t)length, 0, &je);
+	*msg = json_loadb(f->buf + head, (size_t)length, 0, &je);
 	if (!*msg)
-		return lb_error_set(err, LB_EIO, "the server wrote invalid JSON (%s): '%.60s'", je.text, l->buf + head);
-	memmove(l->buf, l->buf + head + length, l->n - head - (size_t)length);
-	l->n -= head + (size_t)length;
+		return lb_error_set(err, LB_EIO, "%s wrote invalid JSON (%s): '%.60s'", who, je.text, f->buf + head);
+	memmove(f->buf, f->buf + head + length, f->n - head - (size_t)length);
+	f->n -= head + (size_t)length;
 	return 1;
 }
 
@@ -337,7 +364,7 @@ static int pump(struct lsp *l, double until, int once, struct lb_error *err)
 {
 	for (;;) {
 		json_t *msg;
-		int rc = frame(l, &msg, err);
+		int rc = lsp_framer_next(&l->in, &msg, err);
 		if (rc < 0)
 			return rc;
 		if (rc == 1) {
@@ -353,27 +380,15 @@ static int pump(struct lsp *l, double until, int once, struct lb_error *err)
 		char *data;
 		size_t len;
 		if ((rc = proc_take(l->p, until - now, &data, &len, err))) {
-			if (rc == LB_EIO && l->n)
+			if (rc == LB_EIO && l->in.n)
 				return lb_error_set(err, LB_EIO, "the server ended in the middle of a message "
 								 "(a body shorter than its Content-Length?)");
 			return rc == LB_EIO ? lb_error_set(err, LB_EIO, "the server has exited") : rc;
 		}
-		if (len) {
-			if (l->n + len + 1 > l->cap) {
-				size_t ncap = (l->n + len + 1) * 2;
-				char *p = realloc(l->buf, ncap);
-				if (!p) {
-					free(data);
-					return lb_error_oom(err);
-				}
-				l->buf = p;
-				l->cap = ncap;
-			}
-			memcpy(l->buf + l->n, data, len);
-			l->n += len;
-			l->buf[l->n] = '\0';
-		}
+		rc = lsp_framer_feed(&l->in, data, len, err);
 		free(data);
+		if (rc)
+			return rc;
 	}
 }
 
@@ -527,6 +542,35 @@ int lsp_wait_notification(struct lsp *l, const char *method, long after, double 
 	int rc = wait_for(l, have_note, &a, timeout_s, what, err);
 	if (!rc)
 		snprintf(l->last_wait, sizeof(l->last_wait), "notification %s", method);
+	return rc;
+}
+
+struct count_arg {
+	const char *method, *uri;
+	long n;
+};
+
+static int have_count(struct lsp *l, const void *arg)
+{
+	const struct count_arg *a = arg;
+	const struct seen *arr = a->uri ? l->diags : l->notes;
+	size_t n = a->uri ? l->n_diags : l->n_notes;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(arr[i].key, a->uri ? a->uri : a->method))
+			return arr[i].count >= a->n;
+	return 0;
+}
+
+int lsp_wait_count(struct lsp *l, const char *method, const char *uri, long n, double timeout_s,
+		   struct lb_error *err)
+{
+	struct count_arg a = {method, uri, n};
+	char what[700];
+	snprintf(what, sizeof(what), "%s number %ld%s%s", uri ? "diagnostics" : method, n, uri ? " for " : "",
+		 uri ? uri : "");
+	int rc = wait_for(l, have_count, &a, timeout_s, what, err);
+	if (!rc)
+		snprintf(l->last_wait, sizeof(l->last_wait), "%.500s", what);
 	return rc;
 }
 

@@ -53,6 +53,10 @@ int lsp_wait_diagnostics(struct lsp *l, const char *uri, long after, int version
  * after the last kick/start that followed `after`. */
 int lsp_wait_notification(struct lsp *l, const char *method, long after, double timeout_s,
 			  struct lb_error *err);
+/* Until `n` notifications `method` have come since the start, or when `uri` is given, `n`
+ * publishDiagnostics for it (a replay waits for what the recording saw, by count). */
+int lsp_wait_count(struct lsp *l, const char *method, const char *uri, long n, double timeout_s,
+		   struct lb_error *err);
 /* Serve the server for `seconds` (a settle: the server may ask things meanwhile). */
 int lsp_serve(struct lsp *l, double seconds, struct lb_error *err);
 
@@ -64,6 +68,19 @@ int lsp_shutdown(struct lsp *l, double timeout_s, struct lb_error *err);
 long lsp_received_count(const struct lsp *l);
 /* What ended the last wait ("progress ended and 250 ms quiet", "diagnostics v3 for ..."). */
 const char *lsp_last_wait(const struct lsp *l);
+
+/* Content-Length framing of one direction of an LSP byte stream (the client's reader, and
+ * `leakbench record`, which frames both directions). */
+struct lsp_framer {
+	char *buf;
+	size_t n, cap;
+	const char *who; /* whose bytes, for errors: "the server" (NULL), "the editor" */
+};
+int lsp_framer_feed(struct lsp_framer *f, const char *data, size_t len, struct lb_error *err);
+/* 1 with *msg (a new reference): a whole message was cut off; 0: more bytes are needed;
+ * LB_EIO: the bytes are not LSP (bad header, no Content-Length, invalid JSON). */
+int lsp_framer_next(struct lsp_framer *f, json_t **msg, struct lb_error *err);
+void lsp_framer_release(struct lsp_framer *f);
 
 /* file:// URI of an absolute path, percent-encoding what must be; malloc'ed. */
 char *lsp_uri(const char *abs_path);

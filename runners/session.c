@@ -52,6 +52,17 @@ static void describe(const struct scn_step *s, char *buf, size_t size)
 		snprintf(buf + k, size - k, "%gs", s->seconds);
 	if (s->kind == SCN_EVAL && k < size)
 		snprintf(buf + k, size - k, "%s", s->text);
+	if (s->kind == SCN_WAIT && s->count && k < size)
+		snprintf(buf + k, size - k, " count %ld", s->count);
+	if (s->kind == SCN_SEND) { /* the method and the file it is about say what it is */
+		json_t *j = json_loads(s->text, 0, NULL);
+		const char *uri = json_string_value(
+			json_object_get(json_object_get(json_object_get(j, "params"), "textDocument"), "uri"));
+		snprintf(buf, size, "%s%s%s%s%s", json_string_value(json_object_get(j, "method")),
+			 uri ? " " : "", uri ? (strncmp(uri, "{root}/", 7) ? uri : uri + 7) : "",
+			 s->name ? " id " : "", s->name ? s->name : "");
+		json_decref(j);
+	}
 }
 
 /* A step's own process took heap censuses: keep them as that step's, with sample numbers
@@ -335,6 +346,10 @@ struct runner {
 	struct doc *docs; /* lsp: open documents */
 	size_t n_docs;
 	long last_request; /* lsp: id of the last request (wait response) */
+	char *root_uri;    /* lsp: the codebase's URI, for {root} in a send */
+	char **sent_keys;  /* lsp: the ids `send` steps had (compact JSON) ... */
+	long *sent_ids;    /* ... and the ids the client gave those requests */
+	size_t n_sent;
 	long edit_seq;     /* lsp: messages received when the last edit was sent */
 	double edit_time;  /* lsp: when it was sent (unix) */
 	int broken;        /* the long-lived target died, hung or broke the protocol */
@@ -378,6 +393,82 @@ static json_t *position_params(const char *uri, const struct scn_step *s)
 				 pos, "end", pos, "context", "diagnostics");
 	json_t *p = json_pack("{s:{s:s}, s:o}", "textDocument", "uri", uri, "position", pos);
 	return p;
+}
+
+/* `text` with every {root} replaced by `root`; malloc'ed. */
+static char *with_root(const char *text, const char *root)
+{
+	size_t n = 0, rl = strlen(root);
+	for (const char *p = text; (p = strstr(p, "{root}")); p += 6)
+		n++;
+	char *out = malloc(strlen(text) + n * rl + 1), *o = out;
+	for (const char *p = text; out && *p;) {
+		if (!strncmp(p, "{root}", 6)) {
+			memcpy(o, root, rl);
+			o += rl;
+			p += 6;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	if (out)
+		*o = '\0';
+	return out;
+}
+
+/* The id the client gave the request a `send` step had as `key`; 0 if none. */
+static long sent_id(const struct runner *r, const char *key)
+{
+	for (size_t k = r->n_sent; k-- > 0;)
+		if (!strcmp(r->sent_keys[k], key))
+			return r->sent_ids[k];
+	return 0;
+}
+
+/* A `send` step: a message written by hand or replayed from a recording.  A request gets
+ * the client's next id (the original is remembered for `wait response ID` and for a later
+ * $/cancelRequest naming it); a document change counts as an edit for the waits after it. */
+static int send_step(struct runner *r, const struct scn_step *s, struct lb_error *err)
+{
+	char *text = with_root(s->text, r->root_uri);
+	json_t *msg = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
+	if (!msg)
+		return text ? lb_error_set(err, LB_EINVAL, "the message is not JSON once {root} is put in")
+			    : lb_error_oom(err);
+	const char *method = json_string_value(json_object_get(msg, "method"));
+	json_t *params = json_incref(json_object_get(msg, "params"));
+	int rc;
+	if (!strcmp(method, "$/cancelRequest") && params) {
+		char *key = json_dumps(json_object_get(params, "id"), JSON_ENCODE_ANY | JSON_COMPACT);
+		long id = key ? sent_id(r, key) : 0;
+		free(key);
+		if (id)
+			json_object_set_new(params, "id", json_integer(id));
+	}
+	if (!strncmp(method, "textDocument/did", 16)) {
+		r->edit_seq = lsp_received_count(r->lsp);
+		r->edit_time = now_unix();
+	}
+	if (s->name) {
+		char **keys = realloc(r->sent_keys, (r->n_sent + 1) * sizeof(*keys));
+		long *ids = keys ? realloc(r->sent_ids, (r->n_sent + 1) * sizeof(*ids)) : NULL;
+		if (keys)
+			r->sent_keys = keys;
+		if (ids)
+			r->sent_ids = ids;
+		if (!keys || !ids || !(keys[r->n_sent] = strdup(s->name))) {
+			json_decref(params);
+			json_decref(msg);
+			return lb_error_oom(err);
+		}
+		rc = lsp_request(r->lsp, method, params, &r->last_request, err);
+		ids[r->n_sent++] = r->last_request;
+	} else {
+		rc = lsp_notify(r->lsp, method, params, err);
+	}
+	json_decref(msg);
+	return rc;
 }
 
 static int lsp_act(struct runner *r, const struct scn_step *s, size_t i, struct lb_run *run,
@@ -456,8 +547,9 @@ static int lsp_act(struct runner *r, const struct scn_step *s, size_t i, struct 
 			rc = lsp_wait_idle(l, 0.25, sc->timeout, err);
 			break;
 		case SCN_WAIT_DIAGNOSTICS:
-			rc = lsp_wait_diagnostics(l, uri, d ? d->edit_seq : r->edit_seq, d ? d->version : -1,
-						  sc->timeout, err);
+			rc = s->count ? lsp_wait_count(l, NULL, uri, s->count, sc->timeout, err)
+				      : lsp_wait_diagnostics(l, uri, d ? d->edit_seq : r->edit_seq,
+							     d ? d->version : -1, sc->timeout, err);
 			break;
 		case SCN_WAIT_TYPECHECK:
 		case SCN_WAIT_QUEUE: {
@@ -472,17 +564,28 @@ static int lsp_act(struct runner *r, const struct scn_step *s, size_t i, struct 
 			break;
 		}
 		case SCN_WAIT_NOTIFICATION:
-			rc = lsp_wait_notification(l, s->name, r->edit_seq, sc->timeout, err);
+			rc = s->count ? lsp_wait_count(l, s->name, NULL, s->count, sc->timeout, err)
+				      : lsp_wait_notification(l, s->name, r->edit_seq, sc->timeout, err);
 			break;
-		case SCN_WAIT_RESPONSE:
-			if (r->last_request)
-				rc = lsp_wait_response(l, r->last_request, NULL, sc->timeout, err);
+		case SCN_WAIT_RESPONSE: {
+			long id = s->name ? sent_id(r, s->name) : r->last_request;
+			if (id)
+				rc = lsp_wait_response(l, id, NULL, sc->timeout, err);
 			r->last_request = 0;
+			if (rc == LB_EINVAL && s->name) /* an error answer (a cancelled request, say) */
+				rc = record_step_note(run, i, err->msg, err);
 			break;
+		}
 		case SCN_WAIT_DURATION:
 			rc = lsp_serve(l, s->seconds, err);
 			break;
 		case SCN_WAIT_PROMPT:
+			break;
+		}
+		if (rc == LB_ETIMEOUT && s->count) {
+			/* a count taken from another session (a recording): a server that publishes
+			 * fewer times this time is not broken; a hung one fails at shutdown */
+			rc = record_step_note(run, i, err->msg, err);
 			break;
 		}
 		if (!rc && s->wait != SCN_WAIT_DURATION) {
@@ -495,6 +598,9 @@ static int lsp_act(struct runner *r, const struct scn_step *s, size_t i, struct 
 		break;
 	case SCN_SETTLE:
 		rc = lsp_serve(l, s->seconds, err);
+		break;
+	case SCN_SEND:
+		rc = send_step(r, s, err);
 		break;
 	case SCN_HOVER:
 	case SCN_COMPLETION:
@@ -650,13 +756,12 @@ static int process_session(struct runner *r, struct lb_run *run, int *failed, st
 		} else {
 			json_t *settings = r->sc->settings ? json_loads(r->sc->settings, 0, NULL) : NULL;
 			json_t *init = r->sc->init_options ? json_loads(r->sc->init_options, 0, NULL) : NULL;
-			char *root = lsp_uri(o->codebase ? o->codebase : ".");
-			rc = root ? lsp_new(&r->lsp, r->p, settings, err) : lb_error_oom(err);
+			r->root_uri = lsp_uri(o->codebase ? o->codebase : ".");
+			rc = r->root_uri ? lsp_new(&r->lsp, r->p, settings, err) : lb_error_oom(err);
 			if (!rc)
-				rc = lsp_initialize(r->lsp, root, init, r->sc->timeout, err);
+				rc = lsp_initialize(r->lsp, r->root_uri, init, r->sc->timeout, err);
 			json_decref(settings);
 			json_decref(init);
-			free(root);
 		}
 		if (rc && (rc == LB_EIO || rc == LB_ETIMEOUT)) {
 			r->broken = 1; /* it did not even start properly */
@@ -687,6 +792,11 @@ static int process_session(struct runner *r, struct lb_run *run, int *failed, st
 	free(r->docs);
 	r->docs = NULL;
 	r->n_docs = 0;
+	for (size_t i = 0; i < r->n_sent; i++)
+		free(r->sent_keys[i]);
+	free(r->sent_keys);
+	free(r->sent_ids);
+	free(r->root_uri);
 	if (r->transcript) {
 		fclose(r->transcript);
 		r->transcript = NULL;

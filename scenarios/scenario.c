@@ -506,6 +506,9 @@ static int parse_edit(struct parser *ps, struct scn_step *s)
 	return want_end(ps, "the edit");
 }
 
+static int accept_word(struct parser *ps, const char *word);
+static int parse_request_id(struct parser *ps, struct scn_step *s);
+
 static int parse_wait(struct parser *ps, struct scn_step *s)
 {
 	skip_blanks(&ps->lx);
@@ -547,7 +550,69 @@ static int parse_wait(struct parser *ps, struct scn_step *s)
 		return ps->err->code;
 	if (waits[i].arg == 2 && want_text(ps, &s->name, "a notification method (e.g. kick/done)"))
 		return ps->err->code;
+	if (s->wait == SCN_WAIT_RESPONSE)
+		return parse_request_id(ps, s);
+	if (waits[i].arg && accept_word(ps, "count")) {
+		int n;
+		if (parse_int(ps, "how many must have come", 1, &n))
+			return ps->err->code;
+		s->count = n;
+	}
 	return want_end(ps, "the wait");
+}
+
+/* `wait response [ID]`: the id of an earlier `send`, as its JSON (7 or "abc"). */
+static int parse_request_id(struct parser *ps, struct scn_step *s)
+{
+	struct token t;
+	if (next_token(ps, &t))
+		return ps->err->code;
+	if (t.kind == TOK_END)
+		return 0;
+	char *end = NULL;
+	if (t.kind == TOK_WORD)
+		(void)strtol(t.text, &end, 10);
+	if (t.kind == TOK_STRING || (t.kind == TOK_WORD && end != t.text && !*end)) {
+		json_t *j = t.kind == TOK_STRING ? json_string(t.text) : json_integer(strtol(t.text, NULL, 10));
+		s->name = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+		json_decref(j);
+		free(t.text);
+		if (!s->name)
+			return lb_error_oom(ps->err);
+		return want_end(ps, "the request id");
+	}
+	int rc = fail(ps, t.col, "expected the id of an earlier send (a number or a \"string\"), found %s",
+		      tok_desc(&t));
+	free(t.text);
+	return rc;
+}
+
+/* `send {JSON}`: the rest of the line, verbatim (no comment: '#' may be inside the JSON). */
+static int parse_send(struct parser *ps, struct scn_step *s)
+{
+	struct lexer *lx = &ps->lx;
+	skip_blanks(lx);
+	int col = col_of(lx, lx->p);
+	const char *e = lx->end;
+	while (e > lx->p && isspace((unsigned char)e[-1]))
+		e--;
+	if (!(s->text = strndup(lx->p, (size_t)(e - lx->p))))
+		return lb_error_oom(ps->err);
+	lx->p = lx->end;
+	json_error_t je;
+	json_t *j = json_loads(s->text, 0, &je);
+	const char *method = json_string_value(json_object_get(j, "method"));
+	int rc = 0;
+	if (!j)
+		rc = fail(ps, col + (je.column > 0 ? je.column - 1 : 0), "expected a JSON message after send: %s",
+			  je.text);
+	else if (!method)
+		rc = fail(ps, col, "send takes a request or a notification: a JSON object with a \"method\"");
+	else if (json_object_get(j, "id") &&
+		 !(s->name = json_dumps(json_object_get(j, "id"), JSON_ENCODE_ANY | JSON_COMPACT)))
+		rc = lb_error_oom(ps->err);
+	json_decref(j);
+	return rc;
 }
 
 /* LINE:COL */
@@ -602,7 +667,7 @@ static int parse_run_args(struct parser *ps, struct scn_step *s)
 
 static const char *const step_names[] = {
 	"open", "close", "edit", "wait", "settle", "hover", "completion", "definition", "symbols",
-	"codeaction", "reload", "load", "eval", "run", "mark",
+	"codeaction", "reload", "load", "eval", "run", "mark", "send",
 };
 
 const char *scn_step_name(enum scn_step_kind k)
@@ -664,6 +729,8 @@ static int parse_step(struct parser *ps, enum scn_step_kind kind)
 		if (want_text(ps, &s->name, "a mark name"))
 			return ps->err->code;
 		return want_end(ps, "the mark name");
+	case SCN_SEND:
+		return parse_send(ps, s);
 	}
 	return 0;
 }
@@ -1029,7 +1096,7 @@ static unsigned allowed_steps(enum scn_runner r)
 	switch (r) {
 	case SCN_RUNNER_LSP:
 		return common | B(SCN_OPEN) | B(SCN_CLOSE) | B(SCN_HOVER) | B(SCN_COMPLETION) |
-		       B(SCN_DEFINITION) | B(SCN_SYMBOLS) | B(SCN_CODEACTION);
+		       B(SCN_DEFINITION) | B(SCN_SYMBOLS) | B(SCN_CODEACTION) | B(SCN_SEND);
 	case SCN_RUNNER_GHCI:
 		return common | B(SCN_RELOAD) | B(SCN_LOAD) | B(SCN_EVAL);
 	case SCN_RUNNER_EXEC:
@@ -1075,6 +1142,15 @@ static int validate(struct parser *ps)
 		if (s->kind == SCN_WAIT && !wait_fits(sc->runner, s->wait))
 			return fail(ps, 1, "this kind of wait does not apply to the %s runner",
 				    scn_runner_name(sc->runner));
+		if (s->kind == SCN_WAIT && s->wait == SCN_WAIT_RESPONSE && s->name) {
+			size_t k = 0;
+			while (k < i && !(sc->steps[k].kind == SCN_SEND && sc->steps[k].name &&
+					  !strcmp(sc->steps[k].name, s->name)))
+				k++;
+			if (k == i)
+				return fail(ps, 1, "no earlier send has the id %s, so there is no response to wait for",
+					    s->name);
+		}
 	}
 	for (size_t i = 0; i < sc->n_expects; i++) {
 		const struct scn_expect *e = &sc->expects[i];
@@ -1130,7 +1206,7 @@ static int parse_line(struct parser *ps)
 				  "expect)",
 				  t.text,
 				  "open, close, edit, wait, settle, hover, completion, definition, symbols, "
-				  "codeaction, reload, load, eval, run, mark");
+				  "codeaction, reload, load, eval, run, mark, send");
 	}
 	free(t.text);
 	return rc;

@@ -26,7 +26,7 @@ enum scn_runner { SCN_RUNNER_NONE = 0, SCN_RUNNER_LSP, SCN_RUNNER_GHCI, SCN_RUNN
 enum scn_step_kind {
 	SCN_OPEN, SCN_CLOSE, SCN_EDIT, SCN_WAIT, SCN_SETTLE,
 	SCN_HOVER, SCN_COMPLETION, SCN_DEFINITION, SCN_SYMBOLS, SCN_CODEACTION,
-	SCN_RELOAD, SCN_LOAD, SCN_EVAL, SCN_RUN, SCN_MARK,
+	SCN_RELOAD, SCN_LOAD, SCN_EVAL, SCN_RUN, SCN_MARK, SCN_SEND,
 };
 
 enum scn_edit_kind { SCN_EDIT_APPEND, SCN_EDIT_INSERT, SCN_EDIT_REPLACE, SCN_EDIT_WRITE, SCN_EDIT_REVERT };
@@ -39,7 +39,8 @@ enum scn_wait_kind {
 	SCN_WAIT_TYPECHECK,    /* HLS --test: WaitForIdeRule typecheck `file` */
 	SCN_WAIT_QUEUE,        /* HLS --test: WaitForShakeQueue */
 	SCN_WAIT_NOTIFICATION, /* a notification `name` (e.g. kick/done) */
-	SCN_WAIT_RESPONSE,     /* the response to the last request */
+	SCN_WAIT_RESPONSE,     /* the response to the last request, or to the `send` whose id is
+				* `name` */
 };
 
 struct scn_step {
@@ -50,10 +51,13 @@ struct scn_step {
 	enum scn_edit_kind edit;
 	int edit_line;     /* insert: the 1-based line to insert before */
 	char *regex;       /* replace: POSIX extended regular expression */
-	char *text;        /* append, insert, replace, write; eval's expression */
+	char *text;        /* append, insert, replace, write; eval's expression; send's JSON */
 	enum scn_wait_kind wait;
 	double seconds;    /* wait DURATION, settle */
-	char *name;        /* mark's name, load's module, wait notification's method */
+	char *name;        /* mark's name, load's module, wait notification's method; send's and
+			    * wait response's request id as compact JSON (7, "a"); NULL: none */
+	long count;        /* wait diagnostics/notification ... count N: until N have come since
+			    * the session began (0: one after the last edit) */
 	int pos_line, pos_col; /* hover/completion/definition/codeaction: 1-based */
 	char **args;       /* run: NULL-terminated */
 	size_t n_args;

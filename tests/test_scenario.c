@@ -225,3 +225,37 @@ Test(scenario, command_checks_a_file_and_lists_the_plan)
 	rm_rf(dir);
 	free(dir);
 }
+
+/* What a replay (and a hand-written message) uses: send, wait response ID, waits by count. */
+Test(scenario, send_and_waits_by_id_and_count)
+{
+	struct scn_scenario *sc = parse_ok(
+		"runner lsp\n"
+		"send {\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"textDocument/hover\",\"params\":{\"x\":\"# not a comment\"}}\n"
+		"send {\"method\":\"custom/ping\",\"id\":\"a\"}\n"
+		"send {\"method\":\"$/cancelRequest\",\"params\":{\"id\":7}}\n"
+		"wait response 7\n"
+		"wait response \"a\"\n"
+		"wait diagnostics \"src/A.hs\" count 3\n"
+		"wait notification kick/done count 12\n"
+		"wait notification kick/done\n");
+	cr_assert_eq(sc->n_steps, 8);
+	cr_assert_eq(sc->steps[0].kind, SCN_SEND);
+	cr_assert_str_eq(sc->steps[0].name, "7");
+	cr_assert(strstr(sc->steps[0].text, "# not a comment\"}}"), "%s", sc->steps[0].text);
+	cr_assert_str_eq(sc->steps[1].name, "\"a\"");
+	cr_assert_null(sc->steps[2].name, "a notification has no id");
+	cr_assert_str_eq(sc->steps[3].name, "7");
+	cr_assert_str_eq(sc->steps[4].name, "\"a\"");
+	cr_assert_eq(sc->steps[5].count, 3);
+	cr_assert_str_eq(sc->steps[5].file, "src/A.hs");
+	cr_assert_eq(sc->steps[6].count, 12);
+	cr_assert_eq(sc->steps[7].count, 0);
+	scn_free(sc);
+	parse_err("runner lsp\nsend {\"method\": }\n", 2, 17, "expected a JSON message after send");
+	parse_err("runner lsp\nsend {\"id\":1,\"result\":null}\n", 2, 6, "a request or a notification");
+	parse_err("runner lsp\nsend {\"id\":1,\"method\":\"m\"}\nwait response 2\n", 3, 1, "no earlier send has the id 2");
+	parse_err("runner lsp\nwait response x\n", 2, 15, "the id of an earlier send");
+	parse_err("runner lsp\nwait diagnostics A.hs count 0\n", 2, 29, "how many must have come");
+	parse_err("runner ghci\nsend {\"method\":\"m\"}\n", 2, 1, "cannot be done by the ghci runner");
+}

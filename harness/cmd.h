@@ -15,6 +15,7 @@ int cmd_show(int argc, char **argv);
 int cmd_eventlog(int argc, char **argv);
 int cmd_scenario(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 
 /* Shared by the commands that read a database: open it, refusing to create one, and say

@@ -7,6 +7,7 @@
  * (named with its measured value and bound), 2 a usage or scenario error, 3 the measurement
  * could not be made.  The run is stored either way, so `leakbench show` can explain it.
  */
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "results/expect.h"
 #include "runners/codebase.h"
 #include "runners/session.h"
+#include "scenarios/replay.h"
 #include "scenarios/scenario.h"
 
 static void print_table(const struct lb_run *run)
@@ -52,15 +54,39 @@ static void print_table(const struct lb_run *run)
 	free(live);
 }
 
+/* Write `text` to DIR/NAME and list it among the run's artifacts. */
+static int keep_text(const char *dir, const char *name, const char *text, struct lb_run *run,
+		     struct lb_error *err)
+{
+	char *path;
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		return lb_error_oom(err);
+	FILE *f = fopen(path, "w");
+	int rc = !f || fputs(text, f) == EOF;
+	if (f && fclose(f) != 0)
+		rc = 1;
+	rc = rc ? lb_error_set(err, LB_EIO, "writing %s: %s", path, strerror(errno))
+		: record_add_artifact(run, name, path, err);
+	free(path);
+	return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	const char *db = LB_DEFAULT_DB, *artifacts = NULL, *scenario = NULL, *program = NULL;
-	char *args = NULL;
+	const char *replay = NULL, *codebase = NULL;
+	double max_pause = 5;
+	char *args = NULL, *replay_text = NULL;
 	int verbose = 0;
 	struct measure_cli mc;
 	measure_defaults(&mc);
 	const struct cli_option options[] = {
-		{"scenario", CLI_STRING, &scenario, "FILE", "the scenario to carry out (required)"},
+		{"scenario", CLI_STRING, &scenario, "FILE", "the scenario to carry out"},
+		{"replay", CLI_STRING, &replay, "FILE", "instead, replay an LSP session `leakbench record` wrote"},
+		{"codebase", CLI_STRING, &codebase, "DIR",
+		 "with --replay: the tree the server sees (default: the recording's root)"},
+		{"max-pause", CLI_DURATION, &max_pause, "DURATION",
+		 "with --replay: the editor's pauses are cut to this (default 5s)"},
 		{"program", CLI_STRING, &program, "PATH", "the target (default: the scenario's `program`)"},
 		{"args", CLI_APPEND, &args, "WORDS", "the target's fixed arguments (default: the scenario's `args`)"},
 		{"db", CLI_STRING, &db, "FILE", "the results database (default leakbench.db)"},
@@ -71,10 +97,13 @@ int cmd_run(int argc, char **argv)
 		{NULL, 0, NULL, NULL, NULL},
 	};
 	const struct cli_command cmd = {
-		"run", "run --scenario FILE [--program PATH] [options]",
+		"run", "run (--scenario FILE | --replay FILE) [--program PATH] [options]",
 		"Carry out a scenario against a program, measure every step, judge its expectations.",
 		"The codebase is made fresh in the run's artifact folder.  Each `run` step of an exec\n"
 		"scenario is measured like `leakbench exec` with the codebase as its directory.\n"
+		"--replay turns a recorded LSP session into a scenario (kept as replay.scn in the\n"
+		"run's folder) that re-sends the editor's messages, each after what the editor had\n"
+		"seen before it: responses, the n-th diagnostics of a file, the n-th kick/done.\n"
 		"Exit status: 0 every expectation holds, 1 one does not (or a step failed), 2 usage\n"
 		"or scenario error, 3 the measurement could not be made.",
 		options, 0};
@@ -90,12 +119,31 @@ int cmd_run(int argc, char **argv)
 	int begun = 0, have_run = 0;
 	struct lb_run run;
 	char *art = NULL, *run_dir = NULL, *cb_dir = NULL, **fixed = NULL;
-	if (nargs > 0 || !scenario) {
-		fprintf(stderr, "leakbench run: %s (usage: leakbench run --scenario FILE [--program PATH])\n",
-			nargs ? "unexpected argument" : "--scenario FILE is required");
+	if (nargs > 0 || !scenario == !replay || (codebase && !replay)) {
+		fprintf(stderr, "leakbench run: %s (usage: %s)\n",
+			nargs		    ? "unexpected argument"
+			: codebase && !replay ? "--codebase goes with --replay (a scenario names its own)"
+			: replay	    ? "--scenario and --replay are two ways to say what to run: give one"
+					    : "--scenario FILE (or --replay FILE) is required",
+			cmd.usage);
 		goto out;
 	}
-	if (scn_parse_file(&sc, scenario, &err)) {
+	if (replay) {
+		struct replay_opts ro = {.codebase = codebase, .max_pause = max_pause};
+		char abs_cb[PATH_MAX];
+		if (codebase && !realpath(codebase, abs_cb)) {
+			fprintf(stderr, "leakbench run: --codebase %s: no such directory\n", codebase);
+			goto out;
+		}
+		ro.codebase = codebase ? abs_cb : NULL;
+		if (replay_scenario(replay, &ro, &replay_text, &err) ||
+		    scn_parse_string(&sc, replay_text, replay, &err)) {
+			fprintf(stderr, "leakbench run: %s\n", err.msg);
+			code = err.code == LB_ENOMEM ? LB_EXIT_ERROR : LB_EXIT_USAGE;
+			goto out;
+		}
+		scenario = replay;
+	} else if (scn_parse_file(&sc, scenario, &err)) {
 		fprintf(stderr, "leakbench run: %s\n", err.msg);
 		code = err.code == LB_ENOMEM ? LB_EXIT_ERROR : LB_EXIT_USAGE;
 		goto out;
@@ -160,6 +208,10 @@ int cmd_run(int argc, char **argv)
 	if (cb_dir && codebase_prepare(&sc->codebase, cb_dir, sc->path, &err)) {
 		fprintf(stderr, "leakbench run: %s\n", err.msg);
 		code = err.code == LB_EINVAL ? LB_EXIT_USAGE : LB_EXIT_ERROR;
+		goto out;
+	}
+	if (replay_text && keep_text(run_dir, "replay.scn", replay_text, &run, &err)) {
+		fprintf(stderr, "leakbench run: %s\n", err.msg);
 		goto out;
 	}
 	run.program = strdup(program);
@@ -228,6 +280,7 @@ out:
 	free(run_dir);
 	free(cb_dir);
 	free(fixed);
+	free(replay_text);
 	cli_free(&cmd);
 	return code;
 }

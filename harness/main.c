@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{"eventlog", cmd_eventlog, "what a GHC eventlog says: GCs, live bytes, heap, census, markers"},
 	{"scenario", cmd_scenario, "check a scenario file and show the steps it will run"},
 	{"gen", cmd_gen, "write a generated Haskell codebase (layered, breadth x depth, include paths)"},
+	{"record", cmd_record, "sit between an editor and an LSP server; write the session down for run --replay"},
 	{"help", NULL, "this list, or `leakbench help COMMAND` for one command"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(*commands))

@@ -171,6 +171,7 @@ struct proc {
 	double deadline, grace, kill_at, sample_s, next_sample;
 	size_t cap_samples;
 	int term_sent, kill_sent, interrupted, reaped, status, out_eof, stopped;
+	int watch_fd, watch_ready; /* proc_watch: another input that ends proc_take's wait */
 	struct proc_result res;
 	char *buf;         /* stdout read but not yet consumed */
 	size_t buf_n, buf_cap;
@@ -240,7 +241,7 @@ int proc_start(struct proc **out, const struct proc_spec *spec, struct lb_error 
 		free(p);
 		return lb_error_oom(err);
 	}
-	p->pidfd = p->sigfd = p->in_fd = p->out_fd = -1;
+	p->pidfd = p->sigfd = p->in_fd = p->out_fd = p->watch_fd = -1;
 	p->res.exit_code = -1;
 	int child_in = -1, child_out = -1, errfd = -1, report[2] = {-1, -1}, rc = 0;
 	int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1};
@@ -365,10 +366,14 @@ static short turn(struct proc *p, double until, int want_fd, short want, struct 
 		ms = 0;
 	if (p->pidfd < 0 && (ms < 0 || ms > 10))
 		ms = 10;
-	struct pollfd pf[3];
+	struct pollfd pf[4];
 	nfds_t n = 0;
 	pf[n++] = (struct pollfd){.fd = p->sigfd, .events = POLLIN};
-	int want_i = -1;
+	int want_i = -1, watch_i = -1;
+	if (p->watch_fd >= 0 && !p->watch_ready) {
+		watch_i = (int)n;
+		pf[n++] = (struct pollfd){.fd = p->watch_fd, .events = POLLIN};
+	}
 	if (p->pidfd >= 0)
 		pf[n++] = (struct pollfd){.fd = p->pidfd, .events = POLLIN};
 	if (want_fd >= 0) {
@@ -377,6 +382,8 @@ static short turn(struct proc *p, double until, int want_fd, short want, struct 
 	}
 	if (poll(pf, n, ms) <= 0)
 		return 0;
+	if (watch_i >= 0 && pf[watch_i].revents)
+		p->watch_ready = 1;
 	if (pf[0].revents & POLLIN) {
 		struct signalfd_siginfo si;
 		while (read(p->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
@@ -485,6 +492,19 @@ int proc_expect(struct proc *p, const char *needle, double timeout_s, char **bef
 	}
 }
 
+void proc_watch(struct proc *p, int fd)
+{
+	p->watch_fd = fd;
+	p->watch_ready = 0;
+}
+
+int proc_watched(struct proc *p)
+{
+	int r = p->watch_ready;
+	p->watch_ready = 0;
+	return r;
+}
+
 void proc_stop(struct proc *p)
 {
 	if (p->reaped || p->term_sent)
@@ -517,7 +537,7 @@ int proc_take(struct proc *p, double timeout_s, char **data, size_t *len, struct
 			return interrupted_error(p, err);
 		if (p->out_eof || p->reaped)
 			return lb_error_set(err, LB_EIO, "'%s' has ended", p->argv0);
-		if (now_mono() >= until)
+		if (now_mono() >= until || p->watch_ready)
 			return 0;
 		turn(p, until, p->out_fd, POLLIN, err);
 	}

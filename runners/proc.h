@@ -85,6 +85,11 @@ int proc_finish(struct proc *p, struct proc_result *out, struct lb_error *err);
  * ended and nothing is left, LB_EINTR on a signal. */
 int proc_take(struct proc *p, double timeout_s, char **data, size_t *len, struct lb_error *err);
 
+/* Also end proc_take's wait when `fd` (another input, such as leakbench's own stdin) becomes
+ * readable; -1 stops watching.  proc_watched says whether it did since the last call. */
+void proc_watch(struct proc *p, int fd);
+int proc_watched(struct proc *p);
+
 /* Ask it to stop now (SIGTERM to its group; SIGKILL after the grace period, served by
  * proc_finish).  For a target that broke mid-session: its end is then not a timeout. */
 void proc_stop(struct proc *p);

@@ -16,11 +16,29 @@ int cmd_eventlog(int argc, char **argv);
 int cmd_scenario(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_record(int argc, char **argv);
+int cmd_init(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 
 /* Shared by the commands that read a database: open it, refusing to create one, and say
  * so on stderr.  Returns NULL after printing the error. */
 struct store;
 struct store *cmd_open_existing_store(const char *cmd, const char *path);
+
+/* One run of a parsed scenario against a program, stored and reported: what `run` repeats
+ * and `sweep` does per revision.  Returns the exit code `run` documents. */
+#include "harness/measure.h"
+struct scn_scenario;
+struct run_once {
+	const char *db, *artifacts;
+	const char *program;      /* absolute, or looked up in PATH */
+	const char *command;      /* what is stored as the run's command (the scenario's path) */
+	char *const *args;        /* fixed arguments; NULL: the scenario's */
+	struct measure_cli mc;
+	const char *rts;          /* the target's RTS flags, before the scenario's; may be NULL */
+	const char *replay_text;  /* kept as replay.scn; may be NULL */
+	const char *target, *revision, *build_id; /* may be NULL */
+	int repeat_index, verbose;
+};
+int run_scenario_once(const struct scn_scenario *sc, const struct run_once *o);
 
 #endif

@@ -19,6 +19,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{"init", cmd_init, "write a commented leakbench.ini and an example scenario"},
 	{"exec", cmd_exec, "run a GHC-built program several times under measurement and store it"},
 	{"run", cmd_run, "carry out a scenario, measure every step, judge its expectations"},
 	{"runs", cmd_runs, "list the stored runs, newest first"},

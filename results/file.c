@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 char *file_read(const char *path, size_t max, size_t *len, struct lb_error *err)
 {
@@ -45,4 +48,19 @@ char *file_read(const char *path, size_t max, size_t *len, struct lb_error *err)
 	if (len)
 		*len = n;
 	return buf;
+}
+
+static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return (flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int file_remove_tree(const char *path)
+{
+	struct stat sb;
+	if (lstat(path, &sb) < 0)
+		return errno == ENOENT ? 0 : -1;
+	return nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -1,5 +1,5 @@
 /*
- * file.h - reading a whole (text) file, the one way every folder does it.
+ * file.h - reading a whole (text) file, the one way every folder does it; removing a tree.
  */
 #ifndef LB_FILE_H
 #define LB_FILE_H
@@ -12,5 +12,9 @@
  * NULL) gets their count.  NULL on failure, with `err` (if not NULL) naming the file:
  * LB_ENOTFOUND, LB_EIO or LB_ENOMEM. */
 char *file_read(const char *path, size_t max, size_t *len, struct lb_error *err);
+
+/* Remove `path` and everything under it (symlinks are removed, not followed); a missing
+ * path is fine.  Returns 0, or -1 with errno when something could not be removed. */
+int file_remove_tree(const char *path);
 
 #endif

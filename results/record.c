@@ -116,6 +116,9 @@ void record_free(struct lb_run *run)
 	free(run->command);
 	free(run->rts_flags);
 	free(run->scenario);
+	free(run->target);
+	free(run->revision);
+	free(run->build_id);
 	free(run->reason);
 	free(run->artifact_dir);
 	for (size_t i = 0; i < run->n_metrics; i++) {

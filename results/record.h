@@ -119,6 +119,10 @@ struct lb_run {
 	char *command;   /* the full command line, JSON array of strings */
 	char *rts_flags; /* the RTS options leakbench added plus the user's, one string; "" if none */
 	char *scenario;  /* NULL for `leakbench exec` */
+	char *target;    /* the config's target, the revision's sha and the build's key when the
+			  * program was built by leakbench; NULL otherwise */
+	char *revision;
+	char *build_id;
 	int repeat_index;
 	enum lb_run_status status;
 	int exit_code;   /* when it exited; -1 otherwise */

@@ -321,7 +321,11 @@ static int put_run_row(struct store *st, const struct lb_run *r, struct lb_error
 	if (prepare(st,
 		    "INSERT INTO runs (id, environment_id, scenario, program, command, rts_flags,"
 		    " repeat_index, status, exit_code, signal, reason, partial, started_at,"
-		    " wall_seconds, artifact_dir) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		    " wall_seconds, artifact_dir, target_id, revision_id, build_id)"
+		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+		    " (SELECT id FROM targets WHERE name = ?16),"
+		    " (SELECT r.id FROM revisions r JOIN targets t ON t.id = r.target_id"
+		    "  WHERE t.name = ?16 AND r.sha = ?17), ?18)",
 		    &s, err))
 		return err->code;
 	bind_text(s, 1, r->id);
@@ -342,6 +346,9 @@ static int put_run_row(struct store *st, const struct lb_run *r, struct lb_error
 	sqlite3_bind_double(s, 13, r->started_at);
 	sqlite3_bind_double(s, 14, r->wall_seconds);
 	bind_text(s, 15, r->artifact_dir);
+	bind_text(s, 16, r->target);
+	bind_text(s, 17, r->revision);
+	bind_text(s, 18, r->build_id);
 	return step_done(st, s, err, "storing the run");
 }
 
@@ -603,6 +610,115 @@ int store_count_runs(struct store *st, long *out, struct lb_error *err)
 	*out = rc == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0) : 0;
 	sqlite3_finalize(s);
 	return rc == SQLITE_ROW ? 0 : db_error(st, err, "counting runs");
+}
+
+int store_put_revision(struct store *st, const char *target, const char *repo, const struct store_revision *rv,
+		       struct lb_error *err)
+{
+	sqlite3_stmt *s;
+	if (exec_sql(st, "BEGIN IMMEDIATE", err))
+		return err->code;
+	int rc = prepare(st, "INSERT INTO targets (name, repo) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET repo = excluded.repo",
+			 &s, err);
+	if (!rc) {
+		bind_text(s, 1, target);
+		bind_text(s, 2, repo);
+		rc = step_done(st, s, err, "storing the target");
+	}
+	if (!rc && !(rc = prepare(st,
+				  "INSERT OR IGNORE INTO revisions (target_id, sha, parents, author, author_time, subject)"
+				  " VALUES ((SELECT id FROM targets WHERE name = ?), ?, ?, ?, ?, ?)",
+				  &s, err))) {
+		bind_text(s, 1, target);
+		bind_text(s, 2, rv->sha);
+		bind_text(s, 3, rv->parents ? rv->parents : "");
+		bind_text(s, 4, rv->author);
+		sqlite3_bind_double(s, 5, rv->author_time);
+		bind_text(s, 6, rv->subject);
+		rc = step_done(st, s, err, "storing the revision");
+	}
+	if (rc) {
+		struct lb_error ignored = {0};
+		exec_sql(st, "ROLLBACK", &ignored);
+		return rc;
+	}
+	return exec_sql(st, "COMMIT", err);
+}
+
+int store_put_build(struct store *st, const struct store_build *b, struct lb_error *err)
+{
+	sqlite3_stmt *s;
+	if (prepare(st,
+		    "INSERT OR IGNORE INTO builds (id, target_id, revision_id, tree_id, toolchain, recipe_hash, status,"
+		    " log_path, binary_path, binary_hash, started_at, seconds) VALUES (?1,"
+		    " (SELECT id FROM targets WHERE name = ?2),"
+		    " (SELECT r.id FROM revisions r JOIN targets t ON t.id = r.target_id WHERE t.name = ?2 AND r.sha = ?3),"
+		    " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+		    &s, err))
+		return err->code;
+	bind_text(s, 1, b->id);
+	bind_text(s, 2, b->target);
+	bind_text(s, 3, b->sha);
+	bind_text(s, 4, b->tree);
+	bind_text(s, 5, b->toolchain);
+	bind_text(s, 6, b->recipe_hash);
+	bind_text(s, 7, b->status);
+	bind_text(s, 8, b->log_path);
+	bind_text(s, 9, b->binary_path);
+	bind_text(s, 10, b->binary_hash);
+	sqlite3_bind_double(s, 11, b->started_at);
+	sqlite3_bind_double(s, 12, b->seconds);
+	return step_done(st, s, err, "storing the build");
+}
+
+/* One text (or a count) from a query with up to three text parameters. */
+static int query_one(struct store *st, const char *sql, const char *a, const char *b, const char *c, char *out,
+		     size_t size, long *count, struct lb_error *err)
+{
+	sqlite3_stmt *s;
+	if (prepare(st, sql, &s, err))
+		return err->code;
+	bind_text(s, 1, a);
+	bind_text(s, 2, b);
+	bind_text(s, 3, c);
+	int rc = sqlite3_step(s);
+	if (out && size)
+		out[0] = '\0';
+	if (rc == SQLITE_ROW && out && sqlite3_column_text(s, 0))
+		snprintf(out, size, "%s", (const char *)sqlite3_column_text(s, 0));
+	if (count)
+		*count = rc == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(st, err, "reading the database");
+}
+
+int store_count_revision_runs(struct store *st, const char *target, const char *sha, const char *scenario,
+			      long *n, struct lb_error *err)
+{
+	return query_one(st,
+			 "SELECT count(*) FROM runs u JOIN revisions r ON r.id = u.revision_id JOIN targets t"
+			 " ON t.id = r.target_id WHERE t.name = ?1 AND r.sha = ?2 AND u.scenario = ?3",
+			 target, sha, scenario, NULL, 0, n, err);
+}
+
+int store_revision_with_binary(struct store *st, const char *target, const char *hash, const char *not_sha,
+			       char sha[41], struct lb_error *err)
+{
+	return query_one(st,
+			 "SELECT r.sha FROM builds b JOIN revisions r ON r.id = b.revision_id JOIN targets t"
+			 " ON t.id = b.target_id WHERE t.name = ?1 AND b.binary_hash = ?2 AND r.sha <> ?3"
+			 " AND b.status = 'ok' ORDER BY b.started_at LIMIT 1",
+			 target, hash, not_sha, sha, 41, NULL, err);
+}
+
+int store_newest_revision(struct store *st, const char *target, char sha[41], struct lb_error *err)
+{
+	return query_one(st,
+			 "SELECT r.sha FROM revisions r JOIN targets t ON t.id = r.target_id WHERE t.name = ?1"
+			 " AND (EXISTS (SELECT 1 FROM runs u WHERE u.revision_id = r.id)"
+			 "  OR EXISTS (SELECT 1 FROM builds b WHERE b.revision_id = r.id))"
+			 " ORDER BY r.author_time DESC, r.id DESC LIMIT 1",
+			 target, NULL, NULL, sha, 41, NULL, err);
 }
 
 static char *col_dup(sqlite3_stmt *s, int col, int *oom)

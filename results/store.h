@@ -52,4 +52,31 @@ int store_get_run(struct store *st, const char *id, struct lb_run *run, struct l
 /* How many runs are stored (tests, summaries). */
 int store_count_runs(struct store *st, long *out, struct lb_error *err);
 
+/* A revision of a target (the target row is made or its repo updated). */
+struct store_revision {
+	const char *sha, *parents, *author, *subject;
+	double author_time;
+};
+int store_put_revision(struct store *st, const char *target, const char *repo, const struct store_revision *rv,
+		       struct lb_error *err);
+
+/* A build, by its cache key `id` (a key's result never changes: storing it again is a no-op).
+ * `sha` is the revision it was first built for. */
+struct store_build {
+	const char *id, *target, *sha, *tree, *toolchain, *recipe_hash;
+	const char *status; /* ok, failed, timeout */
+	const char *log_path, *binary_path, *binary_hash;
+	double started_at, seconds;
+};
+int store_put_build(struct store *st, const struct store_build *b, struct lb_error *err);
+
+/* Runs stored for this target, revision and scenario (--resume). */
+int store_count_revision_runs(struct store *st, const char *target, const char *sha, const char *scenario,
+			      long *n, struct lb_error *err);
+/* The first other revision whose build made a binary with this hash; sha = "" if none. */
+int store_revision_with_binary(struct store *st, const char *target, const char *hash, const char *not_sha,
+			       char sha[41], struct lb_error *err);
+/* The newest revision (by author time) with a run or a build; sha = "" if none. */
+int store_newest_revision(struct store *st, const char *target, char sha[41], struct lb_error *err);
+
 #endif

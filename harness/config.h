@@ -1,0 +1,68 @@
+/*
+ * config.h - leakbench.ini: where results and caches live, the targets (a repository and
+ * how to build it), the scenarios to run on them, and per-metric thresholds.
+ *
+ * Parsed with inih.  Every mistake is reported as FILE:LINE: what was wrong and what was
+ * expected (an unknown key is answered with the nearest known one); nothing is half-loaded.
+ * Relative paths (database, cache, site, a scenario's file, a repo given as a path) are
+ * relative to the config file's folder, and are stored here already resolved.
+ */
+#ifndef LB_CONFIG_H
+#define LB_CONFIG_H
+
+#include <stddef.h>
+
+#include "results/error.h"
+
+struct cfg_target {
+	char *name;
+	int line;          /* of its [target NAME] header */
+	char *repo;        /* URL or absolute path */
+	char *build;       /* shell command; {src} {out} {jobs} are filled in */
+	char *program;     /* relative to {out} */
+	char *args;        /* the target's fixed arguments, space separated; may be NULL */
+	char *runner;      /* lsp, ghci, exec: what its scenarios are expected to use; may be NULL */
+	char *rts;         /* extra RTS flags; may be NULL */
+	char **env;        /* KEY=VALUE for the build and the runs, NULL-terminated */
+	size_t n_env;
+	char *toolchain;   /* what else the binary depends on (e.g. "ghc-9.6.4"); part of the cache key */
+	double build_timeout; /* seconds */
+	char *baseline;    /* a revision; may be NULL */
+	char *branch;      /* what `sweep --new` follows (default HEAD) */
+};
+
+struct cfg_scenario {
+	char *name;
+	int line;
+	char *file;        /* absolute */
+	char **targets;    /* NULL-terminated; empty: every target */
+	size_t n_targets;
+	int repeat;
+};
+
+struct cfg_threshold {
+	char *metric;
+	double ratio;      /* 0.05 for "5%" */
+};
+
+struct cfg {
+	char *path;
+	char *database, *cache, *site; /* absolute */
+	struct cfg_target *targets;
+	size_t n_targets;
+	struct cfg_scenario *scenarios;
+	size_t n_scenarios;
+	struct cfg_threshold *thresholds;
+	size_t n_thresholds;
+};
+
+/* Load and check `path`.  LB_ENOTFOUND when it does not exist, LB_EINVAL for a mistake in
+ * it (FILE:LINE: ...). */
+int cfg_load(struct cfg **out, const char *path, struct lb_error *err);
+void cfg_free(struct cfg *c);
+
+/* By name; NULL (and an error listing the known names) when there is none. */
+const struct cfg_target *cfg_target(const struct cfg *c, const char *name, struct lb_error *err);
+const struct cfg_scenario *cfg_scenario(const struct cfg *c, const char *name, struct lb_error *err);
+
+#endif

@@ -1,0 +1,420 @@
+/*
+ * rev.c - revisions with libgit2.
+ *
+ * One bare mirror per repository (refspec "+refs/ * : refs/ *" without the spaces, so every branch and tag of the
+ * origin is a ref here) lives in the cache and is fetched, never re-cloned.  A revision is
+ * materialised by checking its tree out into a fresh folder (libgit2's target_directory;
+ * the mirror itself has no work tree), so any number of revisions can be built side by side.
+ * Submodules are gitlinks in that tree: each is mirrored the same way (its URL from the
+ * revision's own .gitmodules, relative URLs resolved against the parent's) and its commit
+ * checked out into place, recursively.
+ */
+#include "harness/rev.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <git2.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "results/file.h"
+#include "runners/exec.h"
+
+struct rev_repo {
+	git_repository *repo;
+	char *cache, *name, *url;
+};
+
+static int git_fail(struct lb_error *err, const char *fmt, const char *arg)
+{
+	const git_error *e = git_error_last();
+	char what[600];
+	snprintf(what, sizeof(what), fmt, arg);
+	return lb_error_set(err, LB_EINVAL, "%s: %s", what, e && e->message ? e->message : "unknown libgit2 error");
+}
+
+static int mirror_remote(git_remote **out, git_repository *repo, const char *name, const char *url, void *payload)
+{
+	(void)name;
+	(void)payload;
+	return git_remote_create_with_fetchspec(out, repo, "origin", url, "+refs/*:refs/*");
+}
+
+int rev_open(struct rev_repo **out, const char *cache, const char *name, const char *url, int fetch,
+	     struct lb_error *err)
+{
+	*out = NULL;
+	git_libgit2_init();
+	struct rev_repo *r = calloc(1, sizeof(*r));
+	char *path = NULL, *tmp = NULL, *dir = NULL;
+	int rc = 0;
+	if (!r || !(r->cache = strdup(cache)) || !(r->name = strdup(name)) || !(r->url = strdup(url)) ||
+	    asprintf(&dir, "%s/repos", cache) < 0 || asprintf(&path, "%s/%s.git", dir, name) < 0 ||
+	    asprintf(&tmp, "%s/.%s.git.%d", dir, name, (int)getpid()) < 0) {
+		rc = lb_error_oom(err);
+		goto out;
+	}
+	struct stat sb;
+	if (stat(path, &sb) == 0) {
+		if (git_repository_open_bare(&r->repo, path) < 0) {
+			rc = git_fail(err, "opening the mirror %s", path);
+			goto out;
+		}
+		if (fetch) {
+			git_remote *remote = NULL;
+			git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
+			fo.prune = GIT_FETCH_PRUNE;
+			if (git_remote_lookup(&remote, r->repo, "origin") < 0 || git_remote_fetch(remote, NULL, &fo, NULL) < 0)
+				rc = git_fail(err, "fetching %s", url);
+			git_remote_free(remote);
+		}
+		goto out;
+	}
+	if ((rc = exec_mkdirs(dir, err)))
+		goto out;
+	git_clone_options co = GIT_CLONE_OPTIONS_INIT;
+	co.bare = 1;
+	co.remote_cb = mirror_remote;
+	if (git_clone(&r->repo, url, tmp, &co) < 0) {
+		rc = git_fail(err, "cloning %s (is the repo URL or path right?)", url);
+		file_remove_tree(tmp); /* leave nothing half-cloned behind */
+		goto out;
+	}
+	git_repository_free(r->repo);
+	r->repo = NULL;
+	if (rename(tmp, path) < 0 && errno != ENOTEMPTY && errno != EEXIST) {
+		rc = lb_error_set(err, LB_EIO, "moving the new mirror into %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (git_repository_open_bare(&r->repo, path) < 0)
+		rc = git_fail(err, "opening the mirror %s", path);
+out:
+	free(path);
+	free(tmp);
+	free(dir);
+	if (rc) {
+		rev_close(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+void rev_close(struct rev_repo *r)
+{
+	if (!r)
+		return;
+	git_repository_free(r->repo);
+	free(r->cache);
+	free(r->name);
+	free(r->url);
+	free(r);
+	git_libgit2_shutdown();
+}
+
+void rev_commit_free(struct rev_commit *c)
+{
+	free(c->parents);
+	free(c->author);
+	free(c->subject);
+	free(c->message);
+	memset(c, 0, sizeof(*c));
+}
+
+static int fill(const git_commit *gc, struct rev_commit *c, struct lb_error *err)
+{
+	memset(c, 0, sizeof(*c));
+	git_oid_tostr(c->sha, sizeof(c->sha), git_commit_id(gc));
+	git_oid_tostr(c->tree, sizeof(c->tree), git_commit_tree_id(gc));
+	unsigned np = git_commit_parentcount(gc);
+	c->parents = calloc(np * 41 + 1, 1);
+	for (unsigned i = 0; c->parents && i < np; i++) {
+		char s[41];
+		git_oid_tostr(s, sizeof(s), git_commit_parent_id(gc, i));
+		strcat(strcat(c->parents, i ? " " : ""), s);
+	}
+	const git_signature *a = git_commit_author(gc);
+	if (asprintf(&c->author, "%s <%s>", a->name ? a->name : "", a->email ? a->email : "") < 0)
+		c->author = NULL;
+	c->author_time = (double)a->when.time;
+	const char *msg = git_commit_message(gc);
+	c->message = strdup(msg ? msg : "");
+	c->subject = c->message ? strndup(c->message, strcspn(c->message, "\n")) : NULL;
+	if (!c->parents || !c->author || !c->message || !c->subject) {
+		rev_commit_free(c);
+		return lb_error_oom(err);
+	}
+	return 0;
+}
+
+static int lookup(struct rev_repo *r, const char *spec, git_commit **out, struct lb_error *err)
+{
+	git_object *obj = NULL, *peeled = NULL;
+	if (git_revparse_single(&obj, r->repo, spec) < 0) {
+		lb_error_set(err, LB_EINVAL, "target %s: unknown revision '%s' (not a branch, tag or commit of %s)", r->name,
+			     spec, r->url);
+		return err->code;
+	}
+	int rc = git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT);
+	git_object_free(obj);
+	if (rc < 0)
+		return lb_error_set(err, LB_EINVAL, "target %s: '%s' does not name a commit", r->name, spec);
+	*out = (git_commit *)peeled;
+	return 0;
+}
+
+int rev_resolve(struct rev_repo *r, const char *spec, struct rev_commit *c, struct lb_error *err)
+{
+	git_commit *gc;
+	int rc = lookup(r, spec, &gc, err);
+	if (rc)
+		return rc;
+	rc = fill(gc, c, err);
+	git_commit_free(gc);
+	return rc;
+}
+
+int rev_list(struct rev_repo *r, const char *range, struct rev_commit **list, size_t *n, struct lb_error *err)
+{
+	*list = NULL;
+	*n = 0;
+	const char *dots = strstr(range, "..");
+	char *from = dots ? strndup(range, (size_t)(dots - range)) : NULL;
+	const char *to = dots ? dots + 2 : range;
+	git_commit *a = NULL, *b = NULL;
+	git_revwalk *walk = NULL;
+	int rc = 0;
+	if (dots && (!*from || !*to)) {
+		rc = lb_error_set(err, LB_EINVAL, "range '%s': expected A..B (both ends named)", range);
+		goto out;
+	}
+	if ((from && (rc = lookup(r, from, &a, err))) || (rc = lookup(r, to, &b, err)))
+		goto out;
+	if (!from) {
+		*list = calloc(1, sizeof(**list));
+		rc = *list ? fill(b, *list, err) : lb_error_oom(err);
+		*n = rc ? 0 : 1;
+		goto out;
+	}
+	if (git_oid_cmp(git_commit_id(a), git_commit_id(b)) != 0 &&
+	    git_graph_descendant_of(r->repo, git_commit_id(b), git_commit_id(a)) != 1) {
+		rc = lb_error_set(err, LB_EINVAL, "range %s: %s is not an ancestor of %s", range, from, to);
+		goto out;
+	}
+	if (git_revwalk_new(&walk, r->repo) < 0) {
+		rc = git_fail(err, "walking %s", range);
+		goto out;
+	}
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL);
+	git_revwalk_simplify_first_parent(walk);
+	git_revwalk_push(walk, git_commit_id(b));
+	git_revwalk_hide(walk, git_commit_id(a));
+	git_oid oid;
+	size_t cap = 0;
+	while (!rc && git_revwalk_next(&oid, walk) == 0) {
+		git_commit *gc;
+		if (git_commit_lookup(&gc, r->repo, &oid) < 0) {
+			rc = git_fail(err, "reading a commit of %s", range);
+			break;
+		}
+		if (*n == cap) {
+			struct rev_commit *p = realloc(*list, (cap = cap ? cap * 2 : 64) * sizeof(*p));
+			if (!p) {
+				git_commit_free(gc);
+				rc = lb_error_oom(err);
+				break;
+			}
+			*list = p;
+		}
+		rc = fill(gc, &(*list)[*n], err);
+		git_commit_free(gc);
+		if (!rc)
+			(*n)++;
+	}
+	/* the walk gives newest first: the caller wants history's order */
+	for (size_t i = 0; !rc && i < *n / 2; i++) {
+		struct rev_commit t = (*list)[i];
+		(*list)[i] = (*list)[*n - 1 - i];
+		(*list)[*n - 1 - i] = t;
+	}
+out:
+	if (rc) {
+		for (size_t i = 0; i < *n; i++)
+			rev_commit_free(&(*list)[i]);
+		free(*list);
+		*list = NULL;
+		*n = 0;
+	}
+	git_revwalk_free(walk);
+	git_commit_free(a);
+	git_commit_free(b);
+	free(from);
+	return rc;
+}
+
+/* A cache name for a submodule's URL: its last path part, made safe, plus a hash of all. */
+static char *mirror_name(const char *url)
+{
+	unsigned long h = 5381;
+	for (const char *c = url; *c; c++)
+		h = h * 33 + (unsigned char)*c;
+	const char *base = strrchr(url, '/') ? strrchr(url, '/') + 1 : url;
+	char *name;
+	if (asprintf(&name, "sub-%.40s-%08lx", base, h & 0xffffffffUL) < 0)
+		return NULL;
+	for (char *c = name; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '-')
+			*c = '_';
+	return name;
+}
+
+/* "../foo.git" against the parent's URL. */
+static char *resolve_url(const char *parent, const char *url)
+{
+	if (strncmp(url, "./", 2) && strncmp(url, "../", 3))
+		return strdup(url);
+	char *base = strdup(parent);
+	if (!base)
+		return NULL;
+	size_t n = strlen(base);
+	while (n && base[n - 1] == '/')
+		base[--n] = '\0';
+	while (!strncmp(url, "./", 2) || !strncmp(url, "../", 3)) {
+		if (url[1] == '.') {
+			char *slash = strrchr(base, '/');
+			if (slash)
+				*slash = '\0';
+			url += 3;
+		} else {
+			url += 2;
+		}
+	}
+	char *out;
+	if (asprintf(&out, "%s/%s", base, url) < 0)
+		out = NULL;
+	free(base);
+	return out;
+}
+
+struct sub_walk {
+	struct rev_repo *r;
+	const char *dir;
+	git_config *modules;
+	struct lb_error *err;
+	int rc;
+};
+
+struct sub_find {
+	const char *path;
+	char *name;
+};
+
+static int find_by_path(const git_config_entry *e, void *payload)
+{
+	struct sub_find *f = payload;
+	size_t n = strlen(e->name);
+	if (n > 5 && !strcmp(e->name + n - 5, ".path") && !strcmp(e->value, f->path) && !f->name)
+		f->name = strndup(e->name + 10, n - 10 - 5); /* submodule.NAME.path */
+	return 0;
+}
+
+static int sub_entry(const char *root, const git_tree_entry *entry, void *payload)
+{
+	struct sub_walk *w = payload;
+	if (git_tree_entry_filemode(entry) != GIT_FILEMODE_COMMIT || w->rc)
+		return 0;
+	char *path = NULL, *key = NULL, *url = NULL, *abs_url = NULL, *name = NULL, *dest = NULL;
+	struct sub_find f = {NULL, NULL};
+	git_config_entry *ce = NULL;
+	if (asprintf(&path, "%s%s", root, git_tree_entry_name(entry)) < 0) {
+		w->rc = lb_error_oom(w->err);
+		return -1;
+	}
+	f.path = path;
+	if (w->modules)
+		git_config_foreach_match(w->modules, "^submodule\\..*\\.path$", find_by_path, &f);
+	if (!f.name || asprintf(&key, "submodule.%s.url", f.name) < 0 || git_config_get_entry(&ce, w->modules, key) < 0) {
+		w->rc = lb_error_set(w->err, LB_EINVAL, "target %s: the submodule at %s has no url in .gitmodules",
+				     w->r->name, path);
+		goto done;
+	}
+	url = strdup(ce->value);
+	abs_url = url ? resolve_url(w->r->url, url) : NULL;
+	name = abs_url ? mirror_name(abs_url) : NULL;
+	if (!name || asprintf(&dest, "%s/%s", w->dir, path) < 0) {
+		w->rc = lb_error_oom(w->err);
+		goto done;
+	}
+	char sha[41];
+	git_oid_tostr(sha, sizeof(sha), git_tree_entry_id(entry));
+	struct rev_repo *sub = NULL;
+	struct rev_commit c;
+	w->rc = rev_open(&sub, w->r->cache, name, abs_url, 0, w->err);
+	if (!w->rc && rev_resolve(sub, sha, &c, w->err)) { /* not fetched yet: fetch once */
+		rev_close(sub);
+		sub = NULL;
+		w->rc = rev_open(&sub, w->r->cache, name, abs_url, 1, w->err);
+		if (!w->rc)
+			w->rc = rev_resolve(sub, sha, &c, w->err);
+	}
+	if (!w->rc) {
+		rmdir(dest); /* the parent's checkout leaves an empty folder for it */
+		w->rc = rev_checkout(sub, &c, dest, w->err);
+		rev_commit_free(&c);
+	}
+	if (w->rc)
+		lb_error_prefix(w->err, "submodule %s: ", path);
+	rev_close(sub);
+done:
+	git_config_entry_free(ce);
+	free(f.name);
+	free(path);
+	free(key);
+	free(url);
+	free(abs_url);
+	free(name);
+	free(dest);
+	return w->rc ? -1 : 0;
+}
+
+int rev_checkout(struct rev_repo *r, const struct rev_commit *c, const char *dir, struct lb_error *err)
+{
+	git_commit *gc = NULL;
+	git_tree *tree = NULL;
+	git_oid oid;
+	int rc = 0;
+	if (git_oid_fromstr(&oid, c->sha) < 0 || git_commit_lookup(&gc, r->repo, &oid) < 0 ||
+	    git_commit_tree(&tree, gc) < 0) {
+		rc = git_fail(err, "reading commit %s", c->sha);
+		goto out;
+	}
+	if ((rc = exec_mkdirs(dir, err)))
+		goto out;
+	git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
+	co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
+	co.target_directory = dir;
+	if (git_checkout_tree(r->repo, (git_object *)tree, &co) < 0) {
+		rc = git_fail(err, "checking out %s", c->sha);
+		goto out;
+	}
+	char *gm;
+	if (asprintf(&gm, "%s/.gitmodules", dir) < 0) {
+		rc = lb_error_oom(err);
+		goto out;
+	}
+	struct sub_walk w = {r, dir, NULL, err, 0};
+	if (access(gm, R_OK) == 0 && git_config_open_ondisk(&w.modules, gm) < 0)
+		rc = git_fail(err, "reading %s", gm);
+	free(gm);
+	if (!rc && git_tree_walk(tree, GIT_TREEWALK_PRE, sub_entry, &w) < 0)
+		rc = w.rc ? w.rc : git_fail(err, "walking the tree of %s", c->sha);
+	git_config_free(w.modules);
+out:
+	git_tree_free(tree);
+	git_commit_free(gc);
+	return rc;
+}

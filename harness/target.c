@@ -1,0 +1,67 @@
+/*
+ * target.c - from a configured target and a commit to a binary to measure.
+ *
+ * The commit is stored before the build starts, so a failed or interrupted build still has
+ * its revision; the build is stored with its cache key as id, so the same tree built for two
+ * commits is one build.  Identical binaries are found by hash: such revisions measure the
+ * same program, which `sweep` says, and whose spread later calibrates noise.
+ */
+#include "harness/target.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "results/digest.h"
+
+int target_open(struct rev_repo **out, const struct cfg *c, const struct cfg_target *t, const char *rev,
+		struct lb_error *err)
+{
+	int rc = rev_open(out, c->cache, t->name, t->repo, 0, err);
+	if (rc || !rev)
+		return rc;
+	struct rev_commit probe;
+	if (rev_resolve(*out, rev, &probe, err) == 0) {
+		rev_commit_free(&probe);
+		return 0;
+	}
+	rev_close(*out); /* not known yet: fetch, then it must be */
+	if ((rc = rev_open(out, c->cache, t->name, t->repo, 1, err)))
+		return rc;
+	if ((rc = rev_resolve(*out, rev, &probe, err))) {
+		rev_close(*out);
+		*out = NULL;
+		return rc;
+	}
+	rev_commit_free(&probe);
+	return 0;
+}
+
+int target_build(const struct cfg *c, const struct cfg_target *t, struct rev_repo *repo,
+		 const struct rev_commit *commit, struct store *st, struct target_build *out, struct lb_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	struct store_revision sr = {commit->sha, commit->parents, commit->author, commit->subject, commit->author_time};
+	int rc = store_put_revision(st, t->name, t->repo, &sr, err);
+	if (rc)
+		return rc;
+	struct build_req q = {.cache = c->cache, .target = t->name, .recipe = t->build, .toolchain = t->toolchain,
+			      .program = t->program, .env = t->env, .timeout = t->build_timeout};
+	double started = (double)time(NULL);
+	if ((rc = build_get(&q, repo, commit, &out->build, err)))
+		return rc;
+	char recipe_hash[65];
+	if ((rc = digest_buffer(t->build, strlen(t->build), recipe_hash, err)))
+		return rc;
+	const struct build_result *b = &out->build;
+	struct store_build sb = {.id = b->key, .target = t->name, .sha = commit->sha, .tree = commit->tree,
+				 .toolchain = t->toolchain, .recipe_hash = recipe_hash,
+				 .status = b->ok ? "ok" : b->timed_out ? "timeout" : "failed", .log_path = b->log,
+				 .binary_path = b->binary, .binary_hash = b->ok ? b->binary_hash : NULL,
+				 .started_at = started, .seconds = b->seconds};
+	if (!(rc = store_put_build(st, &sb, err)) && b->ok)
+		rc = store_revision_with_binary(st, t->name, b->binary_hash, commit->sha, out->same_as, err);
+	if (rc)
+		build_result_free(&out->build);
+	return rc;
+}

@@ -1,0 +1,29 @@
+/*
+ * target.h - a configured target at one revision: its commit recorded, its binary built
+ * (or found in the cache), the build recorded, and an identical binary of another revision
+ * recognised.  What `run --target --rev` and `sweep` do before measuring.
+ */
+#ifndef LB_TARGET_H
+#define LB_TARGET_H
+
+#include "harness/build.h"
+#include "harness/config.h"
+#include "harness/rev.h"
+#include "results/store.h"
+
+/* The target's mirror; `rev` (may be NULL) must resolve, else the mirror is fetched once
+ * and asked again. */
+int target_open(struct rev_repo **out, const struct cfg *c, const struct cfg_target *t, const char *rev,
+		struct lb_error *err);
+
+struct target_build {
+	struct build_result build;
+	char same_as[41]; /* an earlier revision with a byte-identical binary, or "" */
+};
+
+/* Record the commit, build it (or take the cached build), record the build.  A failed build
+ * is a result (build.ok = 0), not an error. */
+int target_build(const struct cfg *c, const struct cfg_target *t, struct rev_repo *repo,
+		 const struct rev_commit *commit, struct store *st, struct target_build *out, struct lb_error *err);
+
+#endif

@@ -27,7 +27,7 @@ static char *write_in(const char *dir, const char *name, const char *text)
 static void load_err(const char *text, const char *want)
 {
 	char *dir = scratch_dir(), *path = write_in(dir, "leakbench.ini", text);
-	write_in(dir, "x.scn", "runner exec\nrun\n");
+	free(write_in(dir, "x.scn", "runner exec\nrun\n"));
 	struct cfg *c = NULL;
 	struct lb_error err = {0};
 	cr_assert_eq(cfg_load(&c, path, &err), LB_EINVAL, "should fail: %s", text);

@@ -20,6 +20,7 @@
 
 #include "results/digest.h"
 #include "results/file.h"
+#include "results/text.h"
 #include "runners/exec.h"
 #include "runners/proc.h"
 
@@ -34,27 +35,17 @@ void build_result_free(struct build_result *res)
 /* The recipe with {src}, {out} and {jobs} filled in (paths single-quoted for the shell). */
 static char *fill_recipe(const char *recipe, const char *src, const char *out)
 {
-	char jobs[16];
+	char jobs[16], *qs = NULL, *qo = NULL;
 	snprintf(jobs, sizeof(jobs), "%ld", sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1);
-	size_t cap = strlen(recipe) + 1, n = 0;
-	for (const char *p = recipe; (p = strchr(p, '{')); p++)
-		cap += strlen(src) + strlen(out) + 2;
-	char *s = malloc(cap);
-	for (const char *p = recipe; s && *p;) {
-		const char *v = !strncmp(p, "{src}", 5) ? src : !strncmp(p, "{out}", 5) ? out : NULL;
-		if (v) {
-			n += (size_t)sprintf(s + n, "'%s'", v);
-			p += 5;
-		} else if (!strncmp(p, "{jobs}", 6)) {
-			n += (size_t)sprintf(s + n, "%s", jobs);
-			p += 6;
-		} else {
-			s[n++] = *p++;
-		}
-	}
-	if (s)
-		s[n] = '\0';
-	return s;
+	char *a = NULL, *b = NULL, *c = NULL;
+	if (asprintf(&qs, "'%s'", src) > 0 && asprintf(&qo, "'%s'", out) > 0 && (a = text_replace(recipe, "{src}", qs)) &&
+	    (b = text_replace(a, "{out}", qo)))
+		c = text_replace(b, "{jobs}", jobs);
+	free(qs);
+	free(qo);
+	free(a);
+	free(b);
+	return c;
 }
 
 static int read_result(const char *dir, struct build_result *res, struct lb_error *err)
@@ -188,12 +179,11 @@ int build_get(const struct build_req *q, struct rev_repo *r, const struct rev_co
 	memset(res, 0, sizeof(*res));
 	char *keytext = NULL, *dir = NULL, *lock = NULL, *src = NULL, *out = NULL;
 	int fd = -1, rc;
-	if (asprintf(&keytext, "%s%c%s%c%s%c%s", q->target, 0, c->tree, 0, q->toolchain ? q->toolchain : "", 0,
+	/* fields apart by the unit separator, which none of them contains */
+	if (asprintf(&keytext, "%s\x1f%s\x1f%s\x1f%s", q->target, c->tree, q->toolchain ? q->toolchain : "",
 		     q->recipe) < 0)
 		return lb_error_oom(err);
-	size_t klen = strlen(q->target) + strlen(c->tree) + strlen(q->toolchain ? q->toolchain : "") +
-		      strlen(q->recipe) + 3;
-	rc = digest_buffer(keytext, klen, res->key, err);
+	rc = digest_buffer(keytext, strlen(keytext), res->key, err);
 	free(keytext);
 	if (rc)
 		return rc;

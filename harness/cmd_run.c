@@ -322,8 +322,7 @@ int cmd_run(int argc, char **argv)
 	}
 	const struct cfg_target *t = NULL;
 	if (target) {
-		if (!(t = cfg_target(cfg, target, &err)) || target_open(&repo, cfg, t, rev ? rev : "HEAD", &err) ||
-		    rev_resolve(repo, rev ? rev : "HEAD", &commit, &err)) {
+		if (!(t = cfg_target(cfg, target, &err)) || target_open(&repo, cfg, t, rev ? rev : "HEAD", &commit, &err)) {
 			fprintf(stderr, "leakbench run: %s\n", err.msg);
 			code = err.code == LB_EINVAL ? LB_EXIT_USAGE : LB_EXIT_ERROR;
 			goto out;

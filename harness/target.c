@@ -15,26 +15,18 @@
 #include "results/digest.h"
 
 int target_open(struct rev_repo **out, const struct cfg *c, const struct cfg_target *t, const char *rev,
-		struct lb_error *err)
+		struct rev_commit *commit, struct lb_error *err)
 {
 	int rc = rev_open(out, c->cache, t->name, t->repo, 0, err);
-	if (rc || !rev)
+	if (rc || rev_resolve(*out, rev, commit, err) == 0)
 		return rc;
-	struct rev_commit probe;
-	if (rev_resolve(*out, rev, &probe, err) == 0) {
-		rev_commit_free(&probe);
-		return 0;
-	}
 	rev_close(*out); /* not known yet: fetch, then it must be */
-	if ((rc = rev_open(out, c->cache, t->name, t->repo, 1, err)))
+	*out = NULL;
+	if ((rc = rev_open(out, c->cache, t->name, t->repo, 1, err)) || !(rc = rev_resolve(*out, rev, commit, err)))
 		return rc;
-	if ((rc = rev_resolve(*out, rev, &probe, err))) {
-		rev_close(*out);
-		*out = NULL;
-		return rc;
-	}
-	rev_commit_free(&probe);
-	return 0;
+	rev_close(*out);
+	*out = NULL;
+	return rc;
 }
 
 int target_build(const struct cfg *c, const struct cfg_target *t, struct rev_repo *repo,

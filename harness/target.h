@@ -11,10 +11,10 @@
 #include "harness/rev.h"
 #include "results/store.h"
 
-/* The target's mirror; `rev` (may be NULL) must resolve, else the mirror is fetched once
- * and asked again. */
+/* The target's mirror and `rev` in it as *commit; a revision the mirror does not know
+ * yet makes it fetch once and ask again. */
 int target_open(struct rev_repo **out, const struct cfg *c, const struct cfg_target *t, const char *rev,
-		struct lb_error *err);
+		struct rev_commit *commit, struct lb_error *err);
 
 struct target_build {
 	struct build_result build;

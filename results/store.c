@@ -671,9 +671,9 @@ int store_put_build(struct store *st, const struct store_build *b, struct lb_err
 	return step_done(st, s, err, "storing the build");
 }
 
-/* One text (or a count) from a query with up to three text parameters. */
+/* The first column of the first row of a query with up to three text parameters. */
 static int query_one(struct store *st, const char *sql, const char *a, const char *b, const char *c, char *out,
-		     size_t size, long *count, struct lb_error *err)
+		     size_t size, struct lb_error *err)
 {
 	sqlite3_stmt *s;
 	if (prepare(st, sql, &s, err))
@@ -682,23 +682,11 @@ static int query_one(struct store *st, const char *sql, const char *a, const cha
 	bind_text(s, 2, b);
 	bind_text(s, 3, c);
 	int rc = sqlite3_step(s);
-	if (out && size)
-		out[0] = '\0';
-	if (rc == SQLITE_ROW && out && sqlite3_column_text(s, 0))
+	out[0] = '\0';
+	if (rc == SQLITE_ROW && sqlite3_column_text(s, 0))
 		snprintf(out, size, "%s", (const char *)sqlite3_column_text(s, 0));
-	if (count)
-		*count = rc == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0) : 0;
 	sqlite3_finalize(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(st, err, "reading the database");
-}
-
-int store_count_revision_runs(struct store *st, const char *target, const char *sha, const char *scenario,
-			      long *n, struct lb_error *err)
-{
-	return query_one(st,
-			 "SELECT count(*) FROM runs u JOIN revisions r ON r.id = u.revision_id JOIN targets t"
-			 " ON t.id = r.target_id WHERE t.name = ?1 AND r.sha = ?2 AND u.scenario = ?3",
-			 target, sha, scenario, NULL, 0, n, err);
 }
 
 int store_revision_with_binary(struct store *st, const char *target, const char *hash, const char *not_sha,
@@ -708,17 +696,7 @@ int store_revision_with_binary(struct store *st, const char *target, const char 
 			 "SELECT r.sha FROM builds b JOIN revisions r ON r.id = b.revision_id JOIN targets t"
 			 " ON t.id = b.target_id WHERE t.name = ?1 AND b.binary_hash = ?2 AND r.sha <> ?3"
 			 " AND b.status = 'ok' ORDER BY b.started_at LIMIT 1",
-			 target, hash, not_sha, sha, 41, NULL, err);
-}
-
-int store_newest_revision(struct store *st, const char *target, char sha[41], struct lb_error *err)
-{
-	return query_one(st,
-			 "SELECT r.sha FROM revisions r JOIN targets t ON t.id = r.target_id WHERE t.name = ?1"
-			 " AND (EXISTS (SELECT 1 FROM runs u WHERE u.revision_id = r.id)"
-			 "  OR EXISTS (SELECT 1 FROM builds b WHERE b.revision_id = r.id))"
-			 " ORDER BY r.author_time DESC, r.id DESC LIMIT 1",
-			 target, NULL, NULL, sha, 41, NULL, err);
+			 target, hash, not_sha, sha, 41, err);
 }
 
 static char *col_dup(sqlite3_stmt *s, int col, int *oom)

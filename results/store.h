@@ -70,13 +70,8 @@ struct store_build {
 };
 int store_put_build(struct store *st, const struct store_build *b, struct lb_error *err);
 
-/* Runs stored for this target, revision and scenario (--resume). */
-int store_count_revision_runs(struct store *st, const char *target, const char *sha, const char *scenario,
-			      long *n, struct lb_error *err);
 /* The first other revision whose build made a binary with this hash; sha = "" if none. */
 int store_revision_with_binary(struct store *st, const char *target, const char *hash, const char *not_sha,
 			       char sha[41], struct lb_error *err);
-/* The newest revision (by author time) with a run or a build; sha = "" if none. */
-int store_newest_revision(struct store *st, const char *target, char sha[41], struct lb_error *err);
 
 #endif

@@ -18,6 +18,7 @@
 #include "results/detect.h"
 #include "runners/edit.h"
 #include "results/file.h"
+#include "results/text.h"
 #include "runners/lsp.h"
 #include "runners/proc.h"
 
@@ -395,27 +396,6 @@ static json_t *position_params(const char *uri, const struct scn_step *s)
 	return p;
 }
 
-/* `text` with every {root} replaced by `root`; malloc'ed. */
-static char *with_root(const char *text, const char *root)
-{
-	size_t n = 0, rl = strlen(root);
-	for (const char *p = text; (p = strstr(p, "{root}")); p += 6)
-		n++;
-	char *out = malloc(strlen(text) + n * rl + 1), *o = out;
-	for (const char *p = text; out && *p;) {
-		if (!strncmp(p, "{root}", 6)) {
-			memcpy(o, root, rl);
-			o += rl;
-			p += 6;
-		} else {
-			*o++ = *p++;
-		}
-	}
-	if (out)
-		*o = '\0';
-	return out;
-}
-
 /* The id the client gave the request a `send` step had as `key`; 0 if none. */
 static long sent_id(const struct runner *r, const char *key)
 {
@@ -430,7 +410,7 @@ static long sent_id(const struct runner *r, const char *key)
  * $/cancelRequest naming it); a document change counts as an edit for the waits after it. */
 static int send_step(struct runner *r, const struct scn_step *s, struct lb_error *err)
 {
-	char *text = with_root(s->text, r->root_uri);
+	char *text = text_replace(s->text, "{root}", r->root_uri);
 	json_t *msg = text ? json_loads(text, 0, NULL) : NULL;
 	free(text);
 	if (!msg)

@@ -39,8 +39,10 @@ struct replay {
 	char *root;       /* the recording's root URI, without a trailing '/' */
 	char **requests;  /* ids (compact JSON) of the requests the replay sends */
 	size_t n_requests;
-	char **diag_files; /* files that got diagnostics, and how many each */
-	long *diag_counts;
+	struct diag {
+		char *file;   /* a file that got diagnostics */
+		long count;   /* how many so far */
+	} *diags;
 	size_t n_diag;
 	long kicks;
 	struct await *awaits; /* seen since the last message sent */
@@ -153,17 +155,15 @@ static void flush_awaits(struct replay *rp, double next_t)
 static long *diag_count(struct replay *rp, const char *file)
 {
 	for (size_t i = 0; i < rp->n_diag; i++)
-		if (!strcmp(rp->diag_files[i], file))
-			return &rp->diag_counts[i];
-	size_t n = rp->n_diag;
+		if (!strcmp(rp->diags[i].file, file))
+			return &rp->diags[i].count;
 	char *f = strdup(file);
-	if (!f || push((void **)&rp->diag_files, &n, sizeof(char *)) ||
-	    push((void **)&rp->diag_counts, &rp->n_diag, sizeof(long))) {
+	if (!f || push((void **)&rp->diags, &rp->n_diag, sizeof(*rp->diags))) {
 		free(f);
 		return NULL;
 	}
-	rp->diag_files[n - 1] = f;
-	return &rp->diag_counts[n - 1];
+	rp->diags[rp->n_diag - 1].file = f;
+	return &rp->diags[rp->n_diag - 1].count;
 }
 
 static int is_request(const struct replay *rp, const char *key)
@@ -428,9 +428,8 @@ int replay_scenario(const char *path, const struct replay_opts *o, char **text, 
 		free(rp.requests[k]);
 	free(rp.requests);
 	for (size_t k = 0; k < rp.n_diag; k++)
-		free(rp.diag_files[k]);
-	free(rp.diag_files);
-	free(rp.diag_counts);
+		free(rp.diags[k].file);
+	free(rp.diags);
 	for (size_t k = 0; k < rp.n_awaits; k++)
 		free(rp.awaits[k].key);
 	free(rp.awaits);

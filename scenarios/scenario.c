@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "results/file.h"
+#include "results/text.h"
 #include "scenarios/codegen.h"
 
 #include <ctype.h>
@@ -381,25 +382,10 @@ static char *subst(const char *s, int it, int *oom)
 	if (!s)
 		return NULL;
 	char num[16];
-	int nl = snprintf(num, sizeof(num), "%d", it);
-	size_t count = 0;
-	for (const char *p = s; (p = strstr(p, "{i}")); p += 3)
-		count++;
-	char *out = malloc(strlen(s) + count * (size_t)nl + 1), *o = out;
-	if (!out) {
+	snprintf(num, sizeof(num), "%d", it);
+	char *out = text_replace(s, "{i}", num);
+	if (!out)
 		*oom = 1;
-		return NULL;
-	}
-	for (const char *p = s; *p;) {
-		if (strncmp(p, "{i}", 3) == 0) {
-			memcpy(o, num, (size_t)nl);
-			o += nl;
-			p += 3;
-		} else {
-			*o++ = *p++;
-		}
-	}
-	*o = '\0';
 	return out;
 }
 

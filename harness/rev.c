@@ -76,6 +76,11 @@ int rev_open(struct rev_repo **out, const char *cache, const char *name, const c
 	}
 	if ((rc = exec_mkdirs(dir, err)))
 		goto out;
+	if (!strstr(url, "://") && !strchr(url, '@') && stat(url, &sb) < 0) {
+		/* libgit2 would call a missing local path an "unsupported URL protocol" */
+		rc = lb_error_set(err, LB_EINVAL, "cloning %s: no such directory (is the repo URL or path right?)", url);
+		goto out;
+	}
 	git_clone_options co = GIT_CLONE_OPTIONS_INIT;
 	co.bare = 1;
 	co.remote_cb = mirror_remote;

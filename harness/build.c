@@ -109,6 +109,29 @@ static void last_line(const char *log, char *buf, size_t size)
 	free(text);
 }
 
+/* The line of a build log that says why it failed: the first one naming an error (with the
+ * next line when it only says "error:", as GHC's do), else the last line. */
+static void telling_line(const char *log, char *buf, size_t size)
+{
+	char *text = file_read(log, 0, NULL, NULL);
+	buf[0] = '\0';
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!strcasestr(line, "error"))
+			continue;
+		const char *more = next ? next + strspn(next, " \t") : "";
+		size_t len = strlen(line);
+		int bare = len >= 6 && strcmp(line + len - 6, "error:") == 0;
+		snprintf(buf, size, "%.200s%s%.*s", line, bare ? " " : "", bare ? (int)strcspn(more, "\n") : 0, more);
+		break;
+	}
+	free(text);
+	if (!buf[0])
+		last_line(log, buf, size);
+}
+
 /* Wait for the key's lock (another leakbench may be building it), within the build timeout. */
 static int take_lock(const char *path, double timeout, int *fd, struct lb_error *err)
 {
@@ -156,7 +179,12 @@ static int run_recipe(const struct build_req *q, const char *src, const char *ou
 		res->timed_out = pr.end == PROC_TIMEOUT;
 		res->ok = pr.end == PROC_EXITED && pr.exit_code == 0;
 		char line[400], why[600];
-		last_line(res->log, line, sizeof(line));
+		telling_line(res->log, line, sizeof(line));
+		char *prefix = NULL, *shorter = NULL; /* paths in the checkout read better relative */
+		if (asprintf(&prefix, "%s/", src) >= 0 && (shorter = text_replace(line, prefix, "")))
+			snprintf(line, sizeof(line), "%s", shorter);
+		free(prefix);
+		free(shorter);
 		if (res->timed_out)
 			snprintf(why, sizeof(why), "the build ran out of its %.0fs", q->timeout);
 		else if (!res->ok)

@@ -18,6 +18,8 @@ int cmd_gen(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 /* Shared by the commands that read a database: open it, refusing to create one, and say
  * so on stderr.  Returns NULL after printing the error. */
@@ -28,6 +30,12 @@ struct store *cmd_open_existing_store(const char *cmd, const char *path);
  * and `sweep` does per revision.  Returns the exit code `run` documents. */
 #include "harness/measure.h"
 struct scn_scenario;
+struct run_outcome {
+	char id[32];
+	int status;            /* the exit code run_scenario_once returned */
+	double max_live_bytes; /* NaN when not measured */
+	double wall_seconds;
+};
 struct run_once {
 	const char *db, *artifacts;
 	const char *program;      /* absolute, or looked up in PATH */
@@ -38,7 +46,19 @@ struct run_once {
 	const char *replay_text;  /* kept as replay.scn; may be NULL */
 	const char *target, *revision, *build_id; /* may be NULL */
 	int repeat_index, verbose;
+	int quiet;                /* no per-step table nor verdict: the caller sums up */
+	struct run_outcome *outcome; /* filled when not NULL */
 };
 int run_scenario_once(const struct scn_scenario *sc, const struct run_once *o);
+
+/* A scenario named on the command line: a file, else a [scenario NAME] of the config (c may
+ * be NULL); *repeat, when 0, takes the config's repeat. */
+struct cfg;
+int cmd_find_scenario(const char *name, const struct cfg *c, struct scn_scenario **sc, int *repeat,
+		      struct lb_error *err);
+
+/* Words separated by spaces or tabs, pointing into `text` (which is cut up); NULL-terminated,
+ * malloc'ed (free the array only). */
+char **cmd_split_words(char *text);
 
 #endif

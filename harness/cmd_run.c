@@ -57,6 +57,26 @@ static void print_table(const struct lb_run *run)
 	free(live);
 }
 
+/* The per-step table, the expectations and the verdict, as `run` prints them. */
+static void print_verdict(const struct lb_run *run, int failed, const char *db)
+{
+	print_table(run);
+	if (run->n_verdicts)
+		printf("\nexpectations\n");
+	for (size_t i = 0; i < run->n_verdicts; i++)
+		printf("  %-4s line %d: %s\n        %s\n", run->verdicts[i].holds ? "ok" : "FAIL",
+		       run->verdicts[i].line, run->verdicts[i].source, run->verdicts[i].message);
+	int steps_failed = run->status != LB_RUN_OK;
+	printf("\nverdict: %s", failed || steps_failed ? "FAIL" : "ok");
+	if (failed)
+		printf(" (%d of %zu expectation%s do%s not hold)", failed, run->n_verdicts,
+		       run->n_verdicts == 1 ? "" : "s", failed == 1 ? "es" : "");
+	if (steps_failed)
+		printf("%s%s", failed ? "; " : " (", run->reason ? run->reason : "a step failed");
+	printf("%s\ndetails: leakbench show %s%s%s\n", steps_failed && !failed ? ")" : "", run->id,
+	       strcmp(db, LB_DEFAULT_DB) ? " --db " : "", strcmp(db, LB_DEFAULT_DB) ? db : "");
+}
+
 /* Write `text` to DIR/NAME and list it among the run's artifacts. */
 static int keep_text(const char *dir, const char *name, const char *text, struct lb_run *run,
 		     struct lb_error *err)
@@ -82,6 +102,8 @@ int run_scenario_once(const struct scn_scenario *sc, const struct run_once *o)
 	struct measure_cli mc = o->mc;
 	struct lb_run run;
 	char *art = NULL, *run_dir = NULL, *cb_dir = NULL;
+	if (o->outcome)
+		*o->outcome = (struct run_outcome){.max_live_bytes = NAN, .wall_seconds = NAN};
 	art = measure_artifacts_dir(o->db, o->artifacts);
 	if (!art || exec_mkdirs(art, &err)) {
 		fprintf(stderr, "leakbench run: %s\n", art ? err.msg : "out of memory");
@@ -98,7 +120,8 @@ int run_scenario_once(const struct scn_scenario *sc, const struct run_once *o)
 	if (rc0 == LB_ERTS && eo.eventlog && strstr(err.msg, "without eventlog support")) {
 		/* GHC < 9.4 linked without -eventlog (Debian's own ghc, say): a scenario still gets
 		 * per-step live bytes from +RTS -S, so go on without the eventlog and say so */
-		printf("note: %s has no eventlog support; measuring without it (per-GC lines from "
+		if (!o->quiet)
+			printf("note: %s has no eventlog support; measuring without it (per-GC lines from "
 		       "+RTS -S give the live bytes; no census series)\n",
 		       o->program);
 		mc.no_eventlog = 1;
@@ -159,8 +182,9 @@ int run_scenario_once(const struct scn_scenario *sc, const struct run_once *o)
 		so.measure.timeout_s = sc->timeout;
 	else if (sc->runner != SCN_RUNNER_EXEC)
 		so.measure.timeout_s = fmax(so.measure.timeout_s, sc->timeout * (double)(sc->n_steps + 2));
-	printf("scenario %s (%s runner, %zu steps) against %s\nrun %s, artifacts %s\n", sc->name,
-	       scn_runner_name(sc->runner), sc->n_steps, o->program, run.id, run_dir);
+	if (!o->quiet)
+		printf("scenario %s (%s runner, %zu steps) against %s\nrun %s, artifacts %s\n", sc->name,
+		       scn_runner_name(sc->runner), sc->n_steps, o->program, run.id, run_dir);
 	fflush(stdout);
 	int rc = session_run(sc, &so, &run, &err);
 	free(rts_all);
@@ -174,23 +198,19 @@ int run_scenario_once(const struct scn_scenario *sc, const struct run_once *o)
 		fprintf(stderr, "leakbench run: %s\n", err.msg);
 		goto out;
 	}
-	print_table(&run);
-	if (run.n_verdicts)
-		printf("\nexpectations\n");
-	for (size_t i = 0; i < run.n_verdicts; i++)
-		printf("  %-4s line %d: %s\n        %s\n", run.verdicts[i].holds ? "ok" : "FAIL",
-		       run.verdicts[i].line, run.verdicts[i].source, run.verdicts[i].message);
 	int steps_failed = run.status != LB_RUN_OK;
-	printf("\nverdict: %s", failed || steps_failed ? "FAIL" : "ok");
-	if (failed)
-		printf(" (%d of %zu expectation%s do%s not hold)", failed, run.n_verdicts,
-		       run.n_verdicts == 1 ? "" : "s", failed == 1 ? "es" : "");
-	if (steps_failed)
-		printf("%s%s", failed ? "; " : " (", run.reason ? run.reason : "a step failed");
-	printf("%s\ndetails: leakbench show %s%s%s\n", steps_failed && !failed ? ")" : "", run.id,
-	       strcmp(o->db, LB_DEFAULT_DB) ? " --db " : "", strcmp(o->db, LB_DEFAULT_DB) ? o->db : "");
 	code = failed || steps_failed ? LB_EXIT_FAIL : LB_EXIT_OK;
+	if (o->outcome) {
+		const struct lb_metric *m = record_metric(&run, "max_live_bytes");
+		snprintf(o->outcome->id, sizeof(o->outcome->id), "%s", run.id);
+		o->outcome->max_live_bytes = m ? m->value : NAN;
+		o->outcome->wall_seconds = run.wall_seconds;
+	}
+	if (!o->quiet)
+		print_verdict(&run, failed, o->db);
 out:
+	if (o->outcome)
+		o->outcome->status = code;
 	if (have_run)
 		record_free(&run);
 	if (begun)
@@ -201,8 +221,7 @@ out:
 	return code;
 }
 
-/* A scenario named on the command line: a file, else a [scenario NAME] of the config. */
-static int find_scenario(const char *name, const struct cfg *c, struct scn_scenario **sc, int *repeat,
+int cmd_find_scenario(const char *name, const struct cfg *c, struct scn_scenario **sc, int *repeat,
 			 struct lb_error *err)
 {
 	const struct cfg_scenario *cs = NULL;
@@ -213,8 +232,7 @@ static int find_scenario(const char *name, const struct cfg *c, struct scn_scena
 	return scn_parse_file(sc, cs ? cs->file : name, err);
 }
 
-/* Split --args (or a target's args) on spaces: the words point into `text`. */
-static char **split_words(char *text)
+char **cmd_split_words(char *text)
 {
 	char **w = calloc(strlen(text) / 2 + 2, sizeof(char *));
 	size_t n = 0;
@@ -315,7 +333,7 @@ int cmd_run(int argc, char **argv)
 			code = err.code == LB_ENOMEM ? LB_EXIT_ERROR : LB_EXIT_USAGE;
 			goto out;
 		}
-	} else if (find_scenario(scenario, cfg, &sc, &repeat, &err)) {
+	} else if (cmd_find_scenario(scenario, cfg, &sc, &repeat, &err)) {
 		fprintf(stderr, "leakbench run: %s\n", err.msg);
 		code = err.code == LB_ENOMEM ? LB_EXIT_ERROR : LB_EXIT_USAGE;
 		goto out;
@@ -358,7 +376,7 @@ int cmd_run(int argc, char **argv)
 	char abs_prog[PATH_MAX];
 	if (strchr(program, '/') && realpath(program, abs_prog))
 		program = abs_prog;
-	if ((args || target_args) && !(fixed = split_words(args ? args : target_args))) {
+	if ((args || target_args) && !(fixed = cmd_split_words(args ? args : target_args))) {
 		fprintf(stderr, "leakbench run: out of memory\n");
 		code = LB_EXIT_ERROR;
 		goto out;

@@ -22,6 +22,8 @@ static const struct command commands[] = {
 	{"init", cmd_init, "write a commented leakbench.ini and an example scenario"},
 	{"exec", cmd_exec, "run a GHC-built program several times under measurement and store it"},
 	{"run", cmd_run, "carry out a scenario, measure every step, judge its expectations"},
+	{"sweep", cmd_sweep, "build and measure a target over a range of revisions (or what is new)"},
+	{"merge", cmd_merge, "gather the databases of several sweeps (CI shards) into one"},
 	{"runs", cmd_runs, "list the stored runs, newest first"},
 	{"show", cmd_show, "everything stored about one run: metrics, artifacts, environment"},
 	{"eventlog", cmd_eventlog, "what a GHC eventlog says: GCs, live bytes, heap, census, markers"},

@@ -183,6 +183,69 @@ int rev_resolve(struct rev_repo *r, const char *spec, struct rev_commit *c, stru
 	return rc;
 }
 
+/* The first-parent commits from `b` back (not reaching `a`, when given), up to the first
+ * one `stop` says to stop at (left out), oldest first in *list.  *stopped tells whether
+ * `stop` ever said so. */
+static int walk_back(struct rev_repo *r, const git_commit *b, const git_commit *a, int (*stop)(const char *, void *),
+		     void *arg, int *stopped, struct rev_commit **list, size_t *n, struct lb_error *err)
+{
+	git_revwalk *walk = NULL;
+	*stopped = 0;
+	if (git_revwalk_new(&walk, r->repo) < 0)
+		return git_fail(err, "walking the history of %.12s", git_oid_tostr_s(git_commit_id(b)));
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL);
+	git_revwalk_simplify_first_parent(walk);
+	git_revwalk_push(walk, git_commit_id(b));
+	if (a)
+		git_revwalk_hide(walk, git_commit_id(a));
+	git_oid oid;
+	size_t cap = 0;
+	int rc = 0;
+	while (!rc && git_revwalk_next(&oid, walk) == 0) {
+		char sha[GIT_OID_HEXSZ + 1];
+		git_oid_tostr(sha, sizeof(sha), &oid);
+		if (stop && stop(sha, arg)) {
+			*stopped = 1;
+			break;
+		}
+		git_commit *gc;
+		if (git_commit_lookup(&gc, r->repo, &oid) < 0) {
+			rc = git_fail(err, "reading commit %s", sha);
+			break;
+		}
+		if (*n == cap) {
+			struct rev_commit *p = realloc(*list, (cap = cap ? cap * 2 : 64) * sizeof(*p));
+			if (!p) {
+				git_commit_free(gc);
+				rc = lb_error_oom(err);
+				break;
+			}
+			*list = p;
+		}
+		rc = fill(gc, &(*list)[*n], err);
+		git_commit_free(gc);
+		if (!rc)
+			(*n)++;
+	}
+	git_revwalk_free(walk);
+	/* the walk gives newest first: the caller wants history's order */
+	for (size_t i = 0; !rc && i < *n / 2; i++) {
+		struct rev_commit t = (*list)[i];
+		(*list)[i] = (*list)[*n - 1 - i];
+		(*list)[*n - 1 - i] = t;
+	}
+	return rc;
+}
+
+static void list_free(struct rev_commit **list, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		rev_commit_free(&(*list)[i]);
+	free(*list);
+	*list = NULL;
+	*n = 0;
+}
+
 int rev_list(struct rev_repo *r, const char *range, struct rev_commit **list, size_t *n, struct lb_error *err)
 {
 	*list = NULL;
@@ -191,8 +254,7 @@ int rev_list(struct rev_repo *r, const char *range, struct rev_commit **list, si
 	char *from = dots ? strndup(range, (size_t)(dots - range)) : NULL;
 	const char *to = dots ? dots + 2 : range;
 	git_commit *a = NULL, *b = NULL;
-	git_revwalk *walk = NULL;
-	int rc = 0;
+	int rc = 0, stopped;
 	if (dots && (!*from || !*to)) {
 		rc = lb_error_set(err, LB_EINVAL, "range '%s': expected A..B (both ends named)", range);
 		goto out;
@@ -210,54 +272,28 @@ int rev_list(struct rev_repo *r, const char *range, struct rev_commit **list, si
 		rc = lb_error_set(err, LB_EINVAL, "range %s: %s is not an ancestor of %s", range, from, to);
 		goto out;
 	}
-	if (git_revwalk_new(&walk, r->repo) < 0) {
-		rc = git_fail(err, "walking %s", range);
-		goto out;
-	}
-	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL);
-	git_revwalk_simplify_first_parent(walk);
-	git_revwalk_push(walk, git_commit_id(b));
-	git_revwalk_hide(walk, git_commit_id(a));
-	git_oid oid;
-	size_t cap = 0;
-	while (!rc && git_revwalk_next(&oid, walk) == 0) {
-		git_commit *gc;
-		if (git_commit_lookup(&gc, r->repo, &oid) < 0) {
-			rc = git_fail(err, "reading a commit of %s", range);
-			break;
-		}
-		if (*n == cap) {
-			struct rev_commit *p = realloc(*list, (cap = cap ? cap * 2 : 64) * sizeof(*p));
-			if (!p) {
-				git_commit_free(gc);
-				rc = lb_error_oom(err);
-				break;
-			}
-			*list = p;
-		}
-		rc = fill(gc, &(*list)[*n], err);
-		git_commit_free(gc);
-		if (!rc)
-			(*n)++;
-	}
-	/* the walk gives newest first: the caller wants history's order */
-	for (size_t i = 0; !rc && i < *n / 2; i++) {
-		struct rev_commit t = (*list)[i];
-		(*list)[i] = (*list)[*n - 1 - i];
-		(*list)[*n - 1 - i] = t;
-	}
+	rc = walk_back(r, b, a, NULL, NULL, &stopped, list, n, err);
 out:
-	if (rc) {
-		for (size_t i = 0; i < *n; i++)
-			rev_commit_free(&(*list)[i]);
-		free(*list);
-		*list = NULL;
-		*n = 0;
-	}
-	git_revwalk_free(walk);
+	if (rc)
+		list_free(list, n);
 	git_commit_free(a);
 	git_commit_free(b);
 	free(from);
+	return rc;
+}
+
+int rev_list_since(struct rev_repo *r, const char *tip, int (*known)(const char *sha, void *arg), void *arg,
+		   struct rev_commit **list, size_t *n, int *found, struct lb_error *err)
+{
+	*list = NULL;
+	*n = 0;
+	git_commit *b = NULL;
+	int rc = lookup(r, tip, &b, err);
+	if (!rc)
+		rc = walk_back(r, b, NULL, known, arg, found, list, n, err);
+	if (rc)
+		list_free(list, n);
+	git_commit_free(b);
 	return rc;
 }
 

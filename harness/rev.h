@@ -37,6 +37,12 @@ int rev_resolve(struct rev_repo *r, const char *spec, struct rev_commit *c, stru
  * A must be an ancestor of B. */
 int rev_list(struct rev_repo *r, const char *range, struct rev_commit **list, size_t *n, struct lb_error *err);
 
+/* The first-parent commits from `tip` back to (not including) the newest one `known` says
+ * yes to, oldest first; *found = 0 when no commit on the way was known (then the list is
+ * the whole first-parent history).  What `sweep --new` measures. */
+int rev_list_since(struct rev_repo *r, const char *tip, int (*known)(const char *sha, void *arg), void *arg,
+		   struct rev_commit **list, size_t *n, int *found, struct lb_error *err);
+
 /* Write the commit's tree to `dir` (which must not exist yet), submodules included (each
  * mirrored in the cache like a target). */
 int rev_checkout(struct rev_repo *r, const struct rev_commit *c, const char *dir, struct lb_error *err);

@@ -1017,3 +1017,110 @@ int store_get_run(struct store *st, const char *id, struct lb_run *run, struct l
 	}
 	return 0;
 }
+
+int store_count_revision_runs(struct store *st, const char *target, const char *sha, const char *scenario, long *n,
+			      struct lb_error *err)
+{
+	char v[32];
+	int rc = query_one(st,
+			   "SELECT count(*) FROM runs u JOIN revisions r ON r.id = u.revision_id JOIN targets t"
+			   " ON t.id = r.target_id WHERE t.name = ?1 AND r.sha = ?2 AND (?3 IS NULL OR u.scenario = ?3)",
+			   target, sha, scenario, v, sizeof(v), err);
+	*n = rc ? 0 : strtol(v, NULL, 10);
+	return rc;
+}
+
+/* The merge, table by table.  Rows that point at other rows by integer id (targets,
+ * revisions) are matched by what identifies them (a name, a target and sha); builds, runs
+ * and environments have ids that are the same everywhere (a cache key, a ULID, a
+ * fingerprint).  A run's own rows are copied only with the run, so nothing doubles.
+ * `SELECT *` is safe for the child tables: both files were made by the same migrations. */
+#define MAP_TARGET(col) "(SELECT m.id FROM main.targets m JOIN src.targets s ON s.name = m.name WHERE s.id = " col ")"
+#define MAP_REVISION(col)                                                                                   \
+	"(SELECT m.id FROM main.revisions m JOIN main.targets mt ON mt.id = m.target_id JOIN src.revisions s" \
+	" ON s.sha = m.sha JOIN src.targets st ON st.id = s.target_id AND st.name = mt.name WHERE s.id = " col ")"
+enum { COUNT_NONE, COUNT_REVISIONS, COUNT_BUILDS, COUNT_RUNS };
+static const struct {
+	int count; /* which of store_merge_counts this statement's changes are */
+	const char *sql;
+} merge_steps[] = {
+	{COUNT_NONE, "INSERT INTO main.targets (name, repo, created_at) SELECT name, repo, created_at FROM src.targets"
+	" WHERE name NOT IN (SELECT name FROM main.targets)"},
+	{COUNT_REVISIONS, "INSERT OR IGNORE INTO main.revisions (target_id, sha, parents, author, author_time, subject)"
+	" SELECT " MAP_TARGET("r.target_id") ", r.sha, r.parents, r.author, r.author_time, r.subject"
+	" FROM src.revisions r ORDER BY r.id"},
+	{COUNT_BUILDS, "INSERT OR IGNORE INTO main.builds (id, target_id, revision_id, tree_id, toolchain, recipe_hash, status,"
+	" log_path, binary_path, binary_hash, started_at, seconds) SELECT b.id, " MAP_TARGET("b.target_id") ", "
+	MAP_REVISION("b.revision_id") ", b.tree_id, b.toolchain, b.recipe_hash, b.status, b.log_path,"
+	" b.binary_path, b.binary_hash, b.started_at, b.seconds FROM src.builds b"},
+	{COUNT_NONE, "INSERT OR IGNORE INTO main.environments SELECT * FROM src.environments"},
+	{COUNT_NONE, "CREATE TEMP TABLE merge_runs AS SELECT id FROM src.runs WHERE id NOT IN (SELECT id FROM main.runs)"},
+	{COUNT_RUNS, "INSERT INTO main.runs (id, target_id, revision_id, build_id, environment_id, scenario, program, command,"
+	" rts_flags, repeat_index, status, exit_code, signal, reason, partial, started_at, wall_seconds, artifact_dir)"
+	" SELECT u.id, " MAP_TARGET("u.target_id") ", " MAP_REVISION("u.revision_id") ", u.build_id,"
+	" u.environment_id, u.scenario, u.program, u.command, u.rts_flags, u.repeat_index, u.status, u.exit_code,"
+	" u.signal, u.reason, u.partial, u.started_at, u.wall_seconds, u.artifact_dir"
+	" FROM src.runs u WHERE u.id IN (SELECT id FROM temp.merge_runs)"},
+	{COUNT_NONE, "INSERT INTO main.metrics SELECT * FROM src.metrics WHERE run_id IN (SELECT id FROM temp.merge_runs)"},
+	{COUNT_NONE, "INSERT INTO main.step_metrics SELECT * FROM src.step_metrics WHERE run_id IN (SELECT id FROM temp.merge_runs)"},
+	{COUNT_NONE, "INSERT INTO main.census SELECT * FROM src.census WHERE run_id IN (SELECT id FROM temp.merge_runs)"},
+	{COUNT_NONE, "INSERT INTO main.artifacts SELECT * FROM src.artifacts WHERE run_id IN (SELECT id FROM temp.merge_runs)"},
+	{COUNT_NONE, "INSERT INTO main.series SELECT * FROM src.series WHERE run_id IN (SELECT id FROM temp.merge_runs)"},
+	{COUNT_NONE, "INSERT INTO main.markers SELECT * FROM src.markers WHERE run_id IN (SELECT id FROM temp.merge_runs)"},
+	{COUNT_NONE, "INSERT INTO main.steps SELECT * FROM src.steps WHERE run_id IN (SELECT id FROM temp.merge_runs)"},
+	{COUNT_NONE, "INSERT INTO main.expectations SELECT * FROM src.expectations WHERE run_id IN (SELECT id FROM temp.merge_runs)"},
+	{COUNT_NONE, "INSERT INTO main.annotations (target_id, revision_id, metric, kind, reason, created_at)"
+	" SELECT " MAP_TARGET("a.target_id") ", " MAP_REVISION("a.revision_id") ", a.metric, a.kind, a.reason,"
+	" a.created_at FROM src.annotations a WHERE NOT EXISTS (SELECT 1 FROM main.annotations b WHERE"
+	" b.target_id IS " MAP_TARGET("a.target_id") " AND b.revision_id IS " MAP_REVISION("a.revision_id")
+	" AND b.metric IS a.metric AND b.kind = a.kind AND b.reason IS a.reason AND b.created_at = a.created_at)"},
+	{COUNT_NONE, "DROP TABLE temp.merge_runs"},
+};
+#undef MAP_TARGET
+#undef MAP_REVISION
+
+int store_merge(struct store *st, const char *path, struct store_merge_counts *added, struct lb_error *err)
+{
+	memset(added, 0, sizeof(*added));
+	sqlite3_stmt *s;
+	if (prepare(st, "ATTACH ?1 AS src", &s, err))
+		return err->code;
+	bind_text(s, 1, path);
+	if (step_done(st, s, err, "attaching")) {
+		lb_error_prefix(err, "%s: ", path);
+		return err->code;
+	}
+	int v = -1, rc = 0;
+	if (prepare(st, "PRAGMA src.user_version", &s, err) == 0) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			v = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	if (v != STORE_SCHEMA_VERSION) {
+		rc = v < 0 ? db_error(st, err, "reading the attached schema version")
+			   : lb_error_set(err, LB_EINVAL, "%s: schema version %d, expected %d (open it with this leakbench first)",
+					  path, v, STORE_SCHEMA_VERSION);
+		goto detach;
+	}
+	if ((rc = exec_sql(st, "BEGIN IMMEDIATE", err)))
+		goto detach;
+	for (size_t i = 0; i < sizeof(merge_steps) / sizeof(*merge_steps) && !rc; i++) {
+		rc = exec_sql(st, merge_steps[i].sql, err);
+		long changed = sqlite3_changes(st->db);
+		if (merge_steps[i].count == COUNT_REVISIONS)
+			added->revisions = changed;
+		else if (merge_steps[i].count == COUNT_BUILDS)
+			added->builds = changed;
+		else if (merge_steps[i].count == COUNT_RUNS)
+			added->runs = changed;
+	}
+	if (rc) {
+		lb_error_prefix(err, "merging %s: ", path);
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_exec(st->db, "DROP TABLE IF EXISTS temp.merge_runs", NULL, NULL, NULL);
+	} else
+		rc = exec_sql(st, "COMMIT", err);
+detach:
+	sqlite3_exec(st->db, "DETACH src", NULL, NULL, NULL);
+	return rc;
+}

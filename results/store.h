@@ -74,4 +74,17 @@ int store_put_build(struct store *st, const struct store_build *b, struct lb_err
 int store_revision_with_binary(struct store *st, const char *target, const char *hash, const char *not_sha,
 			       char sha[41], struct lb_error *err);
 
+/* How many runs of `scenario` (NULL: of any) are stored for this target's revision (sweep
+ * --resume and --new). */
+int store_count_revision_runs(struct store *st, const char *target, const char *sha, const char *scenario, long *n,
+			      struct lb_error *err);
+
+/* Copy into `st` what the database at `path` has and it has not: targets (by name),
+ * revisions (by target and sha), builds (by id), environments, runs (by id) with all their
+ * rows, annotations.  One transaction; merging the same file twice adds nothing. */
+struct store_merge_counts {
+	long revisions, builds, runs;
+};
+int store_merge(struct store *st, const char *path, struct store_merge_counts *added, struct lb_error *err);
+
 #endif

@@ -89,7 +89,7 @@ int run_lbv(struct lb_out *o, const char *cwd, char *const *args)
 	close(mkstemp(outp));
 	close(mkstemp(errp));
 	struct proc_spec spec = {.argv = argv, .stdout_path = outp, .stderr_path = errp,
-				 .cwd = cwd, .timeout_s = 120};
+				 .cwd = cwd, .timeout_s = 300};
 	struct proc_result res;
 	struct lb_error err = {0};
 	cr_assert_eq(proc_run(&spec, &res, &err), 0, "running leakbench: %s", err.msg);

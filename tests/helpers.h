@@ -28,7 +28,7 @@ struct lb_out {
 };
 
 /* Run $LEAKBENCH_BIN with the NULL-terminated arguments in `cwd` (NULL: here), wait at
- * most 120 s.  Returns the exit status. */
+ * most 300 s (a sweep builds and runs several revisions).  Returns the exit status. */
 int run_lb(struct lb_out *o, const char *cwd, ...);
 int run_lbv(struct lb_out *o, const char *cwd, char *const *args);
 void lb_out_free(struct lb_out *o);

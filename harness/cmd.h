@@ -43,6 +43,7 @@ struct run_once {
 	char *const *args;        /* fixed arguments; NULL: the scenario's */
 	struct measure_cli mc;
 	const char *rts;          /* the target's RTS flags, before the scenario's; may be NULL */
+	char *const *env;         /* the target's KEY=VALUE, before the scenario's; may be NULL */
 	const char *replay_text;  /* kept as replay.scn; may be NULL */
 	const char *target, *revision, *build_id; /* may be NULL */
 	int repeat_index, verbose;

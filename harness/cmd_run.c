@@ -101,7 +101,7 @@ int run_scenario_once(const struct scn_scenario *sc, const struct run_once *o)
 	struct measure_start ms;
 	struct measure_cli mc = o->mc;
 	struct lb_run run;
-	char *art = NULL, *run_dir = NULL, *cb_dir = NULL;
+	char *art = NULL, *run_dir = NULL, *cb_dir = NULL, **env = NULL;
 	if (o->outcome)
 		*o->outcome = (struct run_outcome){.max_live_bytes = NAN, .wall_seconds = NAN};
 	art = measure_artifacts_dir(o->db, o->artifacts);
@@ -116,6 +116,19 @@ int run_scenario_once(const struct scn_scenario *sc, const struct run_once *o)
 	}
 	char *probe_argv[] = {(char *)o->program, NULL};
 	struct exec_opts eo = measure_exec_opts(&mc, probe_argv);
+	/* the target's environment, then the scenario's (a later KEY wins) */
+	size_t n_env = 0, k = 0;
+	while (o->env && o->env[n_env])
+		n_env++;
+	if (!(env = calloc(n_env + sc->n_env + 1, sizeof(*env)))) {
+		fprintf(stderr, "leakbench run: out of memory\n");
+		goto out;
+	}
+	for (size_t i = 0; i < n_env; i++)
+		env[k++] = o->env[i];
+	for (size_t i = 0; i < sc->n_env; i++)
+		env[k++] = sc->env[i];
+	eo.env = env;
 	int rc0 = measure_begin(&ms, o->db, &eo, abs_art, &err);
 	if (rc0 == LB_ERTS && eo.eventlog && strstr(err.msg, "without eventlog support")) {
 		/* GHC < 9.4 linked without -eventlog (Debian's own ghc, say): a scenario still gets
@@ -218,6 +231,7 @@ out:
 	free(art);
 	free(run_dir);
 	free(cb_dir);
+	free(env);
 	return code;
 }
 
@@ -383,7 +397,7 @@ int cmd_run(int argc, char **argv)
 	}
 	struct run_once once = {.db = db, .artifacts = artifacts, .program = program,
 				.command = replay ? replay : sc->path, .args = fixed, .mc = mc,
-				.rts = t ? t->rts : NULL, .replay_text = replay_text, .target = t ? t->name : NULL,
+				.rts = t ? t->rts : NULL, .env = t ? t->env : NULL, .replay_text = replay_text, .target = t ? t->name : NULL,
 				.revision = t ? commit.sha : NULL, .build_id = t ? tb.build.key : NULL,
 				.verbose = verbose};
 	code = LB_EXIT_OK;

@@ -34,7 +34,11 @@ static int git_fail(struct lb_error *err, const char *fmt, const char *arg)
 	const git_error *e = git_error_last();
 	char what[600];
 	snprintf(what, sizeof(what), fmt, arg);
-	return lb_error_set(err, LB_EINVAL, "%s: %s", what, e && e->message ? e->message : "unknown libgit2 error");
+	/* the network failing is leakbench not getting its work done (exit 3), not a mistake
+	 * in what the user asked for (exit 2) */
+	int net = e && (e->klass == GIT_ERROR_NET || e->klass == GIT_ERROR_SSL || e->klass == GIT_ERROR_SSH ||
+			e->klass == GIT_ERROR_HTTP || e->klass == GIT_ERROR_OS);
+	return lb_error_set(err, net ? LB_EIO : LB_EINVAL, "%s: %s", what, e && e->message ? e->message : "unknown libgit2 error");
 }
 
 static int mirror_remote(git_remote **out, git_repository *repo, const char *name, const char *url, void *payload)

@@ -100,7 +100,7 @@ int exec_probe(const struct exec_opts *o, const char *scratch_dir, struct rts_st
 		goto done;
 	}
 	struct proc_spec spec = {.argv = argv, .stdout_path = out, .stderr_path = errp,
-				 .timeout_s = 30, .grace_s = 1, .cwd = o->cwd};
+				 .timeout_s = 30, .grace_s = 1, .cwd = o->cwd, .env = o->env};
 	struct proc_result res;
 	if ((rc = proc_run(&spec, &res, err)))
 		goto done;
@@ -327,7 +327,7 @@ int exec_start(const struct exec_opts *o, const char *run_dir, struct lb_run *ru
 	}
 	struct proc_spec spec = {.argv = l->argv, .stdout_path = l->out, .stderr_path = l->errp,
 				 .timeout_s = o->timeout_s, .grace_s = o->grace_s,
-				 .sample_s = o->sample_s, .cwd = o->cwd, .interactive = interactive};
+				 .sample_s = o->sample_s, .cwd = o->cwd, .env = o->env, .interactive = interactive};
 	if ((rc = proc_start(&l->p, &spec, err)))
 		goto fail;
 	*out = l;

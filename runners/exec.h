@@ -28,6 +28,7 @@ struct exec_opts {
 	double sample_s;
 	const char *cwd; /* where the program runs; NULL: leakbench's own directory.  Artifact
 			  * paths must then be absolute, as the RTS opens them from there. */
+	char *const *env; /* KEY=VALUE for the program (the target's, then the scenario's); may be NULL */
 	int per_gc;      /* statistics as +RTS -S<file> (a line per GC, then the summary) instead
 			  * of -t --machine-readable: per-step live bytes for a long-lived target
 			  * that has no eventlog (GHC < 9.4 linked without -eventlog) */

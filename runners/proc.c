@@ -189,6 +189,8 @@ static void child_exec(const struct proc_spec *spec, const sigset_t *oldmask, in
 		(void)!write(report, &e, sizeof(e));
 		_exit(127);
 	}
+	for (char *const *kv = spec->env; kv && *kv; kv++)
+		putenv(*kv); /* the child's own copy of the environment */
 	execvp(spec->argv[0], spec->argv);
 	int e = errno;
 	(void)!write(report, &e, sizeof(e));

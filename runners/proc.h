@@ -30,6 +30,8 @@ struct proc_spec {
 	const char *stdout_path; /* NULL: /dev/null */
 	const char *stderr_path; /* NULL: /dev/null */
 	const char *cwd;         /* NULL: leakbench's own */
+	char *const *env;        /* KEY=VALUE added to (or replacing in) leakbench's environment;
+				  * NULL-terminated; may be NULL */
 	double timeout_s;        /* <= 0: no timeout */
 	double grace_s;          /* between SIGTERM and SIGKILL; <= 0: 2 seconds */
 	double sample_s;         /* /proc RSS sampling interval; <= 0: no sampling */

@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <git2.h>
 #include <ftw.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -141,19 +142,85 @@ pid_t spawn_lb(const char *dir, const char *tag, char *const *args)
 	return pid;
 }
 
-double db_scalar(const char *db, const char *sql)
+/* The first column of the first row, as text (malloc'ed) or, when `num`, as a number. */
+static char *db_first(const char *db, const char *sql, double *num)
 {
 	sqlite3 *h;
-	double v = NAN;
+	char *text = NULL;
+	if (num)
+		*num = NAN;
 	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
 		sqlite3_stmt *s;
 		sqlite3_busy_timeout(h, 10000);
 		if (sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK) {
-			if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-				v = sqlite3_column_double(s, 0);
+			if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+				if (num)
+					*num = sqlite3_column_double(s, 0);
+				else
+					text = strdup((const char *)sqlite3_column_text(s, 0));
+			}
 			sqlite3_finalize(s);
 		}
 	}
 	sqlite3_close(h);
+	return text;
+}
+
+double db_scalar(const char *db, const char *sql)
+{
+	double v;
+	db_first(db, sql, &v);
 	return v;
 }
+
+char *db_text(const char *db, const char *sql)
+{
+	char *t = db_first(db, sql, NULL);
+	return t ? t : strdup("");
+}
+
+/* How many commits HEAD has behind it (0 in an empty repository): each new one is dated a
+ * minute after the one before, so history's dates go forward. */
+static int commits_made(git_repository *repo)
+{
+	git_revwalk *w;
+	git_oid oid;
+	int n = 0;
+	if (git_revwalk_new(&w, repo) < 0)
+		return 0;
+	if (git_revwalk_push_head(w) == 0)
+		while (git_revwalk_next(&oid, w) == 0)
+			n++;
+	git_revwalk_free(w);
+	return n;
+}
+
+void git_commit_file(git_repository *repo, const char *msg, const char *name, const char *text)
+{
+	git_oid blob, tree_id, id;
+	git_treebuilder *tb;
+	git_tree *tree = NULL;
+	git_commit *parent = NULL;
+	git_reference *head = NULL;
+	if (git_repository_head(&head, repo) == 0)
+		cr_assert_eq(git_commit_lookup(&parent, repo, git_reference_target(head)), 0);
+	if (parent)
+		cr_assert_eq(git_commit_tree(&tree, parent), 0);
+	cr_assert_eq(git_treebuilder_new(&tb, repo, tree), 0);
+	cr_assert_eq(git_blob_create_from_buffer(&blob, repo, text, strlen(text)), 0);
+	cr_assert_eq(git_treebuilder_insert(NULL, tb, name, &blob, GIT_FILEMODE_BLOB), 0);
+	cr_assert_eq(git_treebuilder_write(&tree_id, tb), 0);
+	git_tree *new_tree;
+	cr_assert_eq(git_tree_lookup(&new_tree, repo, &tree_id), 0);
+	git_signature *sig;
+	cr_assert_eq(git_signature_new(&sig, "Test Author", "t@example.org", 1700000000 + 60 * (git_time_t)commits_made(repo), 0), 0);
+	const git_commit *parents[] = {parent};
+	cr_assert_eq(git_commit_create(&id, repo, "HEAD", sig, sig, NULL, msg, new_tree, parent ? 1 : 0, parents), 0);
+	git_signature_free(sig);
+	git_tree_free(new_tree);
+	git_tree_free(tree);
+	git_treebuilder_free(tb);
+	git_commit_free(parent);
+	git_reference_free(head);
+}
+

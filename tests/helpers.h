@@ -39,5 +39,12 @@ pid_t spawn_lb(const char *dir, const char *tag, char *const *args);
 /* `sqlite3`-free peek into a database: the first column of the first row of `sql` as a
  * double (NaN if no row). */
 double db_scalar(const char *db, const char *sql);
+/* The same as text, malloc'ed ("" if no row). */
+char *db_text(const char *db, const char *sql);
+
+/* A commit on top of HEAD of `repo` (libgit2, no git binary) that sets file `name` to
+ * `text`; the other files stay as they were. */
+typedef struct git_repository git_repository;
+void git_commit_file(git_repository *repo, const char *msg, const char *name, const char *text);
 
 #endif

@@ -94,36 +94,6 @@ Test(config, mistakes_name_file_and_line)
 	cr_assert(strstr(err.msg, "leakbench init"), "%s", err.msg);
 }
 
-/* A commit of `files` (name, text pairs) on top of HEAD. */
-static void commit(git_repository *repo, const char *msg, const char *name, const char *text)
-{
-	git_oid blob, tree_id, id;
-	git_treebuilder *tb;
-	git_tree *tree = NULL;
-	git_commit *parent = NULL;
-	git_reference *head = NULL;
-	if (git_repository_head(&head, repo) == 0)
-		cr_assert_eq(git_commit_lookup(&parent, repo, git_reference_target(head)), 0);
-	if (parent)
-		cr_assert_eq(git_commit_tree(&tree, parent), 0);
-	cr_assert_eq(git_treebuilder_new(&tb, repo, tree), 0);
-	cr_assert_eq(git_blob_create_from_buffer(&blob, repo, text, strlen(text)), 0);
-	cr_assert_eq(git_treebuilder_insert(NULL, tb, name, &blob, GIT_FILEMODE_BLOB), 0);
-	cr_assert_eq(git_treebuilder_write(&tree_id, tb), 0);
-	git_tree *new_tree;
-	cr_assert_eq(git_tree_lookup(&new_tree, repo, &tree_id), 0);
-	git_signature *sig;
-	cr_assert_eq(git_signature_new(&sig, "Test Author", "t@example.org", 1700000000 + (git_time_t)strlen(msg), 0), 0);
-	const git_commit *parents[] = {parent};
-	cr_assert_eq(git_commit_create(&id, repo, "HEAD", sig, sig, NULL, msg, new_tree, parent ? 1 : 0, parents), 0);
-	git_signature_free(sig);
-	git_tree_free(new_tree);
-	git_tree_free(tree);
-	git_treebuilder_free(tb);
-	git_commit_free(parent);
-	git_reference_free(head);
-}
-
 Test(config, revisions_from_a_real_repository)
 {
 	char *dir = scratch_dir(), src[600], cache[600], out[700];
@@ -132,10 +102,10 @@ Test(config, revisions_from_a_real_repository)
 	git_libgit2_init();
 	git_repository *repo;
 	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
-	commit(repo, "one", "a.txt", "1\n");
-	commit(repo, "two", "a.txt", "2\n");
-	commit(repo, "three\n\nMetric-Increase: max_live_bytes\n", "b.txt", "b\n");
-	commit(repo, "four", "a.txt", "4\n");
+	git_commit_file(repo, "one", "a.txt", "1\n");
+	git_commit_file(repo, "two", "a.txt", "2\n");
+	git_commit_file(repo, "three\n\nMetric-Increase: max_live_bytes\n", "b.txt", "b\n");
+	git_commit_file(repo, "four", "a.txt", "4\n");
 	struct rev_repo *r;
 	struct lb_error err = {0};
 	cr_assert_eq(rev_open(&r, cache, "t", src, 0, &err), 0, "%s", err.msg);
@@ -170,7 +140,7 @@ Test(config, revisions_from_a_real_repository)
 	cr_assert_eq(rev_list(r, "HEAD..HEAD~2", &list, &n, &err), LB_EINVAL);
 	cr_assert(strstr(err.msg, "is not an ancestor"), "%s", err.msg);
 	/* new commits reach the mirror by fetching */
-	commit(repo, "five", "a.txt", "5\n");
+	git_commit_file(repo, "five", "a.txt", "5\n");
 	rev_close(r);
 	cr_assert_eq(rev_open(&r, cache, "t", src, 1, &err), 0, "%s", err.msg);
 	cr_assert_eq(rev_resolve(r, "HEAD", &c, &err), 0, "%s", err.msg);

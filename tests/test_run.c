@@ -210,3 +210,24 @@ Test(run, census_of_each_step_is_stored_and_judged, .timeout = 120)
 	rm_rf(dir);
 	free(dir);
 }
+
+Test(run, the_scenario_env_reaches_the_program, .timeout = 60)
+{
+	char *dir = scratch_dir(), db[600];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	char *scn = write_scenario(dir, "env.scn", "runner exec\nenv LB_SCENARIO_VAR=from-the-scenario\nenv LB_OTHER=2\nrun\n");
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program", "env", "--no-rts", "--artifacts",
+			    dir, NULL),
+		     0, "%s%s", o.out, o.err);
+	lb_out_free(&o);
+	char *path = db_text(db, "SELECT path FROM artifacts WHERE kind = 'step-000-stdout'");
+	char *printed = slurp_file(path);
+	cr_assert(printed && strstr(printed, "\nLB_SCENARIO_VAR=from-the-scenario\n") && strstr(printed, "\nLB_OTHER=2\n"),
+		  "%s: %s", path, printed);
+	free(printed);
+	free(path);
+	free(scn);
+	rm_rf(dir);
+	free(dir);
+}

@@ -1,0 +1,316 @@
+/*
+ * test_sweep.c - `sweep` and `merge` as a user runs them: a real git repository made here
+ * with libgit2 holds the fixture LSP server over eight commits (commit 3 does not build,
+ * commit 5 switches the leak on, commit 8 changes only a comment); each revision is built by
+ * GHC and measured against a real server process; results go to real SQLite files.
+ */
+#include <criterion/criterion.h>
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "results/text.h"
+#include "tests/helpers.h"
+
+static const char config_text[] =
+	"[leakbench]\n"
+	"database = full.db\n"
+	"cache = cache\n"
+	"\n"
+	"[target fix]\n"
+	"repo = src\n"
+	"build = ghc -v0 -O0 -threaded -rtsopts -eventlog -outputdir {out}/o -o {out}/lspfix {src}/lspfix.hs\n"
+	"program = lspfix\n"
+	"args = --test\n"
+	"\n"
+	"[scenario small]\n"
+	"file = small.scn\n";
+
+/* Six edits of a leaf module; each edit's value is live bytes after the idle GC.  With the
+ * leak every edit keeps its module environments (about 0.5 MiB); without, a few hundred
+ * bytes move. */
+static const char scenario_text[] =
+	"scenario small\n"
+	"runner lsp\n"
+	"codebase generate modules=6 layers=2 seed=1\n"
+	"rts -I0.2\n"
+	"settings {}\n"
+	"timeout 1m\n"
+	"open L1/M0.hs\n"
+	"open L0/M0.hs\n"
+	"wait idle\n"
+	"settle 300ms\n"
+	"mark warm\n"
+	"repeat 6\n"
+	"  edit L0/M0.hs append \"\\nextra{i} :: Int\\nextra{i} = {i}\\n\"\n"
+	"  wait notification kick/done\n"
+	"  settle 300ms\n"
+	"  mark edit\n"
+	"  hover L1/M0.hs 3:1\n"
+	"end\n"
+	"settle 300ms\n"
+	"mark done\n"
+	"expect slope live_bytes < 64KiB per edit after warm\n";
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[700];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	cr_assert(f, "%s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* `s` with `from` (which must be there) replaced; frees `s`. */
+static char *swap(char *s, const char *from, const char *to)
+{
+	cr_assert(strstr(s, from), "the fixture no longer has '%s'", from);
+	char *t = text_replace(s, from, to);
+	free(s);
+	return t;
+}
+
+static void head_sha(git_repository *repo, char sha[41])
+{
+	git_oid oid;
+	cr_assert_eq(git_reference_name_to_id(&oid, repo, "HEAD"), 0);
+	git_oid_tostr(sha, 41, &oid);
+}
+
+/* README first; then the server over eight commits.  sha[i] is commit i; *last is the
+ * server's text at commit 8. */
+static git_repository *make_history(const char *dir, char sha[9][41], char **last)
+{
+	char src[600], path[700];
+	snprintf(src, sizeof(src), "%s/src", dir);
+	snprintf(path, sizeof(path), "%s/tests/fixtures/lspfix.hs", getenv("LEAKBENCH_ROOT"));
+	char *v1 = slurp_file(path);
+	cr_assert(v1, "%s", path);
+	git_repository *repo;
+	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
+	git_commit_file(repo, "zero: readme", "README", "the fixture server's history\n");
+	head_sha(repo, sha[0]);
+	const char *name = "\"name\" .= (\"lspfix\" :: T.Text)";
+	char *v = strdup(v1);
+	git_commit_file(repo, "one: the fixture server", "lspfix.hs", v);
+	head_sha(repo, sha[1]);
+	v = swap(v, name, "\"name\" .= (\"lspfix 2\" :: T.Text)");
+	git_commit_file(repo, "two: a version in serverInfo", "lspfix.hs", v);
+	head_sha(repo, sha[2]);
+	char *broken = NULL;
+	cr_assert(asprintf(&broken, "%smain = notDefinedAnywhere\n", v) > 0);
+	git_commit_file(repo, "three: does not build", "lspfix.hs", broken);
+	head_sha(repo, sha[3]);
+	free(broken);
+	v = swap(v, "lspfix 2", "lspfix 4");
+	git_commit_file(repo, "four: builds again", "lspfix.hs", v);
+	head_sha(repo, sha[4]);
+	v = swap(v, "(\"--leak\" `elem` args)", "(\"--leak\" `elem` args || True)");
+	git_commit_file(repo, "five: keep every module env", "lspfix.hs", v);
+	head_sha(repo, sha[5]);
+	v = swap(v, "lspfix 4", "lspfix 6");
+	git_commit_file(repo, "six", "lspfix.hs", v);
+	head_sha(repo, sha[6]);
+	v = swap(v, "lspfix 6", "lspfix 7");
+	git_commit_file(repo, "seven", "lspfix.hs", v);
+	head_sha(repo, sha[7]);
+	char *commented = NULL;
+	cr_assert(asprintf(&commented, "%s-- only a comment changes\n", v) > 0);
+	git_commit_file(repo, "eight: a comment", "lspfix.hs", commented);
+	head_sha(repo, sha[8]);
+	free(commented);
+	free(v1);
+	*last = v;
+	return repo;
+}
+
+/* The revisions (sha, in history's order) that have runs in `db`. */
+static char *swept(const char *db)
+{
+	return db_text(db, "SELECT group_concat(sha, ' ') FROM (SELECT DISTINCT r.sha FROM runs u JOIN revisions r"
+			   " ON r.id = u.revision_id ORDER BY r.author_time)");
+}
+
+/* What identifies each stored run apart from its id: revision, scenario, repeat. */
+static char *run_keys(const char *db)
+{
+	return db_text(db, "SELECT group_concat(k, ' ') FROM (SELECT r.sha || ':' || u.scenario || ':' ||"
+			   " u.repeat_index AS k FROM runs u JOIN revisions r ON r.id = u.revision_id ORDER BY k)");
+}
+
+static void sweep(struct lb_out *o, const char *dir, int want, const char *a, const char *b, const char *c,
+		  const char *d)
+{
+	char *args[] = {"sweep", "--target", "fix", (char *)a, (char *)b, (char *)c, (char *)d, NULL};
+	int code = run_lbv(o, dir, args);
+	cr_assert_eq(code, want, "sweep %s %s %s %s: exit %d\n%s\n%s", a, b ? b : "", c ? c : "", d ? d : "", code,
+		     o->out, o->err);
+}
+
+Test(sweep, eight_commits_resume_shards_merge_and_new, .timeout = 900)
+{
+	char *dir = scratch_dir(), sha[9][41], range[100], full[700], s1[700], s2[700], m[700];
+	git_libgit2_init();
+	char *text;
+	git_repository *repo = make_history(dir, sha, &text);
+	write_file(dir, "leakbench.ini", config_text);
+	write_file(dir, "small.scn", scenario_text);
+	snprintf(range, sizeof(range), "%.12s..HEAD", sha[0]);
+	snprintf(full, sizeof(full), "%s/full.db", dir);
+	snprintf(s1, sizeof(s1), "%s/s1.db", dir);
+	snprintf(s2, sizeof(s2), "%s/s2.db", dir);
+	snprintf(m, sizeof(m), "%s/m.db", dir);
+
+	/* the whole range: 7 revisions measured, 1 failed build, the leak's runs fail */
+	struct lb_out o;
+	sweep(&o, dir, 1, range, NULL, NULL, NULL);
+	cr_assert(strstr(o.out, "sweeping fix: 8 revisions"), "%s", o.out);
+	cr_assert(strstr(o.out, "7 measured (7 runs, 4 failing), 1 build failed"), "%s", o.out);
+	cr_assert(strstr(o.out, "build failed: the build command failed") && strstr(o.out, "lspfix.hs:") &&
+		      strstr(o.out, "error"),
+		  "the failed build names GHC's error line:\n%s", o.out);
+	char same[80];
+	snprintf(same, sizeof(same), "byte-identical to the build of %.12s", sha[7]);
+	cr_assert(strstr(o.out, same), "commit 8 changes a comment only:\n%s", o.out);
+	lb_out_free(&o);
+	cr_assert_eq(db_scalar(full, "SELECT count(*) FROM revisions"), 8);
+	cr_assert_eq(db_scalar(full, "SELECT count(*) FROM runs WHERE revision_id IS NOT NULL AND target_id IS NOT NULL"
+				     " AND build_id IS NOT NULL"),
+		     7);
+	cr_assert_eq(db_scalar(full, "SELECT count(*) FROM builds b JOIN revisions r ON r.id = b.revision_id"
+				     " WHERE b.status = 'failed' AND r.subject = 'three: does not build'"),
+		     1);
+	cr_assert_eq(db_scalar(full, "SELECT count(*) FROM builds WHERE status = 'ok'"), 7);
+	cr_assert_eq(db_scalar(full, "SELECT count(DISTINCT binary_hash) FROM builds WHERE status = 'ok'"), 6,
+		     "seven and eight are one program");
+	char *failing = db_text(full, "SELECT group_concat(substr(r.subject, 1, 4), ' ') FROM (SELECT r.subject"
+				      " FROM expectations e JOIN runs u ON u.id = e.run_id JOIN revisions r"
+				      " ON r.id = u.revision_id WHERE e.holds = 0 ORDER BY r.author_time) r");
+	cr_assert_str_eq(failing, "five six seve eigh", "the leak fails from commit 5 on, and only there");
+	free(failing);
+	char *all = swept(full), *keys = run_keys(full);
+	for (int i = 1; i <= 8; i++)
+		cr_assert_eq(strstr(all, sha[i]) != NULL, i != 3, "commit %d %s", i, all);
+
+	/* again with --resume: nothing built, nothing run */
+	sweep(&o, dir, 0, range, "--resume", NULL, NULL);
+	cr_assert(strstr(o.out, "0 measured (0 runs, 0 failing), 1 build failed, 7 stored already"), "%s", o.out);
+	cr_assert(strstr(o.out, "build failed (cached)"), "%s", o.out);
+	cr_assert(!strstr(o.out, "built in"), "%s", o.out);
+	lb_out_free(&o);
+	cr_assert_eq(db_scalar(full, "SELECT count(*) FROM runs"), 7);
+	cr_assert_eq(db_scalar(full, "SELECT count(*) FROM builds"), 8);
+	sweep(&o, dir, 0, range, "--resume", "--every", "3");
+	cr_assert(strstr(o.out, "sweeping fix: 3 revisions (of 8 listed)"), "%s", o.out);
+	cr_assert(strstr(o.out, "3 stored already"), "%s", o.out);
+	lb_out_free(&o);
+
+	/* two shards cover the range once between them; their merge is the full sweep */
+	sweep(&o, dir, 1, range, "--shard", "1/2", "--db=s1.db");
+	cr_assert(strstr(o.out, "4 revisions (of 8 listed, shard 1/2)"), "%s", o.out);
+	cr_assert(!strstr(o.out, "built in"), "the builds are cached: %s", o.out);
+	lb_out_free(&o);
+	sweep(&o, dir, 1, range, "--shard", "2/2", "--db=s2.db");
+	lb_out_free(&o);
+	char *one = swept(s1), *two = swept(s2);
+	for (int i = 1; i <= 8; i++)
+		cr_assert_eq((strstr(one, sha[i]) != NULL) + (strstr(two, sha[i]) != NULL), i != 3,
+			     "commit %d: shard 1 [%s] shard 2 [%s]", i, one, two);
+	cr_assert_eq(run_lb(&o, dir, "merge", "m.db", "s1.db", "s2.db", NULL), 0, "%s", o.err);
+	lb_out_free(&o);
+	char *merged = swept(m), *merged_keys = run_keys(m);
+	cr_assert_str_eq(merged, all);
+	cr_assert_str_eq(merged_keys, keys);
+	const char *rows = "SELECT (SELECT count(*) FROM runs) || ' ' || (SELECT count(*) FROM steps) || ' ' ||"
+			   " (SELECT count(*) FROM step_metrics) || ' ' || (SELECT count(*) FROM metrics) || ' ' ||"
+			   " (SELECT count(*) FROM census) || ' ' || (SELECT count(*) FROM builds) || ' ' ||"
+			   " (SELECT count(*) FROM revisions) || ' ' || (SELECT count(*) FROM expectations)";
+	char *before = db_text(m, rows);
+	cr_assert_eq(db_scalar(m, "SELECT count(*) FROM steps"),
+		     db_scalar(s1, "SELECT count(*) FROM steps") + db_scalar(s2, "SELECT count(*) FROM steps"));
+	cr_assert_eq(run_lb(&o, dir, "merge", "m.db", "s2.db", "s1.db", NULL), 0, "%s", o.err);
+	cr_assert(strstr(o.out, "s1.db: 0 revisions, 0 builds, 0 runs added"), "%s", o.out);
+	lb_out_free(&o);
+	char *after = db_text(m, rows);
+	cr_assert_str_eq(after, before, "merging twice changes nothing");
+
+	/* a new commit that mends the leak: --new measures it and only it */
+	text = swap(text, "(\"--leak\" `elem` args || True)", "(\"--leak\" `elem` args)");
+	git_commit_file(repo, "nine: the leak mended", "lspfix.hs", text);
+	sweep(&o, dir, 0, "--new", "--scenario", "small.scn", NULL);
+	cr_assert(strstr(o.out, "1 revision of HEAD since the last one measured"), "%s", o.out);
+	cr_assert(strstr(o.out, "1 measured (1 runs, 0 failing)"), "%s", o.out);
+	lb_out_free(&o);
+	sweep(&o, dir, 0, "--new", NULL, NULL, NULL);
+	cr_assert(strstr(o.out, "0 revisions of HEAD since the last one measured"), "%s", o.out);
+	lb_out_free(&o);
+
+	free(text), free(all), free(keys), free(one), free(two), free(merged), free(merged_keys), free(before), free(after);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	rm_rf(dir);
+	free(dir);
+}
+
+/* One mistake per case: the exit status, words the error must have, and no database. */
+struct bad_case {
+	const char *what;
+	const char *config_from, *config_to; /* a change to the config text, or NULL */
+	const char *args[8];
+	int code;
+	const char *says, *also;
+};
+
+Test(sweep, bad_config_and_revisions_store_nothing, .timeout = 120)
+{
+	char *dir = scratch_dir(), src[600], db[700];
+	snprintf(src, sizeof(src), "%s/src", dir);
+	snprintf(db, sizeof(db), "%s/full.db", dir);
+	git_libgit2_init();
+	git_repository *repo;
+	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
+	git_commit_file(repo, "one", "lspfix.hs", "main = pure ()\n");
+	write_file(dir, "small.scn", scenario_text);
+	write_file(dir, "revs.txt", "HEAD\nno-such-tag\n");
+	const struct bad_case cases[] = {
+		{"unknown key", "build =", "bulid =", {"sweep", "--target", "fix", "HEAD"}, 2,
+		 "leakbench.ini:7: unknown key 'bulid'", "did you mean 'build'"},
+		{"missing build", "build =", "# build =", {"sweep", "--target", "fix", "HEAD"}, 2, "leakbench.ini:5:",
+		 "build"},
+		{"repo path missing", "repo = src", "repo = nowhere", {"sweep", "--target", "fix", "HEAD"}, 2, "nowhere",
+		 "no such directory"},
+		{"repo unreachable", "repo = src", "repo = http://127.0.0.1:9/fix.git", {"sweep", "--target", "fix", "HEAD"},
+		 3, "127.0.0.1", NULL},
+		{"bad ref", NULL, NULL, {"sweep", "--target", "fix", "no-such-tag..HEAD"}, 2,
+		 "unknown revision 'no-such-tag'", NULL},
+		{"bad ref in a list", NULL, NULL, {"sweep", "--target", "fix", "--list", "revs.txt"}, 2, "revs.txt:2:",
+		 "no-such-tag"},
+		{"bad ref for run", NULL, NULL, {"run", "--target", "fix", "--rev", "no-such-tag", "--scenario", "small"}, 2,
+		 "unknown revision 'no-such-tag'", NULL},
+		{"unknown target", NULL, NULL, {"sweep", "--target", "fxi", "HEAD"}, 2, "fxi", "fix"},
+		{"bad shard", NULL, NULL, {"sweep", "--target", "fix", "HEAD", "--shard", "3/2"}, 2, "--shard is K/N", NULL},
+		{"no range", NULL, NULL, {"sweep", "--target", "fix"}, 2, "give one of RANGE, --new or --list", NULL},
+		{"two ranges", NULL, NULL, {"sweep", "--target", "fix", "HEAD", "--new"}, 2, "give one of RANGE", NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		const struct bad_case *c = &cases[i];
+		char *text = c->config_from ? text_replace(config_text, c->config_from, c->config_to) : strdup(config_text);
+		write_file(dir, "leakbench.ini", text);
+		free(text);
+		struct lb_out o;
+		int code = run_lbv(&o, dir, (char *const *)c->args);
+		cr_assert_eq(code, c->code, "%s: exit %d\n%s%s", c->what, code, o.out, o.err);
+		cr_assert(strstr(o.err, c->says) && (!c->also || strstr(o.err, c->also)), "%s: %s", c->what, o.err);
+		cr_assert(!strchr(o.err, '\n') || strchr(o.err, '\n') == o.err + strlen(o.err) - 1,
+			  "%s: one line of error: %s", c->what, o.err);
+		cr_assert_neq(access(db, F_OK), 0, "%s: a database was made", c->what);
+		lb_out_free(&o);
+	}
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	rm_rf(dir);
+	free(dir);
+}

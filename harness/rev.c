@@ -426,12 +426,56 @@ done:
 	return w->rc ? -1 : 0;
 }
 
+/* One entry of the tree into the folder: a blob as a file (its mode kept) or a symlink, a
+ * subtree as a folder, a submodule as a folder its own checkout then fills. */
+static int write_entry(const char *root, const git_tree_entry *entry, void *payload)
+{
+	struct sub_walk *w = payload;
+	char *path = NULL;
+	git_blob *blob = NULL;
+	git_filemode_t mode = git_tree_entry_filemode(entry);
+	if (asprintf(&path, "%s/%s%s", w->dir, root, git_tree_entry_name(entry)) < 0) {
+		w->rc = lb_error_oom(w->err);
+		return -1;
+	}
+	if (mode == GIT_FILEMODE_TREE || mode == GIT_FILEMODE_COMMIT) {
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			w->rc = lb_error_set(w->err, LB_EIO, "%s: %s", path, strerror(errno));
+	} else if (git_blob_lookup(&blob, w->r->repo, git_tree_entry_id(entry)) < 0) {
+		w->rc = git_fail(w->err, "reading %s", path);
+	} else {
+		const char *data = git_blob_rawcontent(blob);
+		size_t n = (size_t)git_blob_rawsize(blob);
+		if (mode == GIT_FILEMODE_LINK) {
+			char *target = strndup(data, n);
+			if (!target || symlink(target, path) < 0)
+				w->rc = lb_error_set(w->err, LB_EIO, "%s: %s", path, target ? strerror(errno) : "out of memory");
+			free(target);
+		} else {
+			FILE *f = fopen(path, "wb");
+			int bad = !f || fwrite(data, 1, n, f) != n;
+			if (f && fclose(f) != 0)
+				bad = 1;
+			if (bad || chmod(path, mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644) < 0)
+				w->rc = lb_error_set(w->err, LB_EIO, "writing %s: %s", path, strerror(errno));
+		}
+	}
+	git_blob_free(blob);
+	free(path);
+	return w->rc ? -1 : 0;
+}
+
 int rev_checkout(struct rev_repo *r, const struct rev_commit *c, const char *dir, struct lb_error *err)
 {
+	/* written by hand rather than git_checkout_tree: libgit2 refuses a tree holding
+	 * submodules in a bare repository, and a build wants the blobs as committed anyway
+	 * (what `git archive` gives), whatever a .gitattributes would filter */
 	git_commit *gc = NULL;
 	git_tree *tree = NULL;
 	git_oid oid;
 	int rc = 0;
+	char *gm = NULL;
+	struct sub_walk w = {r, dir, NULL, err, 0};
 	if (git_oid_fromstr(&oid, c->sha) < 0 || git_commit_lookup(&gc, r->repo, &oid) < 0 ||
 	    git_commit_tree(&tree, gc) < 0) {
 		rc = git_fail(err, "reading commit %s", c->sha);
@@ -439,26 +483,21 @@ int rev_checkout(struct rev_repo *r, const struct rev_commit *c, const char *dir
 	}
 	if ((rc = exec_mkdirs(dir, err)))
 		goto out;
-	git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
-	co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
-	co.target_directory = dir;
-	if (git_checkout_tree(r->repo, (git_object *)tree, &co) < 0) {
-		rc = git_fail(err, "checking out %s", c->sha);
+	if (git_tree_walk(tree, GIT_TREEWALK_PRE, write_entry, &w) < 0) {
+		rc = w.rc ? w.rc : git_fail(err, "checking out %s", c->sha);
 		goto out;
 	}
-	char *gm;
 	if (asprintf(&gm, "%s/.gitmodules", dir) < 0) {
 		rc = lb_error_oom(err);
 		goto out;
 	}
-	struct sub_walk w = {r, dir, NULL, err, 0};
 	if (access(gm, R_OK) == 0 && git_config_open_ondisk(&w.modules, gm) < 0)
 		rc = git_fail(err, "reading %s", gm);
-	free(gm);
 	if (!rc && git_tree_walk(tree, GIT_TREEWALK_PRE, sub_entry, &w) < 0)
 		rc = w.rc ? w.rc : git_fail(err, "walking the tree of %s", c->sha);
-	git_config_free(w.modules);
 out:
+	free(gm);
+	git_config_free(w.modules);
 	git_tree_free(tree);
 	git_commit_free(gc);
 	return rc;

@@ -154,3 +154,60 @@ Test(config, revisions_from_a_real_repository)
 	rm_rf(dir);
 	free(dir);
 }
+
+Test(config, submodules_are_checked_out_with_their_revision)
+{
+	char *dir = scratch_dir(), lib_dir[600], src[600], cache[600], out[700], path[800];
+	snprintf(lib_dir, sizeof(lib_dir), "%s/lib", dir);
+	snprintf(src, sizeof(src), "%s/src", dir);
+	snprintf(cache, sizeof(cache), "%s/cache", dir);
+	git_libgit2_init();
+	git_repository *lib, *repo;
+	cr_assert_eq(git_repository_init(&lib, lib_dir, 0), 0);
+	git_commit_file(lib, "lib one", "lib.txt", "the submodule's first\n");
+	git_oid pinned;
+	cr_assert_eq(git_reference_name_to_id(&pinned, lib, "HEAD"), 0);
+	git_commit_file(lib, "lib two", "lib.txt", "the submodule's second\n");
+	/* the parent pins the first commit at vendor/lib, with a URL relative to its own */
+	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
+	const char *modules = "[submodule \"lib\"]\n\tpath = vendor/lib\n\turl = ../lib\n";
+	git_oid blob, vendor, root, id;
+	git_treebuilder *tb;
+	cr_assert_eq(git_treebuilder_new(&tb, repo, NULL), 0);
+	cr_assert_eq(git_treebuilder_insert(NULL, tb, "lib", &pinned, GIT_FILEMODE_COMMIT), 0);
+	cr_assert_eq(git_treebuilder_write(&vendor, tb), 0);
+	git_treebuilder_free(tb);
+	cr_assert_eq(git_blob_create_from_buffer(&blob, repo, modules, strlen(modules)), 0);
+	cr_assert_eq(git_treebuilder_new(&tb, repo, NULL), 0);
+	cr_assert_eq(git_treebuilder_insert(NULL, tb, ".gitmodules", &blob, GIT_FILEMODE_BLOB), 0);
+	cr_assert_eq(git_treebuilder_insert(NULL, tb, "vendor", &vendor, GIT_FILEMODE_TREE), 0);
+	cr_assert_eq(git_treebuilder_write(&root, tb), 0);
+	git_treebuilder_free(tb);
+	git_tree *tree;
+	git_signature *sig;
+	cr_assert_eq(git_tree_lookup(&tree, repo, &root), 0);
+	cr_assert_eq(git_signature_new(&sig, "Test Author", "t@example.org", 1700000000, 0), 0);
+	cr_assert_eq(git_commit_create(&id, repo, "HEAD", sig, sig, NULL, "with a submodule", tree, 0, NULL), 0);
+	git_signature_free(sig);
+	git_tree_free(tree);
+
+	struct rev_repo *r;
+	struct rev_commit c;
+	struct lb_error err = {0};
+	cr_assert_eq(rev_open(&r, cache, "parent", src, 0, &err), 0, "%s", err.msg);
+	cr_assert_eq(rev_resolve(r, "HEAD", &c, &err), 0, "%s", err.msg);
+	snprintf(out, sizeof(out), "%s/co", dir);
+	cr_assert_eq(rev_checkout(r, &c, out, &err), 0, "%s", err.msg);
+	snprintf(path, sizeof(path), "%s/vendor/lib/lib.txt", out);
+	char *text = slurp_file(path);
+	cr_assert(text, "%s was not checked out", path);
+	cr_assert_str_eq(text, "the submodule's first\n", "the pinned commit, not the submodule's newest");
+	free(text);
+	rev_commit_free(&c);
+	rev_close(r);
+	git_repository_free(repo);
+	git_repository_free(lib);
+	git_libgit2_shutdown();
+	rm_rf(dir);
+	free(dir);
+}

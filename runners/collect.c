@@ -7,6 +7,7 @@
  */
 #include "runners/collect.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +202,11 @@ int collect_eventlog(struct lb_run *run, const char *path, struct lb_error *err)
 		{"eventlog.census_samples", "count", (double)s->n_samples, 1},
 		{"eventlog.events", "count", (double)s->n_events, 1},
 		{"eventlog.seconds", "s", (double)(s->t_last - s->t_first) / 1e9, 1},
+		/* from the spawn to the eventlog's first event, by the eventlog's own wall clock:
+		 * what ties the series' times to the harness's step windows (a loaded machine can
+		 * take a good part of a second to get a program's RTS going) */
+		{"eventlog.start_delay_seconds", "s", evlog_unix_time(s, s->t_first) - run->started_at,
+		 s->have_wall_clock && run->started_at > 0 && fabs(evlog_unix_time(s, s->t_first) - run->started_at) < 60},
 	};
 	for (size_t i = 0; !rc && i < sizeof(m) / sizeof(*m); i++)
 		if (m[i].have)

@@ -259,7 +259,7 @@ static int ghci_command(struct proc *p, const struct scn_scenario *sc, const cha
 /* Per-step figures of a single long-lived process, from its series: the live bytes of the
  * last major GC inside each step's window, the peak inside it, the allocation during it,
  * and each census row's step.  Series times are seconds since the RTS started; steps are
- * unix seconds: `t0` (the spawn) ties them. */
+ * unix seconds: `t0` (the eventlog's first event, by its wall clock) ties them. */
 static int align_steps(struct lb_run *run, double t0, struct lb_error *err)
 {
 	const struct lb_series *live = record_series(run, "live_bytes");
@@ -786,8 +786,9 @@ static int process_session(struct runner *r, struct lb_run *run, int *failed, st
 	free(tpath);
 	if (!rc)
 		rc = adopt(run, &sub, err);
+	const struct lb_metric *delay = rc ? NULL : record_metric(run, "eventlog.start_delay_seconds");
 	if (!rc)
-		rc = align_steps(run, sub.started_at, err);
+		rc = align_steps(run, sub.started_at + (delay ? delay->value : 0), err);
 	if (!rc && r->broken) {
 		/* the run is kept, marked with why, and the last words of the target */
 		char *path = NULL, why[sizeof(r->why) + 500];

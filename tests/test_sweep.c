@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "results/text.h"
@@ -207,6 +208,12 @@ Test(sweep, eight_commits_resume_shards_merge_and_new, .timeout = 900)
 	cr_assert(strstr(o.out, "sweeping fix: 3 revisions (of 8 listed)"), "%s", o.out);
 	cr_assert(strstr(o.out, "3 stored already"), "%s", o.out);
 	lb_out_free(&o);
+	char list[200];
+	snprintf(list, sizeof(list), "# two of them\n%.10s\n\n  %s  # the leak's first\n", sha[2], sha[5]);
+	write_file(dir, "revs.txt", list);
+	sweep(&o, dir, 0, "--list", "revs.txt", "--resume", NULL);
+	cr_assert(strstr(o.out, "2 revisions (of 2 listed)") && strstr(o.out, "2 stored already"), "%s", o.out);
+	lb_out_free(&o);
 
 	/* two shards cover the range once between them; their merge is the full sweep */
 	sweep(&o, dir, 1, range, "--shard", "1/2", "--db=s1.db");
@@ -311,6 +318,51 @@ Test(sweep, bad_config_and_revisions_store_nothing, .timeout = 120)
 		cr_assert_neq(access(db, F_OK), 0, "%s: a database was made", c->what);
 		lb_out_free(&o);
 	}
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	rm_rf(dir);
+	free(dir);
+}
+
+Test(sweep, two_processes_build_one_revision_once, .timeout = 180)
+{
+	char *dir = scratch_dir(), src[600], fix[600], line[2400];
+	snprintf(src, sizeof(src), "%s/src", dir);
+	git_libgit2_init();
+	git_repository *repo;
+	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
+	git_commit_file(repo, "one", "README", "the build copies the fixture server\n");
+	/* a slow build that leaves a trace of each time it ran */
+	snprintf(line, sizeof(line), "sleep 2; echo ran >> %s/builds.txt; cp %s {out}/lspfix", dir,
+		 fixture("lspfix", fix, sizeof(fix)));
+	char *text = text_replace(config_text, "ghc -v0 -O0 -threaded -rtsopts -eventlog -outputdir {out}/o -o {out}/lspfix {src}/lspfix.hs",
+				  line);
+	write_file(dir, "leakbench.ini", text);
+	free(text);
+	write_file(dir, "small.scn", scenario_text);
+	char *a[] = {"sweep", "--target", "fix", "HEAD", "--db", "a.db", NULL};
+	char *b[] = {"sweep", "--target", "fix", "HEAD", "--db", "b.db", NULL};
+	char cwd[600];
+	cr_assert(getcwd(cwd, sizeof(cwd)));
+	cr_assert_eq(chdir(dir), 0);
+	pid_t pa = spawn_lb(dir, "a", a), pb = spawn_lb(dir, "b", b);
+	cr_assert_eq(chdir(cwd), 0);
+	int sa, sb;
+	cr_assert_eq(waitpid(pa, &sa, 0), pa);
+	cr_assert_eq(waitpid(pb, &sb, 0), pb);
+	char path[700];
+	snprintf(path, sizeof(path), "%s/a.out", dir);
+	char *out_a = slurp_file(path);
+	snprintf(path, sizeof(path), "%s/b.out", dir);
+	char *out_b = slurp_file(path);
+	cr_assert(WIFEXITED(sa) && WEXITSTATUS(sa) == 0 && WIFEXITED(sb) && WEXITSTATUS(sb) == 0, "%s\n%s", out_a, out_b);
+	snprintf(path, sizeof(path), "%s/builds.txt", dir);
+	char *builds = slurp_file(path);
+	cr_assert_str_eq(builds, "ran\n", "the recipe ran once for the two sweeps");
+	cr_assert((strstr(out_a, "built in") != NULL) + (strstr(out_b, "built in") != NULL) == 1, "%s\n%s", out_a, out_b);
+	cr_assert((strstr(out_a, "cached build") != NULL) + (strstr(out_b, "cached build") != NULL) == 1, "%s\n%s",
+		  out_a, out_b);
+	free(builds), free(out_a), free(out_b);
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 	rm_rf(dir);

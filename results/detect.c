@@ -1,5 +1,6 @@
 /*
- * detect.c - Theil-Sen slope estimation.
+ * detect.c - Theil-Sen slope estimation, Mann-Whitney U, Hodges-Lehmann, noise thresholds
+ * and the verdict of a comparison.
  *
  * Sen (1968): the slope is the median of the slopes of all pairs with distinct x; the 95%
  * interval takes the order statistics (N - C)/2 and (N + C)/2 + 1 of the sorted slopes, where
@@ -11,6 +12,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -82,5 +84,208 @@ int detect_theil_sen(const double *x, const double *y, size_t n, struct detect_s
 	qsort(r, n, sizeof(*r), cmp_double);
 	out->intercept = median_sorted(r, n);
 	free(r);
+	return 0;
+}
+
+/* --- Mann-Whitney U ------------------------------------------------------------------- */
+
+/* The null distribution of U for sizes m, n: counts[u] = the number of orderings of m x's
+ * and n y's with U = u (u = 0 .. m n), by f(u; i, j) = f(u - i; i, j - 1) + f(u; i - 1, j):
+ * the largest value is a y (above all i x's) or an x (below none of the y's).  Counts reach
+ * C(m + n, m), beyond 2^53 for m = n = 30: doubles keep the ratios that matter. */
+static double *u_counts(size_t m, size_t n)
+{
+	size_t top = m * n + 1;
+	double *prev = calloc((m + 1) * top, sizeof(double)), *cur = calloc((m + 1) * top, sizeof(double));
+	double *out = malloc(top * sizeof(double));
+	if (!prev || !cur || !out) {
+		free(prev), free(cur), free(out);
+		return NULL;
+	}
+	for (size_t i = 0; i <= m; i++)
+		prev[i * top] = 1; /* no y: U = 0 */
+	for (size_t j = 1; j <= n; j++) {
+		for (size_t i = 0; i <= m; i++)
+			for (size_t u = 0; u < top; u++)
+				cur[i * top + u] = (u >= i ? prev[i * top + u - i] : 0) + (i ? cur[(i - 1) * top + u] : 0);
+		double *t = prev;
+		prev = cur;
+		cur = t;
+	}
+	memcpy(out, prev + m * top, top * sizeof(double));
+	free(prev), free(cur);
+	return out;
+}
+
+/* z with P(Z > z) = p, by bisection (p in (0, 0.5]). */
+static double z_upper(double p)
+{
+	double lo = 0, hi = 40;
+	for (int k = 0; k < 100; k++) {
+		double mid = (lo + hi) / 2;
+		if (0.5 * erfc(mid / sqrt(2)) > p)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo + hi) / 2;
+}
+
+/* U = #{y_j > x_i} + ties / 2, as twice its value (an integer). */
+static size_t u_twice(const double *x, size_t m, const double *y, size_t n)
+{
+	size_t u2 = 0;
+	for (size_t i = 0; i < m; i++)
+		for (size_t j = 0; j < n; j++)
+			u2 += y[j] > x[i] ? 2 : y[j] == x[i] ? 1 : 0;
+	return u2;
+}
+
+#define EXACT_MN 2500
+
+double detect_mwu_greater(const double *x, size_t m, const double *y, size_t n)
+{
+	if (!m || !n)
+		return NAN;
+	size_t u2 = u_twice(x, m, y, n);
+	if (m * n <= EXACT_MN) {
+		double *c = u_counts(m, n);
+		if (c) {
+			double total = 0, tail = 0;
+			size_t from = u2 / 2; /* a half-integer U counts from below: the larger p */
+			for (size_t u = 0; u <= m * n; u++) {
+				total += c[u];
+				if (u >= from)
+					tail += c[u];
+			}
+			free(c);
+			return tail / total;
+		}
+	}
+	/* normal approximation, the variance corrected for ties */
+	size_t N = m + n;
+	double *all = malloc(N * sizeof(*all));
+	double ties = 0;
+	if (all) {
+		for (size_t i = 0; i < m; i++)
+			all[i] = x[i];
+		for (size_t j = 0; j < n; j++)
+			all[m + j] = y[j];
+		qsort(all, N, sizeof(*all), cmp_double);
+		for (size_t i = 0, k; i < N; i = k) {
+			for (k = i + 1; k < N && all[k] == all[i];)
+				k++;
+			double t = (double)(k - i);
+			ties += t * t * t - t;
+		}
+		free(all);
+	}
+	double mm = (double)m, nn = (double)n, NN = (double)N;
+	double mean = mm * nn / 2;
+	double var = mm * nn / 12 * ((NN + 1) - ties / (NN * (NN - 1)));
+	if (var <= 0)
+		return 0.5;
+	double z = ((double)u2 / 2 - mean - 0.5) / sqrt(var);
+	return 0.5 * erfc(z / sqrt(2));
+}
+
+/* --- Hodges-Lehmann ------------------------------------------------------------------- */
+
+int detect_hodges_lehmann(const double *x, size_t m, const double *y, size_t n, double alpha,
+			  struct detect_shift *out)
+{
+	if (!m || !n)
+		return -1;
+	size_t mn = m * n;
+	double *d = malloc(mn * sizeof(*d));
+	if (!d)
+		return -1;
+	for (size_t i = 0; i < m; i++)
+		for (size_t j = 0; j < n; j++)
+			d[i * n + j] = y[j] - x[i];
+	qsort(d, mn, sizeof(*d), cmp_double);
+	out->shift = median_sorted(d, mn);
+	out->lo = -INFINITY;
+	out->hi = INFINITY;
+	out->coverage = 1;
+	/* k - 1 = the largest c with P0(U <= c) <= alpha / 2 */
+	double *c = mn <= EXACT_MN ? u_counts(m, n) : NULL;
+	long k = 0;
+	if (c) {
+		double total = 0, cum = 0;
+		for (size_t u = 0; u <= mn; u++)
+			total += c[u];
+		for (size_t u = 0; u <= mn; u++) {
+			cum += c[u];
+			if (cum / total > alpha / 2)
+				break;
+			k = (long)u + 1;
+			out->coverage = 1 - 2 * cum / total;
+		}
+		free(c);
+	} else if (mn > EXACT_MN) {
+		double mm = (double)m, nn = (double)n;
+		k = (long)floor(mm * nn / 2 - z_upper(alpha / 2) * sqrt(mm * nn * (mm + nn + 1) / 12));
+		out->coverage = 1 - alpha;
+	}
+	if (k >= 1 && (size_t)k <= mn) {
+		out->lo = d[k - 1];
+		out->hi = d[mn - (size_t)k];
+	}
+	free(d);
+	return 0;
+}
+
+/* --- noise threshold and verdict ----------------------------------------------------- */
+
+/* The q-quantile of sorted v, linear between order statistics (type 7, as R and numpy). */
+static double quantile_sorted(const double *v, size_t n, double q)
+{
+	double h = (double)(n - 1) * q;
+	size_t lo = (size_t)floor(h);
+	return lo + 1 < n ? v[lo] + (h - (double)lo) * (v[lo + 1] - v[lo]) : v[n - 1];
+}
+
+double detect_noise_threshold(const double *medians, size_t n, double floor_tau)
+{
+	if (n < 6)
+		return floor_tau;
+	double *d = malloc((n - 1) * sizeof(*d));
+	if (!d)
+		return floor_tau;
+	for (size_t i = 1; i < n; i++)
+		d[i - 1] = fabs(medians[i] - medians[i - 1]);
+	qsort(d, n - 1, sizeof(*d), cmp_double);
+	double q1 = quantile_sorted(d, n - 1, 0.25), q3 = quantile_sorted(d, n - 1, 0.75);
+	free(d);
+	double tau = q3 + 3 * (q3 - q1);
+	return tau > floor_tau ? tau : floor_tau;
+}
+
+const char *detect_verdict_name(enum detect_verdict v)
+{
+	static const char *const names[] = {"same", "regression", "improvement", "unknown"};
+	return v <= DETECT_UNKNOWN ? names[v] : "?";
+}
+
+int detect_compare(const double *x, size_t m, const double *y, size_t n, double tau, double alpha,
+		   struct detect_compare *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->m = m;
+	out->n = n;
+	out->tau = tau;
+	out->verdict = DETECT_UNKNOWN;
+	if (detect_hodges_lehmann(x, m, y, n, 0.05, &out->hl))
+		return -1;
+	out->p_up = detect_mwu_greater(x, m, y, n);
+	out->p_down = detect_mwu_greater(y, n, x, m);
+	if (out->p_up <= alpha && out->hl.shift > tau)
+		out->verdict = DETECT_REGRESSION;
+	else if (out->p_down <= alpha && out->hl.shift < -tau)
+		out->verdict = DETECT_IMPROVEMENT;
+	else if ((out->hl.lo > -tau && out->hl.hi < tau) ||
+		 (fabs(out->hl.shift) <= tau && m >= 5 && n >= 5 && out->p_up > 0.2 && out->p_down > 0.2))
+		out->verdict = DETECT_SAME;
 	return 0;
 }

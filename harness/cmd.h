@@ -20,6 +20,7 @@ int cmd_init(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 /* Shared by the commands that read a database: open it, refusing to create one, and say
  * so on stderr.  Returns NULL after printing the error. */

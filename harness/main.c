@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{"run", cmd_run, "carry out a scenario, measure every step, judge its expectations"},
 	{"sweep", cmd_sweep, "build and measure a target over a range of revisions (or what is new)"},
 	{"merge", cmd_merge, "gather the databases of several sweeps (CI shards) into one"},
+	{"compare", cmd_compare, "two revisions' stored runs side by side: change, interval, verdict per metric"},
 	{"runs", cmd_runs, "list the stored runs, newest first"},
 	{"show", cmd_show, "everything stored about one run: metrics, artifacts, environment"},
 	{"eventlog", cmd_eventlog, "what a GHC eventlog says: GCs, live bytes, heap, census, markers"},

@@ -29,6 +29,21 @@ int target_open(struct rev_repo **out, const struct cfg *c, const struct cfg_tar
 	return rc;
 }
 
+int target_resolve(const struct cfg *c, const struct cfg_target *t, struct store *st, const char *target,
+		   const char *spec, char sha[41], struct lb_error *err)
+{
+	if (!t)
+		return store_find_revision(st, target, spec, sha, err);
+	struct rev_repo *repo = NULL;
+	struct rev_commit commit = {0};
+	int rc = target_open(&repo, c, t, spec, &commit, err);
+	if (!rc)
+		memcpy(sha, commit.sha, 41);
+	rev_commit_free(&commit);
+	rev_close(repo);
+	return rc;
+}
+
 int target_build(const struct cfg *c, const struct cfg_target *t, struct rev_repo *repo,
 		 const struct rev_commit *commit, struct store *st, struct target_build *out, struct lb_error *err)
 {

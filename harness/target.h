@@ -16,6 +16,12 @@
 int target_open(struct rev_repo **out, const struct cfg *c, const struct cfg_target *t, const char *rev,
 		struct rev_commit *commit, struct lb_error *err);
 
+/* A revision named on the command line, as a full sha: through the target's mirror when
+ * the config has the target (branches, tags, HEAD~3), else as a unique prefix of a stored
+ * sha.  `t` may be NULL. */
+int target_resolve(const struct cfg *c, const struct cfg_target *t, struct store *st, const char *target,
+		   const char *spec, char sha[41], struct lb_error *err);
+
 struct target_build {
 	struct build_result build;
 	char same_as[41]; /* an earlier revision with a byte-identical binary, or "" */

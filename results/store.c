@@ -1124,3 +1124,123 @@ detach:
 	sqlite3_exec(st->db, "DETACH src", NULL, NULL, NULL);
 	return rc;
 }
+
+/* --- what the analysis reads --------------------------------------------------------- */
+
+/* Rows of (text, number) from a query with up to four text parameters. */
+static int query_values(struct store *st, const char *sql, const char *const p[4], struct store_value **rows,
+			size_t *n, struct lb_error *err)
+{
+	*rows = NULL;
+	*n = 0;
+	sqlite3_stmt *s;
+	if (prepare(st, sql, &s, err))
+		return err->code;
+	for (int i = 0; i < 4; i++)
+		bind_text(s, i + 1, p[i]);
+	size_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			struct store_value *g = realloc(*rows, (cap = cap ? 2 * cap : 32) * sizeof(*g));
+			if (!g) {
+				sqlite3_finalize(s);
+				free(*rows);
+				*rows = NULL;
+				*n = 0;
+				return lb_error_oom(err);
+			}
+			*rows = g;
+		}
+		const unsigned char *k = sqlite3_column_text(s, 0);
+		snprintf((*rows)[*n].key, sizeof((*rows)[*n].key), "%s", k ? (const char *)k : "");
+		(*rows)[(*n)++].value = sqlite3_column_double(s, 1);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(*rows);
+		*rows = NULL;
+		*n = 0;
+		return db_error(st, err, "reading the database");
+	}
+	return 0;
+}
+
+#define RUNS_OF "FROM runs u JOIN revisions r ON r.id = u.revision_id JOIN targets t ON t.id = r.target_id"
+
+int store_find_revision(struct store *st, const char *target, const char *prefix, char sha[41], struct lb_error *err)
+{
+	struct store_value *rows;
+	size_t n;
+	char like[64];
+	snprintf(like, sizeof(like), "%.40s%%", prefix);
+	const char *p[4] = {target, like, NULL, NULL};
+	int rc = query_values(st,
+			      "SELECT r.sha, 0 FROM revisions r JOIN targets t ON t.id = r.target_id"
+			      " WHERE t.name = ?1 AND r.sha LIKE lower(?2) LIMIT 2",
+			      p, &rows, &n, err);
+	if (rc)
+		return rc;
+	if (n == 1)
+		snprintf(sha, 41, "%.40s", rows[0].key);
+	free(rows);
+	if (n == 0)
+		return lb_error_set(err, LB_ENOTFOUND, "no stored revision of %s begins with '%s'", target, prefix);
+	if (n > 1)
+		return lb_error_set(err, LB_EINVAL, "'%s' names more than one stored revision of %s: give more of the sha",
+				    prefix, target);
+	return 0;
+}
+
+int store_metric_values(struct store *st, const char *target, const char *sha, const char *scenario,
+			const char *metric, double **v, size_t *n, struct lb_error *err)
+{
+	struct store_value *rows;
+	const char *p[4] = {target, sha, scenario, metric};
+	int rc = query_values(st,
+			      "SELECT u.id, m.value " RUNS_OF " JOIN metrics m ON m.run_id = u.id WHERE t.name = ?1"
+			      " AND r.sha = ?2 AND u.scenario = ?3 AND m.name = ?4 AND u.status = 'ok' ORDER BY u.started_at",
+			      p, &rows, n, err);
+	*v = NULL;
+	if (rc)
+		return rc;
+	*v = malloc((*n ? *n : 1) * sizeof(**v));
+	if (!*v) {
+		free(rows);
+		return lb_error_oom(err);
+	}
+	for (size_t i = 0; i < *n; i++)
+		(*v)[i] = rows[i].value;
+	free(rows);
+	return 0;
+}
+
+int store_metric_history(struct store *st, const char *target, const char *scenario, const char *metric,
+			 struct store_value **rows, size_t *n, struct lb_error *err)
+{
+	const char *p[4] = {target, scenario, metric, NULL};
+	return query_values(st,
+			    "SELECT r.sha, m.value " RUNS_OF " JOIN metrics m ON m.run_id = u.id WHERE t.name = ?1"
+			    " AND u.scenario = ?2 AND m.name = ?3 AND u.status = 'ok' ORDER BY r.author_time, r.id",
+			    p, rows, n, err);
+}
+
+int store_census_peaks(struct store *st, const char *target, const char *sha, const char *scenario,
+		       struct store_value **rows, size_t *n, struct lb_error *err)
+{
+	const char *p[4] = {target, sha, scenario, NULL};
+	return query_values(st,
+			    "SELECT c.label, max(c.bytes) " RUNS_OF " JOIN census c ON c.run_id = u.id WHERE t.name = ?1"
+			    " AND r.sha = ?2 AND u.scenario = ?3 AND u.status = 'ok' GROUP BY u.id, c.label",
+			    p, rows, n, err);
+}
+
+int store_common_scenario(struct store *st, const char *target, const char *sha, const char *other, char *out,
+			  size_t size, struct lb_error *err)
+{
+	return query_one(st,
+			 "SELECT u.scenario " RUNS_OF " WHERE t.name = ?1 AND r.sha = ?2 AND u.scenario IN"
+			 " (SELECT u2.scenario FROM runs u2 JOIN revisions r2 ON r2.id = u2.revision_id"
+			 " WHERE r2.target_id = t.id AND r2.sha = ?3) ORDER BY u.started_at DESC LIMIT 1",
+			 target, sha, other, out, size, err);
+}

@@ -79,6 +79,38 @@ int store_revision_with_binary(struct store *st, const char *target, const char 
 int store_count_revision_runs(struct store *st, const char *target, const char *sha, const char *scenario, long *n,
 			      struct lb_error *err);
 
+/* --- what the analysis reads ------------------------------------------------------ */
+
+/* A keyed value: (run id or sha or census label, number). */
+struct store_value {
+	char key[160];
+	double value;
+};
+
+/* A revision of the target by a unique prefix of its sha (LB_ENOTFOUND, or LB_EINVAL when
+ * ambiguous). */
+int store_find_revision(struct store *st, const char *target, const char *prefix, char sha[41], struct lb_error *err);
+
+/* The metric of every finished run (status ok) of the target's revision and scenario, in
+ * run order; *v is malloc'ed. */
+int store_metric_values(struct store *st, const char *target, const char *sha, const char *scenario,
+			const char *metric, double **v, size_t *n, struct lb_error *err);
+
+/* The same over the target's whole history, as (sha, value) rows in revision order (author
+ * time, then storage order), for noise thresholds. */
+int store_metric_history(struct store *st, const char *target, const char *scenario, const char *metric,
+			 struct store_value **rows, size_t *n, struct lb_error *err);
+
+/* Per run of the revision and scenario, each census label's largest bytes: (label, bytes)
+ * rows, a label once per run that has it. */
+int store_census_peaks(struct store *st, const char *target, const char *sha, const char *scenario,
+		       struct store_value **rows, size_t *n, struct lb_error *err);
+
+/* The scenario the newest run of `sha` was made with that `other` has runs of too; "" if
+ * none. */
+int store_common_scenario(struct store *st, const char *target, const char *sha, const char *other, char *out,
+			  size_t size, struct lb_error *err);
+
 /* Copy into `st` what the database at `path` has and it has not: targets (by name),
  * revisions (by target and sha), builds (by id), environments, runs (by id) with all their
  * rows, annotations.  One transaction; merging the same file twice adds nothing. */

@@ -1,0 +1,53 @@
+/*
+ * context.c - what the analysis commands (compare, check, bisect, regressions, accept)
+ * start from: the config when there is one, the target, the database.  One place, so each
+ * command finds them the same way and says the same thing when one is missing.
+ */
+#include "harness/context.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/cli.h"
+#include "harness/cmd.h"
+
+int cmd_context_open(struct cmd_context *x, const char *cmd, const char *config, const char *target, const char *db,
+		     int need_config)
+{
+	memset(x, 0, sizeof(*x));
+	struct lb_error err = {0};
+	const char *path = config ? config : "leakbench.ini";
+	if ((config || need_config || access(path, F_OK) == 0) && cfg_load(&x->cfg, path, &err)) {
+		fprintf(stderr, "leakbench %s: %s\n", cmd, err.msg);
+		return err.code == LB_ENOMEM ? LB_EXIT_ERROR : LB_EXIT_USAGE;
+	}
+	if (x->cfg && !target && x->cfg->n_targets == 1)
+		target = x->cfg->targets[0].name;
+	if (!target) {
+		fprintf(stderr, "leakbench %s: which target? give --target NAME%s\n", cmd,
+			x->cfg ? " (the config has several)" : "");
+		cmd_context_close(x);
+		return LB_EXIT_USAGE;
+	}
+	if (x->cfg && !(x->t = cfg_target(x->cfg, target, &err))) {
+		fprintf(stderr, "leakbench %s: %s\n", cmd, err.msg);
+		cmd_context_close(x);
+		return LB_EXIT_USAGE;
+	}
+	x->target = target;
+	x->db = db ? db : x->cfg ? x->cfg->database : LB_DEFAULT_DB;
+	if (!(x->st = cmd_open_existing_store(cmd, x->db))) {
+		int missing = access(x->db, F_OK) != 0;
+		cmd_context_close(x);
+		return missing ? LB_EXIT_USAGE : LB_EXIT_ERROR;
+	}
+	return 0;
+}
+
+void cmd_context_close(struct cmd_context *x)
+{
+	store_close(x->st);
+	cfg_free(x->cfg);
+	memset(x, 0, sizeof(*x));
+}

@@ -1,0 +1,25 @@
+/*
+ * context.h - the config, target and database an analysis command works on.
+ */
+#ifndef LB_CONTEXT_H
+#define LB_CONTEXT_H
+
+#include "harness/config.h"
+#include "results/store.h"
+
+struct cmd_context {
+	struct cfg *cfg;              /* NULL without a config */
+	const struct cfg_target *t;   /* NULL without a config */
+	const char *target;
+	const char *db;
+	struct store *st;             /* an existing database */
+};
+
+/* Load `config` (or leakbench.ini when it exists, or must: need_config), choose the target
+ * (--target, else the config's only one), open the database (--db, else the config's, else
+ * leakbench.db; it must exist).  Returns 0, or the exit code after printing why. */
+int cmd_context_open(struct cmd_context *x, const char *cmd, const char *config, const char *target, const char *db,
+		     int need_config);
+void cmd_context_close(struct cmd_context *x);
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * judge.c - comparing two revisions' stored runs (see judge.h).
+ */
+#include "results/judge.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const judge_headline[] = {"max_live_bytes", "allocated_bytes", "max_mem_in_use_bytes", "peak_rss_bytes",
+				      "gc_cpu_seconds", "wall_seconds", "live_bytes_slope_per_step", NULL};
+
+/* Floors: the smallest change that can count, whatever the history says (reference (c),
+ * step 1: allocation is nearly deterministic, RSS and times are noisy). */
+static const struct {
+	const char *name;
+	int log;
+	double floor; /* a ratio for log metrics, else in the metric's unit */
+} kinds[] = {
+	{"allocated_bytes", 1, 0.005},	    {"max_live_bytes", 1, 0.02},  {"max_mem_in_use_bytes", 1, 0.03},
+	{"peak_rss_bytes", 1, 0.05},	    {"gc_cpu_seconds", 1, 0.10},  {"wall_seconds", 1, 0.10},
+	{"live_bytes_slope_per_step", 0, 4096},
+};
+
+static void kind_of(const char *metric, int *log_scale, double *floor_v)
+{
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++)
+		if (!strcmp(kinds[i].name, metric)) {
+			*log_scale = kinds[i].log;
+			*floor_v = kinds[i].floor;
+			return;
+		}
+	*log_scale = 1; /* any other stored figure: a ratio, with a middling floor */
+	*floor_v = 0.03;
+}
+
+int judge_known_metric(const char *name)
+{
+	for (size_t i = 0; judge_headline[i]; i++)
+		if (!strcmp(judge_headline[i], name))
+			return 1;
+	return !strncmp(name, "rts.", 4) || !strncmp(name, "eventlog.", 9);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+	if (!n)
+		return NAN;
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static double scaled(double v, int log_scale)
+{
+	return log_scale ? log(fmax(v, 1e-9)) : v;
+}
+
+/* The history's threshold, in compared units: per-revision medians up to the base. */
+static int history_tau(struct store *st, const struct judge_req *q, const char *metric, int log_scale,
+		       double floor_v, double *tau, struct lb_error *err)
+{
+	struct store_value *rows;
+	size_t n;
+	int rc = store_metric_history(st, q->target, q->scenario, metric, &rows, &n, err);
+	if (rc)
+		return rc;
+	double *med = malloc((n + 1) * sizeof(*med)), *group = malloc((n + 1) * sizeof(*group));
+	size_t k = 0;
+	if (!med || !group) {
+		free(rows), free(med), free(group);
+		return lb_error_oom(err);
+	}
+	for (size_t i = 0; i < n;) {
+		size_t g = 0, j = i;
+		for (; j < n && !strcmp(rows[j].key, rows[i].key); j++)
+			group[g++] = scaled(rows[j].value, log_scale);
+		med[k++] = median(group, g);
+		int at_base = !strcmp(rows[i].key, q->base);
+		i = j;
+		if (at_base)
+			break;
+	}
+	*tau = detect_noise_threshold(med, k, floor_v);
+	free(rows), free(med), free(group);
+	return 0;
+}
+
+static int judge_metric(struct store *st, const struct judge_req *q, const char *metric, struct judge_report *out,
+			struct lb_error *err)
+{
+	double *x = NULL, *y = NULL;
+	size_t m = 0, n = 0;
+	int rc = store_metric_values(st, q->target, q->base, q->scenario, metric, &x, &m, err);
+	if (!rc)
+		rc = store_metric_values(st, q->target, q->cand, q->scenario, metric, &y, &n, err);
+	if (rc || !m || !n)
+		goto out;
+	struct judge_row *grown = realloc(out->rows, (out->n_rows + 1) * sizeof(*grown));
+	if (!grown) {
+		rc = lb_error_oom(err);
+		goto out;
+	}
+	out->rows = grown;
+	struct judge_row *r = &out->rows[out->n_rows++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->metric, sizeof(r->metric), "%s", metric);
+	double floor_v;
+	kind_of(metric, &r->log, &floor_v);
+	for (size_t i = 0; i < q->n_thresholds; i++)
+		if (!strcmp(q->threshold_metric[i], metric))
+			floor_v = fmax(floor_v, q->threshold_ratio[i]);
+	double floor_scaled = r->log ? log1p(floor_v) : floor_v, tau = floor_scaled;
+	if ((rc = history_tau(st, q, metric, r->log, floor_scaled, &tau, err)))
+		goto out;
+	r->m = m;
+	r->n = n;
+	r->base = median(x, m); /* of the values as measured (median sorts, which is harmless) */
+	r->cand = median(y, n);
+	for (size_t i = 0; i < m; i++)
+		x[i] = scaled(x[i], r->log);
+	for (size_t j = 0; j < n; j++)
+		y[j] = scaled(y[j], r->log);
+	if (detect_compare(x, m, y, n, tau, q->alpha > 0 ? q->alpha : 0.01, &r->c)) {
+		rc = lb_error_oom(err);
+		goto out;
+	}
+	r->change = r->log ? expm1(r->c.hl.shift) : r->c.hl.shift;
+	r->lo = r->log ? expm1(r->c.hl.lo) : r->c.hl.lo;
+	r->hi = r->log ? expm1(r->c.hl.hi) : r->c.hl.hi;
+	r->tau = r->log ? expm1(tau) : tau;
+	out->regressions += r->c.verdict == DETECT_REGRESSION;
+	out->improvements += r->c.verdict == DETECT_IMPROVEMENT;
+	out->unknowns += r->c.verdict == DETECT_UNKNOWN;
+out:
+	free(x);
+	free(y);
+	return rc;
+}
+
+/* Median per label of each side's per-run peaks. */
+static int label_medians(struct store *st, const struct judge_req *q, const char *sha, int side,
+			 struct judge_report *out, struct lb_error *err)
+{
+	struct store_value *rows;
+	size_t n;
+	int rc = store_census_peaks(st, q->target, sha, q->scenario, &rows, &n, err);
+	if (rc)
+		return rc;
+	double *v = malloc((n + 1) * sizeof(*v));
+	char *done = calloc(n + 1, 1);
+	if (!v || !done) {
+		free(rows), free(v), free(done);
+		return lb_error_oom(err);
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (done[i])
+			continue;
+		size_t k = 0;
+		for (size_t j = i; j < n; j++)
+			if (!done[j] && !strcmp(rows[j].key, rows[i].key)) {
+				v[k++] = rows[j].value;
+				done[j] = 1;
+			}
+		struct judge_label *l = NULL;
+		for (size_t j = 0; j < out->n_labels && !l; j++)
+			if (!strcmp(out->labels[j].label, rows[i].key))
+				l = &out->labels[j];
+		if (!l) {
+			struct judge_label *g = realloc(out->labels, (out->n_labels + 1) * sizeof(*g));
+			if (!g) {
+				rc = lb_error_oom(err);
+				break;
+			}
+			out->labels = g;
+			l = &out->labels[out->n_labels++];
+			snprintf(l->label, sizeof(l->label), "%s", rows[i].key);
+			l->base = l->cand = 0;
+		}
+		*(side ? &l->cand : &l->base) = median(v, k);
+	}
+	free(rows), free(v), free(done);
+	return rc;
+}
+
+static int by_change(const void *a, const void *b)
+{
+	const struct judge_label *x = a, *y = b;
+	double dx = fabs(x->cand - x->base), dy = fabs(y->cand - y->base);
+	return (dx < dy) - (dx > dy);
+}
+
+int judge_revisions(struct store *st, const struct judge_req *q, struct judge_report *out, struct lb_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	const char *const *metrics = q->metrics ? q->metrics : judge_headline;
+	int rc = 0;
+	for (size_t i = 0; metrics[i] && !rc; i++)
+		rc = judge_metric(st, q, metrics[i], out, err);
+	if (!rc)
+		rc = label_medians(st, q, q->base, 0, out, err) || label_medians(st, q, q->cand, 1, out, err) ? err->code : 0;
+	if (!rc && out->n_labels) {
+		qsort(out->labels, out->n_labels, sizeof(*out->labels), by_change);
+		if (out->n_labels > 10)
+			out->n_labels = 10;
+	}
+	if (!rc && !out->n_rows) {
+		long nb = 0, nc = 0;
+		store_count_revision_runs(st, q->target, q->base, q->scenario, &nb, err);
+		store_count_revision_runs(st, q->target, q->cand, q->scenario, &nc, err);
+		rc = lb_error_set(err, LB_ENOTFOUND, "no runs of scenario %s to compare: %.12s has %ld, %.12s has %ld",
+				  q->scenario, q->base, nb, q->cand, nc);
+	}
+	if (rc)
+		judge_report_free(out);
+	return rc;
+}
+
+void judge_report_free(struct judge_report *r)
+{
+	free(r->rows);
+	free(r->labels);
+	memset(r, 0, sizeof(*r));
+}

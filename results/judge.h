@@ -1,0 +1,64 @@
+/*
+ * judge.h - one revision against another, on the stored runs of one scenario: for each
+ * metric both medians, the Hodges-Lehmann change with its interval, the Mann-Whitney
+ * p-values and the verdict under a noise threshold; and the census labels whose bytes
+ * changed most between the two.  What `compare` prints and `check` and `bisect` decide on.
+ *
+ * Byte and time metrics are compared as logs, so a change is a ratio; the leak slope (bytes
+ * per step, often near zero or below) as it is.  The threshold is the largest of the metric's
+ * floor, the configured threshold and what the target's history up to the base shows
+ * (Q3 + 3 IQR of adjacent revisions' changes).
+ */
+#ifndef LB_JUDGE_H
+#define LB_JUDGE_H
+
+#include <stddef.h>
+
+#include "results/detect.h"
+#include "results/error.h"
+#include "results/store.h"
+
+/* The headline metrics, NULL-terminated. */
+extern const char *const judge_headline[];
+
+/* Whether leakbench knows how to judge this metric name (a headline one, or any stored
+ * metric of bytes/seconds: rts.*, eventlog.*). */
+int judge_known_metric(const char *name);
+
+struct judge_row {
+	char metric[64];
+	int log;             /* compared as logs: change, lo, hi, tau are ratios (0.05 = +5%) */
+	double base, cand;   /* medians */
+	size_t m, n;         /* runs a side */
+	struct detect_compare c;
+	double change, lo, hi, tau;
+};
+
+struct judge_label {
+	char label[160];
+	double base, cand;   /* median over runs of the label's largest census bytes */
+};
+
+struct judge_report {
+	struct judge_row *rows;
+	size_t n_rows;
+	struct judge_label *labels; /* the largest changes first, at most 10 */
+	size_t n_labels;
+	int regressions, improvements, unknowns;
+};
+
+struct judge_req {
+	const char *target, *base, *cand; /* full shas */
+	const char *scenario;
+	const char *const *metrics;       /* NULL-terminated; NULL: the headline ones */
+	const char *const *threshold_metric; /* configured thresholds (ratios), n_thresholds of them */
+	const double *threshold_ratio;
+	size_t n_thresholds;
+	double alpha;                     /* one-sided; 0: 0.01 */
+};
+
+/* Rows only for metrics both sides measured.  LB_ENOTFOUND when a side has no runs. */
+int judge_revisions(struct store *st, const struct judge_req *q, struct judge_report *out, struct lb_error *err);
+void judge_report_free(struct judge_report *r);
+
+#endif

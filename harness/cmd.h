@@ -21,6 +21,13 @@ int cmd_run(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_bisect(int argc, char **argv);
+
+/* compare's table, also what check and bisect show as their evidence. */
+struct judge_report;
+void compare_print_text(const struct judge_report *rep, const char *target, const char *base, const char *cand,
+			const char *scenario, int colour);
 
 /* Shared by the commands that read a database: open it, refusing to create one, and say
  * so on stderr.  Returns NULL after printing the error. */

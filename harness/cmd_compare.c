@@ -61,7 +61,7 @@ static const char *threshold(const struct judge_row *r, char *buf, size_t size)
 	return buf;
 }
 
-static void print_text(const struct judge_report *rep, const char *target, const char *base, const char *cand,
+void compare_print_text(const struct judge_report *rep, const char *target, const char *base, const char *cand,
 		       const char *scenario, int colour)
 {
 	printf("compare %s, scenario %s: %.12s (base) -> %.12s\n\n", target, scenario, base, cand);
@@ -254,7 +254,7 @@ int cmd_compare(int argc, char **argv)
 	else if (as_markdown)
 		print_markdown(&rep, x.target, base, cand, scenario);
 	else
-		print_text(&rep, x.target, base, cand, scenario, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+		compare_print_text(&rep, x.target, base, cand, scenario, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
 	code = rc ? LB_EXIT_ERROR : rep.regressions ? LB_EXIT_FAIL : LB_EXIT_OK;
 out:
 	judge_report_free(&rep);

@@ -22,61 +22,10 @@
 #include "harness/cli.h"
 #include "harness/cmd.h"
 #include "harness/config.h"
+#include "harness/sweep.h"
 #include "harness/target.h"
 #include "results/file.h"
 #include "scenarios/scenario.h"
-
-/* One scenario the sweep runs on every revision, with its repeats. */
-struct sweep_scenario {
-	struct scn_scenario *sc;
-	int repeat;
-	int stored; /* runs of it stored for the revision at hand (with --resume) */
-};
-
-/* The progress line: rewritten in place on a terminal, one plain line per phase in CI. */
-struct progress {
-	int tty;
-	double start;
-	size_t n, measured, left; /* revisions in all, measured so far, still to do */
-};
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static const char *hms(double s, char *buf, size_t size)
-{
-	long t = lround(s);
-	if (t >= 3600)
-		snprintf(buf, size, "%ldh%02ldm", t / 3600, t / 60 % 60);
-	else
-		snprintf(buf, size, "%ldm%02lds", t / 60, t % 60);
-	return buf;
-}
-
-static void progress_show(const struct progress *p, size_t i, const char *sha, const char *phase)
-{
-	char el[32], eta[32] = "?";
-	double elapsed = now_s() - p->start;
-	if (p->measured)
-		hms(elapsed / (double)p->measured * (double)p->left, eta, sizeof(eta));
-	hms(elapsed, el, sizeof(el));
-	if (p->tty)
-		fprintf(stderr, "\r\033[K[%zu/%zu] %.12s %s  elapsed %s  ETA %s", i + 1, p->n, sha, phase, el, eta);
-	else
-		printf("[%zu/%zu] %.12s %s (elapsed %s, ETA %s)\n", i + 1, p->n, sha, phase, el, eta);
-	fflush(p->tty ? stderr : stdout);
-}
-
-/* Before a line of results: take the progress line off the terminal. */
-static void progress_clear(const struct progress *p)
-{
-	if (p->tty)
-		fprintf(stderr, "\r\033[K");
-}
 
 /* The commits a --list file names, one per line (blank lines and # comments skipped). */
 static int list_from_file(struct rev_repo *r, const char *path, struct rev_commit **list, size_t *n,
@@ -140,42 +89,6 @@ static int parse_shard(const char *s, int *k, int *n)
 	return s && (sscanf(s, "%d/%d%c", k, n, &tail) != 2 || *n < 1 || *k < 1 || *k > *n) ? -1 : 0;
 }
 
-/* The scenarios to run: --scenario, else every configured one meant for this target. */
-static int pick_scenarios(const char *name, const struct cfg *c, const struct cfg_target *t, int repeat,
-			  struct sweep_scenario **out, size_t *n, struct lb_error *err)
-{
-	*out = calloc(name ? 1 : c->n_scenarios + 1, sizeof(**out));
-	*n = 0;
-	if (!*out)
-		return lb_error_oom(err);
-	if (name) {
-		(*out)[0].repeat = repeat;
-		int rc = cmd_find_scenario(name, c, &(*out)[0].sc, &(*out)[0].repeat, err);
-		*n = rc ? 0 : 1;
-		(*out)[0].repeat = (*out)[0].repeat > 0 ? (*out)[0].repeat : 1;
-		return rc;
-	}
-	for (size_t i = 0; i < c->n_scenarios; i++) {
-		const struct cfg_scenario *cs = &c->scenarios[i];
-		int mine = cs->n_targets == 0;
-		for (size_t j = 0; j < cs->n_targets; j++)
-			mine |= strcmp(cs->targets[j], t->name) == 0;
-		if (!mine)
-			continue;
-		struct sweep_scenario *s = &(*out)[(*n)++];
-		s->repeat = repeat > 0 ? repeat : cs->repeat > 0 ? cs->repeat : 1;
-		int rc = scn_parse_file(&s->sc, cs->file, err);
-		if (rc) {
-			(*n)--;
-			return rc;
-		}
-	}
-	if (*n == 0)
-		return lb_error_set(err, LB_EINVAL, "%s: no [scenario] is meant for target %s: give --scenario NAME", c->path,
-				    t->name);
-	return 0;
-}
-
 /* sweep --new stops walking back at the first revision with runs stored. */
 struct known_arg {
 	struct store *st;
@@ -220,96 +133,6 @@ static int revisions_to_sweep(struct rev_repo *repo, const struct cfg_target *t,
 		(*list)[0] = (*list)[*n - 1];
 	*n = *n ? 1 : 0;
 	return 0;
-}
-
-struct sweep_totals {
-	size_t measured, failed_builds, skipped, runs, failed_runs, errors;
-	int interrupted;
-};
-
-/* One revision: build it, then run each scenario's missing repeats. */
-static void sweep_one(const struct cfg *cfg, const struct cfg_target *t, struct rev_repo *repo,
-		      const struct rev_commit *c, struct store *st, struct sweep_scenario *scs, size_t n_sc,
-		      int resume, struct run_once *once, struct progress *p, size_t i, struct sweep_totals *tot)
-{
-	struct lb_error err = {0};
-	int todo = 0;
-	for (size_t s = 0; s < n_sc; s++) {
-		long stored = 0;
-		if (resume && store_count_revision_runs(st, t->name, c->sha, scs[s].sc->name, &stored, &err)) {
-			progress_clear(p);
-			fprintf(stderr, "leakbench sweep: %s\n", err.msg);
-			tot->errors++;
-			return;
-		}
-		scs[s].stored = (int)stored;
-		todo += stored < scs[s].repeat;
-	}
-	if (!todo) {
-		progress_clear(p);
-		printf("%.12s  stored already  %s\n", c->sha, c->subject);
-		tot->skipped++;
-		return;
-	}
-	progress_show(p, i, c->sha, "building");
-	struct target_build tb;
-	if (target_build(cfg, t, repo, c, st, &tb, &err)) {
-		progress_clear(p);
-		fprintf(stderr, "leakbench sweep: %.12s: %s\n", c->sha, err.msg);
-		tot->errors++;
-		return;
-	}
-	if (!tb.build.ok) {
-		progress_clear(p);
-		printf("%.12s  build failed%s: %s (log: %s)  %s\n", c->sha, tb.build.cached ? " (cached)" : "",
-		       tb.build.why ? tb.build.why : "?", tb.build.log, c->subject);
-		tot->failed_builds++;
-		build_result_free(&tb.build);
-		return;
-	}
-	once->program = tb.build.binary;
-	once->revision = c->sha;
-	once->build_id = tb.build.key;
-	char line[512];
-	int used = tb.build.cached ? snprintf(line, sizeof(line), "%.12s  cached build", c->sha)
-				   : snprintf(line, sizeof(line), "%.12s  built in %.1f s", c->sha, tb.build.seconds);
-	for (size_t s = 0; s < n_sc && !tot->interrupted; s++) {
-		struct run_outcome oc;
-		once->outcome = &oc;
-		once->command = scs[s].sc->path;
-		int ok = 0, ran = 0;
-		double live = NAN;
-		for (int r = scs[s].stored; r < scs[s].repeat; r++) {
-			progress_show(p, i, c->sha, "running");
-			once->repeat_index = r;
-			int code = run_scenario_once(scs[s].sc, once);
-			ran++;
-			ok += code == LB_EXIT_OK;
-			tot->runs += code == LB_EXIT_OK || code == LB_EXIT_FAIL;
-			tot->failed_runs += code == LB_EXIT_FAIL;
-			tot->errors += code == LB_EXIT_ERROR || code == LB_EXIT_USAGE;
-			if (!isnan(oc.max_live_bytes))
-				live = isnan(live) ? oc.max_live_bytes : fmax(live, oc.max_live_bytes);
-			if (code == LB_EXIT_INTR) {
-				tot->interrupted = 1;
-				break;
-			}
-		}
-		char b[32] = "-";
-		if (!isnan(live))
-			cli_bytes(live, b, sizeof(b));
-		if (ran && used < (int)sizeof(line))
-			used += snprintf(line + used, sizeof(line) - (size_t)used, "; %s: %d/%d ok, max live %s",
-					 scs[s].sc->name, ok, ran, b);
-	}
-	progress_clear(p);
-	printf("%s  %s\n", line, c->subject);
-	if (tb.same_as[0])
-		printf("%14sbinary byte-identical to the build of %.12s: the same program, measured again\n", "",
-		       tb.same_as);
-	tot->measured++;
-	p->measured++;
-	build_result_free(&tb.build);
 }
 
 int cmd_sweep(int argc, char **argv)
@@ -378,7 +201,7 @@ int cmd_sweep(int argc, char **argv)
 	}
 	const struct cfg_target *t = NULL;
 	if (cfg_load(&cfg, config ? config : "leakbench.ini", &err) || !(t = cfg_target(cfg, target, &err)) ||
-	    pick_scenarios(scenario, cfg, t, repeat, &scs, &n_sc, &err)) {
+	    sweep_pick_scenarios(scenario, cfg, t, repeat, &scs, &n_sc, &err)) {
 		fprintf(stderr, "leakbench sweep: %s\n", err.msg);
 		code = err.code == LB_ENOMEM ? LB_EXIT_ERROR : LB_EXIT_USAGE;
 		goto out;
@@ -405,15 +228,15 @@ int cmd_sweep(int argc, char **argv)
 	}
 	struct run_once once = {.db = db, .artifacts = artifacts, .args = fixed, .mc = mc, .rts = t->rts, .env = t->env,
 				.target = t->name, .quiet = 1};
-	struct progress p = {.tty = isatty(STDERR_FILENO) && !getenv("CI"), .start = now_s(), .n = n, .left = n};
+	struct sweep_progress p = {.tty = isatty(STDERR_FILENO) && !getenv("CI"), .start = sweep_now(), .n = n, .left = n};
 	struct sweep_totals tot = {0};
 	for (size_t i = 0; i < n && !tot.interrupted; i++, p.left--)
-		sweep_one(cfg, t, repo, &list[i], st, scs, n_sc, resume, &once, &p, i, &tot);
-	progress_clear(&p);
+		sweep_revision(cfg, t, repo, &list[i], st, scs, n_sc, resume, &once, &p, i, &tot);
+	sweep_progress_clear(&p);
 	char el[32];
 	printf("swept %zu revision%s in %s: %zu measured (%zu runs, %zu failing), %zu build%s failed, %zu stored "
 	       "already%s\n",
-	       n, n == 1 ? "" : "s", hms(now_s() - p.start, el, sizeof(el)), tot.measured, tot.runs, tot.failed_runs,
+	       n, n == 1 ? "" : "s", sweep_hms(sweep_now() - p.start, el, sizeof(el)), tot.measured, tot.runs, tot.failed_runs,
 	       tot.failed_builds, tot.failed_builds == 1 ? "" : "s", tot.skipped,
 	       tot.interrupted ? "; interrupted" : "");
 	if (tot.errors)

@@ -25,6 +25,8 @@ static const struct command commands[] = {
 	{"sweep", cmd_sweep, "build and measure a target over a range of revisions (or what is new)"},
 	{"merge", cmd_merge, "gather the databases of several sweeps (CI shards) into one"},
 	{"compare", cmd_compare, "two revisions' stored runs side by side: change, interval, verdict per metric"},
+	{"check", cmd_check, "is a revision good or bad against a baseline (exit 0/1/125, for git bisect run)"},
+	{"bisect", cmd_bisect, "find the first bad commit of a regression or a leak between two revisions"},
 	{"runs", cmd_runs, "list the stored runs, newest first"},
 	{"show", cmd_show, "everything stored about one run: metrics, artifacts, environment"},
 	{"eventlog", cmd_eventlog, "what a GHC eventlog says: GCs, live bytes, heap, census, markers"},

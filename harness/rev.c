@@ -502,3 +502,18 @@ out:
 	git_commit_free(gc);
 	return rc;
 }
+
+int rev_worktree_head(const char *dir, char sha[41])
+{
+	git_repository *repo = NULL;
+	git_oid oid;
+	git_libgit2_init();
+	int rc = git_repository_open_ext(&repo, dir, 0, NULL) < 0 || git_reference_name_to_id(&oid, repo, "HEAD") < 0
+			 ? -1
+			 : 0;
+	if (!rc)
+		git_oid_tostr(sha, 41, &oid);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return rc;
+}

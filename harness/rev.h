@@ -47,6 +47,10 @@ int rev_list_since(struct rev_repo *r, const char *tip, int (*known)(const char 
  * mirrored in the cache like a target). */
 int rev_checkout(struct rev_repo *r, const struct rev_commit *c, const char *dir, struct lb_error *err);
 
+/* The commit checked out in the git work tree that holds `dir` (as inside `git bisect run`);
+ * -1 when `dir` is in no repository or its HEAD is unborn. */
+int rev_worktree_head(const char *dir, char sha[41]);
+
 void rev_commit_free(struct rev_commit *c);
 
 #endif

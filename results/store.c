@@ -161,6 +161,20 @@ static const char *const migrations[] = {
 	"  value REAL,"
 	"  message TEXT NOT NULL,"
 	"  PRIMARY KEY (run_id, seq)) WITHOUT ROWID;",
+	/* 3 -> 4: bisections, kept so the next one (and the dashboard) can see them */
+	"CREATE TABLE bisects ("
+	"  id INTEGER PRIMARY KEY,"
+	"  target_id INTEGER NOT NULL REFERENCES targets(id),"
+	"  scenario TEXT NOT NULL,"
+	"  criterion TEXT NOT NULL," /* a metric, or 'expectations' */
+	"  good_sha TEXT NOT NULL,"
+	"  bad_sha TEXT NOT NULL,"
+	"  result_sha TEXT," /* the first bad commit; NULL when the search could not tell */
+	"  status TEXT NOT NULL CHECK (status IN ('found','inconclusive')),"
+	"  builds INTEGER NOT NULL,"
+	"  runs INTEGER NOT NULL,"
+	"  log TEXT NOT NULL DEFAULT ''," /* a line per revision tested: sha and what it was */
+	"  created_at REAL NOT NULL DEFAULT ((julianday('now') - 2440587.5) * 86400.0));",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(*migrations))
@@ -1074,6 +1088,12 @@ static const struct {
 	" a.created_at FROM src.annotations a WHERE NOT EXISTS (SELECT 1 FROM main.annotations b WHERE"
 	" b.target_id IS " MAP_TARGET("a.target_id") " AND b.revision_id IS " MAP_REVISION("a.revision_id")
 	" AND b.metric IS a.metric AND b.kind = a.kind AND b.reason IS a.reason AND b.created_at = a.created_at)"},
+	{COUNT_NONE, "INSERT INTO main.bisects (target_id, scenario, criterion, good_sha, bad_sha, result_sha, status,"
+		     " builds, runs, log, created_at) SELECT " MAP_TARGET("b.target_id") ", b.scenario, b.criterion,"
+		     " b.good_sha, b.bad_sha, b.result_sha, b.status, b.builds, b.runs, b.log, b.created_at FROM src.bisects b"
+		     " WHERE NOT EXISTS (SELECT 1 FROM main.bisects m WHERE m.target_id = " MAP_TARGET("b.target_id")
+		     " AND m.good_sha = b.good_sha AND m.bad_sha = b.bad_sha AND m.criterion = b.criterion"
+		     " AND m.created_at = b.created_at)"},
 	{COUNT_NONE, "DROP TABLE temp.merge_runs"},
 };
 #undef MAP_TARGET
@@ -1243,4 +1263,44 @@ int store_common_scenario(struct store *st, const char *target, const char *sha,
 			 " (SELECT u2.scenario FROM runs u2 JOIN revisions r2 ON r2.id = u2.revision_id"
 			 " WHERE r2.target_id = t.id AND r2.sha = ?3) ORDER BY u.started_at DESC LIMIT 1",
 			 target, sha, other, out, size, err);
+}
+
+int store_expectation_failures(struct store *st, const char *target, const char *sha, const char *scenario,
+			       long *failing, long *total, struct lb_error *err)
+{
+	struct store_value *rows;
+	size_t n;
+	const char *p[4] = {target, sha, scenario, NULL};
+	int rc = query_values(st,
+			      "SELECT u.id, EXISTS (SELECT 1 FROM expectations e WHERE e.run_id = u.id AND e.holds = 0) "
+			      RUNS_OF " WHERE t.name = ?1 AND r.sha = ?2 AND u.scenario = ?3",
+			      p, &rows, &n, err);
+	*failing = *total = 0;
+	for (size_t i = 0; !rc && i < n; i++)
+		*failing += rows[i].value != 0;
+	if (!rc)
+		*total = (long)n;
+	free(rows);
+	return rc;
+}
+
+int store_put_bisect(struct store *st, const struct store_bisect *b, struct lb_error *err)
+{
+	sqlite3_stmt *s;
+	if (prepare(st,
+		    "INSERT INTO bisects (target_id, scenario, criterion, good_sha, bad_sha, result_sha, status, builds,"
+		    " runs, log) VALUES ((SELECT id FROM targets WHERE name = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		    &s, err))
+		return err->code;
+	bind_text(s, 1, b->target);
+	bind_text(s, 2, b->scenario);
+	bind_text(s, 3, b->criterion);
+	bind_text(s, 4, b->good);
+	bind_text(s, 5, b->bad);
+	bind_text(s, 6, b->result);
+	bind_text(s, 7, b->result ? "found" : "inconclusive");
+	sqlite3_bind_int64(s, 8, b->builds);
+	sqlite3_bind_int64(s, 9, b->runs);
+	bind_text(s, 10, b->log ? b->log : "");
+	return step_done(st, s, err, "storing the bisection");
 }

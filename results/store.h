@@ -19,7 +19,7 @@
 #include "results/error.h"
 #include "results/record.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -110,6 +110,17 @@ int store_census_peaks(struct store *st, const char *target, const char *sha, co
  * none. */
 int store_common_scenario(struct store *st, const char *target, const char *sha, const char *other, char *out,
 			  size_t size, struct lb_error *err);
+
+/* Of the revision's runs of the scenario, how many have an expectation that does not hold. */
+int store_expectation_failures(struct store *st, const char *target, const char *sha, const char *scenario,
+			       long *failing, long *total, struct lb_error *err);
+
+/* A finished bisection (result NULL: inconclusive). */
+struct store_bisect {
+	const char *target, *scenario, *criterion, *good, *bad, *result, *log;
+	long builds, runs;
+};
+int store_put_bisect(struct store *st, const struct store_bisect *b, struct lb_error *err);
 
 /* Copy into `st` what the database at `path` has and it has not: targets (by name),
  * revisions (by target and sha), builds (by id), environments, runs (by id) with all their

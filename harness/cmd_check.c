@@ -1,0 +1,201 @@
+/*
+ * cmd_check.c - `leakbench check`: is this revision good or bad against a baseline?  Built
+ * and measured as needed, judged on the chosen metrics and the scenario's expectations.
+ *
+ * The exit status is what `git bisect run` understands: 0 good, 1 bad, 125 cannot be
+ * tested (it does not build, or the runs cannot tell even at --max-repeat), and 128 for a
+ * usage or harness error, which makes git stop the bisection instead of calling a commit
+ * bad for leakbench's own trouble.  Inside a bisection --rev defaults to the commit checked
+ * out in the current directory.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/cli.h"
+#include "harness/cmd.h"
+#include "harness/decide.h"
+#include "harness/target.h"
+#include "scenarios/scenario.h"
+
+enum { CHECK_GOOD = 0, CHECK_BAD = 1, CHECK_SKIP = 125, CHECK_ERROR = 128 };
+
+/* The newest first-parent ancestor of the revision with runs of the scenario. */
+struct seen_arg {
+	struct store *st;
+	const char *target, *scenario;
+	char sha[41];
+	struct lb_error err;
+};
+
+static int seen(const char *sha, void *arg)
+{
+	struct seen_arg *a = arg;
+	long n = 0;
+	if (store_count_revision_runs(a->st, a->target, sha, a->scenario, &n, &a->err))
+		return 1;
+	if (n > 0)
+		memcpy(a->sha, sha, 41);
+	return n > 0;
+}
+
+static int find_baseline(struct rev_repo *repo, struct store *st, const char *target, const char *scenario,
+			 const struct rev_commit *c, struct rev_commit *base, struct lb_error *err)
+{
+	char parent[41];
+	if (!c->parents[0])
+		return lb_error_set(err, LB_EINVAL, "%.12s is a root commit: give --baseline REV", c->sha);
+	snprintf(parent, sizeof(parent), "%.40s", c->parents);
+	struct seen_arg a = {.st = st, .target = target, .scenario = scenario};
+	struct rev_commit *list = NULL;
+	size_t n = 0;
+	int found = 0, rc = rev_list_since(repo, parent, seen, &a, &list, &n, &found, err);
+	for (size_t i = 0; i < n; i++)
+		rev_commit_free(&list[i]);
+	free(list);
+	if (!rc && a.err.code)
+		*err = a.err, rc = err->code;
+	if (!rc && !found)
+		rc = lb_error_set(err, LB_EINVAL,
+				  "no revision before %.12s has runs of %s: give --baseline REV (or `baseline` in the config)",
+				  c->sha, scenario);
+	return rc ? rc : rev_resolve(repo, a.sha, base, err);
+}
+
+int cmd_check(int argc, char **argv)
+{
+	const char *target = NULL, *rev = NULL, *baseline = NULL, *scenario = NULL, *config = NULL, *db = NULL;
+	const char *artifacts = NULL;
+	char *metric_words = NULL;
+	int repeat = 0, max_repeat = 20, leak = 0;
+	struct measure_cli mc;
+	measure_defaults(&mc);
+	const struct cli_option options[] = {
+		{"target", CLI_STRING, &target, "NAME", "the target (default: the config's only one)"},
+		{"rev", CLI_STRING, &rev, "REV", "the revision (default: the commit checked out here, else the branch)"},
+		{"baseline", CLI_STRING, &baseline, "REV",
+		 "what it is judged against (default: the target's baseline, else the newest measured ancestor)"},
+		{"scenario", CLI_STRING, &scenario, "NAME", "the scenario (default: the one meant for the target)"},
+		{"metric", CLI_APPEND, &metric_words, "NAME", "judge this metric (repeatable; default: the headline ones)"},
+		{"leak", CLI_FLAG, &leak, NULL, "judge the scenario's expectations only (a leak within the run)"},
+		{"repeat", CLI_INT, &repeat, "N", "runs a side to begin with (default: the scenario's, at least 5)"},
+		{"max-repeat", CLI_INT, &max_repeat, "N", "runs a side at most while the answer is unknown (default 20)"},
+		{"config", CLI_STRING, &config, "FILE", "the config (default leakbench.ini)"},
+		{"db", CLI_STRING, &db, "FILE", "the results database (default: the config's)"},
+		{"artifacts", CLI_STRING, &artifacts, "DIR", "where the runs' files go"},
+		MEASURE_OPTIONS(mc),
+		{NULL, 0, NULL, NULL, NULL},
+	};
+	const struct cli_command cmd = {
+		"check", "check [--rev REV] [--baseline REV] [--scenario NAME] [--metric NAME]... [options]",
+		"Is a revision good or bad against a baseline?  Exit 0/1/125 for `git bisect run`.",
+		"The revision and the baseline are built and measured as needed (stored runs are\n"
+		"reused).  It is bad when a chosen metric regressed against the baseline (see\n"
+		"`leakbench compare`) or most of its runs break one of the scenario's expectations.\n"
+		"While a metric's verdict is unknown, five more runs a side are made, up to --max-repeat.\n"
+		"  git bisect start BAD GOOD && git bisect run leakbench check --config /path/leakbench.ini\n"
+		"Exit status: 0 good, 1 bad, 125 cannot be tested (does not build; still unknown), 128\n"
+		"usage or harness error (git bisect run then stops).",
+		options, 0};
+	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
+	if (first < 0) {
+		cli_free(&cmd);
+		return first == -1 ? CHECK_GOOD : CHECK_ERROR;
+	}
+	int code = CHECK_ERROR;
+	struct lb_error err = {0};
+	struct cfg *cfg = NULL;
+	struct rev_repo *repo = NULL;
+	struct rev_commit c = {0}, base = {0};
+	struct store *st = NULL;
+	struct sweep_scenario *scs = NULL;
+	size_t n_sc = 0;
+	char **metrics = NULL, **fixed = NULL, *args = NULL, here[41];
+	const char **tm = NULL;
+	double *tr = NULL;
+	struct judge_report rep = {0};
+	if (nargs || (leak && metric_words)) {
+		fprintf(stderr, "leakbench check: %s (usage: %s)\n", nargs ? "unexpected argument" : "--metric or --leak, not both",
+			cmd.usage);
+		goto out;
+	}
+	if (metric_words && !(metrics = cmd_split_words(metric_words)))
+		goto out;
+	for (size_t i = 0; metrics && metrics[i]; i++)
+		if (!judge_known_metric(metrics[i])) {
+			fprintf(stderr, "leakbench check: unknown metric '%s' (see leakbench compare --help)\n", metrics[i]);
+			goto out;
+		}
+	const struct cfg_target *t = NULL;
+	if (cfg_load(&cfg, config ? config : "leakbench.ini", &err) ||
+	    !(t = target ? cfg_target(cfg, target, &err) : cfg->n_targets == 1 ? &cfg->targets[0] : NULL) ||
+	    sweep_pick_scenarios(scenario, cfg, t, repeat, &scs, &n_sc, &err)) {
+		fprintf(stderr, "leakbench check: %s\n", err.msg[0] ? err.msg : "which target? give --target NAME");
+		goto out;
+	}
+	if (n_sc != 1) {
+		fprintf(stderr, "leakbench check: %zu scenarios are meant for %s: choose one with --scenario NAME\n", n_sc,
+			t->name);
+		goto out;
+	}
+	if (!repeat && !leak && scs[0].repeat < 5)
+		scs[0].repeat = 5; /* fewer cannot reach p = 0.01 */
+	if (!rev && rev_worktree_head(".", here) == 0)
+		rev = here;
+	if (!db)
+		db = cfg->database;
+	if (target_open(&repo, cfg, t, rev ? rev : t->branch ? t->branch : "HEAD", &c, &err) ||
+	    store_open(&st, db, &err) ||
+	    (baseline || t->baseline ? rev_resolve(repo, baseline ? baseline : t->baseline, &base, &err)
+				     : find_baseline(repo, st, t->name, scs[0].sc->name, &c, &base, &err))) {
+		fprintf(stderr, "leakbench check: %s\n", err.msg);
+		goto out;
+	}
+	if (t->args && (!(args = strdup(t->args)) || !(fixed = cmd_split_words(args))))
+		goto out;
+	size_t n_th = cfg->n_thresholds;
+	tm = calloc(n_th + 1, sizeof(*tm));
+	tr = calloc(n_th + 1, sizeof(*tr));
+	if (!tm || !tr)
+		goto out;
+	for (size_t i = 0; i < n_th; i++) {
+		tm[i] = cfg->thresholds[i].metric;
+		tr[i] = cfg->thresholds[i].ratio;
+	}
+	struct run_once once = {.db = db, .artifacts = artifacts, .args = fixed, .mc = mc, .rts = t->rts, .env = t->env,
+				.target = t->name, .quiet = 1};
+	struct sweep_progress p = {.tty = isatty(STDERR_FILENO) && !getenv("CI"), .start = sweep_now(), .n = 1, .left = 1};
+	struct decide_ctx x = {.cfg = cfg, .t = t, .repo = repo, .st = st, .sc = &scs[0], .once = &once, .p = &p,
+			       .metrics = (const char *const *)metrics, .use_metrics = !leak, .use_expectations = 1,
+			       .max_repeat = max_repeat, .th_metric = tm, .th_ratio = tr, .n_th = n_th};
+	printf("check %s at %.12s (%s) against %.12s (%s), scenario %s\n", t->name, c.sha, c.subject, base.sha,
+	       base.subject, scs[0].sc->name);
+	char why[600] = "";
+	enum decide_outcome o = decide_revision(&x, &base, &c, 0, &rep, why, sizeof(why));
+	if (rep.n_rows)
+		compare_print_text(&rep, t->name, base.sha, c.sha, scs[0].sc->name, isatty(STDOUT_FILENO));
+	static const char *const said[] = {"good", "bad", "cannot be tested", "cannot be tested", "error", "interrupted"};
+	printf("\n%.12s is %s: %s\n", c.sha, said[o], why);
+	code = o == DECIDE_GOOD ? CHECK_GOOD : o == DECIDE_BAD ? CHECK_BAD
+			       : o == DECIDE_SKIP || o == DECIDE_UNDECIDED ? CHECK_SKIP
+									   : CHECK_ERROR;
+out:
+	judge_report_free(&rep);
+	for (size_t i = 0; i < n_sc; i++)
+		scn_free(scs[i].sc);
+	free(scs);
+	rev_commit_free(&c);
+	rev_commit_free(&base);
+	rev_close(repo);
+	store_close(st);
+	cfg_free(cfg);
+	free(metrics);
+	free(fixed);
+	free(args);
+	free(tm);
+	free(tr);
+	cli_free(&cmd);
+	return code;
+}

@@ -1,0 +1,101 @@
+/*
+ * decide.c - one revision against a base: measure what is missing, judge, ask for more runs
+ * when the answer is unclear (see decide.h).
+ *
+ * A revision is bad when a chosen metric regressed against the base, or when most of its
+ * runs break one of the scenario's expectations (a leak needs no base to be seen).  It is
+ * good when neither holds and no chosen metric is left unknown; unknown asks for five more
+ * runs a side (Pinpoint's way) until the cap, then gives up as undecided.
+ */
+#include "harness/decide.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scenarios/scenario.h"
+
+/* At least `want` runs of the scenario at `c`.  DECIDE_GOOD here means "measured". */
+static enum decide_outcome ensure(struct decide_ctx *x, const struct rev_commit *c, size_t index, int want)
+{
+	size_t failed = x->tot.failed_builds, errors = x->tot.errors;
+	long have = 0;
+	struct lb_error err = {0};
+	if (store_count_revision_runs(x->st, x->t->name, c->sha, x->sc->sc->name, &have, &err) == 0 && have >= want)
+		return DECIDE_GOOD; /* measured enough already: nothing to say */
+	int saved = x->sc->repeat;
+	x->sc->repeat = want;
+	sweep_revision(x->cfg, x->t, x->repo, c, x->st, x->sc, 1, 1, x->once, x->p, index, &x->tot);
+	x->sc->repeat = saved;
+	return x->tot.interrupted		 ? DECIDE_INTR
+	       : x->tot.errors > errors		 ? DECIDE_ERROR
+	       : x->tot.failed_builds > failed ? DECIDE_SKIP
+					       : DECIDE_GOOD;
+}
+
+enum decide_outcome decide_revision(struct decide_ctx *x, const struct rev_commit *base, const struct rev_commit *c,
+				    size_t index, struct judge_report *rep, char *why, size_t size)
+{
+	struct lb_error err = {0};
+	struct judge_report local = {0}, *r = rep ? rep : &local;
+	memset(r, 0, sizeof(*r));
+	const char *scenario = x->sc->sc->name;
+	int cap = x->max_repeat > x->sc->repeat ? x->max_repeat : x->sc->repeat;
+	for (int want = x->sc->repeat;; want = want + 5 < cap ? want + 5 : cap) {
+		enum decide_outcome o = ensure(x, base, index, want);
+		if (o == DECIDE_SKIP)
+			snprintf(why, size, "the base %.12s does not build", base->sha);
+		if (o != DECIDE_GOOD)
+			return o == DECIDE_SKIP ? DECIDE_ERROR : o;
+		if ((o = ensure(x, c, index, want)) != DECIDE_GOOD) {
+			snprintf(why, size, "%s", o == DECIDE_SKIP ? "it does not build" : "it could not be measured");
+			return o;
+		}
+		long failing = 0, total = 0;
+		if (x->use_expectations &&
+		    store_expectation_failures(x->st, x->t->name, c->sha, scenario, &failing, &total, &err)) {
+			snprintf(why, size, "%s", err.msg);
+			return DECIDE_ERROR;
+		}
+		if (x->use_expectations && total && failing * 2 > total) {
+			snprintf(why, size, "an expectation of %s does not hold in %ld of its %ld runs", scenario, failing,
+				 total);
+			return DECIDE_BAD;
+		}
+		if (!x->use_metrics) {
+			snprintf(why, size, "the expectations of %s hold (%ld of %ld runs break one)", scenario, failing,
+				 total);
+			return DECIDE_GOOD;
+		}
+		judge_report_free(r);
+		struct judge_req q = {.target = x->t->name, .base = base->sha, .cand = c->sha, .scenario = scenario,
+				      .metrics = x->metrics, .threshold_metric = x->th_metric,
+				      .threshold_ratio = x->th_ratio, .n_thresholds = x->n_th};
+		if (judge_revisions(x->st, &q, r, &err)) {
+			snprintf(why, size, "%s", err.msg);
+			return DECIDE_ERROR;
+		}
+		for (size_t i = 0; i < r->n_rows; i++)
+			if (r->rows[i].c.verdict == DETECT_REGRESSION) {
+				const struct judge_row *w = &r->rows[i];
+				if (w->log)
+					snprintf(why, size, "%s %+.1f%% [%+.1f%%, %+.1f%%] against %.12s, p %.3g", w->metric,
+						 100 * w->change, 100 * w->lo, 100 * w->hi, base->sha, w->c.p_up);
+				else
+					snprintf(why, size, "%s %+.0f [%+.0f, %+.0f] against %.12s, p %.3g", w->metric,
+						 w->change, w->lo, w->hi, base->sha, w->c.p_up);
+				if (!rep)
+					judge_report_free(&local);
+				return DECIDE_BAD;
+			}
+		if (!r->unknowns || want >= cap) {
+			if (r->unknowns)
+				snprintf(why, size, "still unknown with %d runs a side (the cap: --max-repeat)", want);
+			else
+				snprintf(why, size, "no metric regressed against %.12s (%zu compared)", base->sha, r->n_rows);
+			if (!rep)
+				judge_report_free(&local);
+			return r->unknowns ? DECIDE_UNDECIDED : DECIDE_GOOD;
+		}
+	}
+}

@@ -1,0 +1,44 @@
+/*
+ * decide.h - is a revision good or bad against a base revision?  Both measured as needed
+ * (built, or taken from the cache; runs reused from the store), then judged on metrics
+ * (results/judge.h) and on the scenario's expectations; an unclear answer asks for five more
+ * runs a side, up to a cap.  What `check` answers once and `bisect` at every step.
+ */
+#ifndef LB_DECIDE_H
+#define LB_DECIDE_H
+
+#include "harness/sweep.h"
+#include "results/judge.h"
+
+enum decide_outcome {
+	DECIDE_GOOD,
+	DECIDE_BAD,
+	DECIDE_SKIP,      /* it does not build */
+	DECIDE_UNDECIDED, /* still unknown at the repeat cap */
+	DECIDE_ERROR,     /* leakbench could not do its part (why says) */
+	DECIDE_INTR,
+};
+
+struct decide_ctx {
+	const struct cfg *cfg;
+	const struct cfg_target *t;
+	struct rev_repo *repo;
+	struct store *st;
+	struct sweep_scenario *sc;   /* the scenario; its repeat is the runs a side to begin with */
+	struct run_once *once;       /* measurement settings */
+	struct sweep_progress *p;
+	struct sweep_totals tot;     /* what the measuring cost so far */
+	const char *const *metrics;  /* NULL-terminated; NULL: the headline ones */
+	int use_metrics, use_expectations;
+	int max_repeat;
+	const char *const *th_metric; /* configured thresholds */
+	const double *th_ratio;
+	size_t n_th;
+};
+
+/* `c` against `base`.  *rep (when not NULL) gets the comparison (release it with
+ * judge_report_free); `why` one line saying what decided it. */
+enum decide_outcome decide_revision(struct decide_ctx *x, const struct rev_commit *base, const struct rev_commit *c,
+				    size_t index, struct judge_report *rep, char *why, size_t size);
+
+#endif

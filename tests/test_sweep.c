@@ -14,119 +14,7 @@
 
 #include "results/text.h"
 #include "tests/helpers.h"
-
-static const char config_text[] =
-	"[leakbench]\n"
-	"database = full.db\n"
-	"cache = cache\n"
-	"\n"
-	"[target fix]\n"
-	"repo = src\n"
-	"build = ghc -v0 -O0 -threaded -rtsopts -eventlog -outputdir {out}/o -o {out}/lspfix {src}/lspfix.hs\n"
-	"program = lspfix\n"
-	"args = --test\n"
-	"\n"
-	"[scenario small]\n"
-	"file = small.scn\n";
-
-/* Six edits of a leaf module; each edit's value is live bytes after the idle GC.  With the
- * leak every edit keeps its module environments (about 0.5 MiB); without, a few hundred
- * bytes move. */
-static const char scenario_text[] =
-	"scenario small\n"
-	"runner lsp\n"
-	"codebase generate modules=6 layers=2 seed=1\n"
-	"rts -I0.2\n"
-	"settings {}\n"
-	"timeout 1m\n"
-	"open L1/M0.hs\n"
-	"open L0/M0.hs\n"
-	"wait idle\n"
-	"settle 300ms\n"
-	"mark warm\n"
-	"repeat 6\n"
-	"  edit L0/M0.hs append \"\\nextra{i} :: Int\\nextra{i} = {i}\\n\"\n"
-	"  wait notification kick/done\n"
-	"  settle 300ms\n"
-	"  mark edit\n"
-	"  hover L1/M0.hs 3:1\n"
-	"end\n"
-	"settle 300ms\n"
-	"mark done\n"
-	"expect slope live_bytes < 64KiB per edit after warm\n";
-
-static void write_file(const char *dir, const char *name, const char *text)
-{
-	char path[700];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	cr_assert(f, "%s", path);
-	fputs(text, f);
-	fclose(f);
-}
-
-/* `s` with `from` (which must be there) replaced; frees `s`. */
-static char *swap(char *s, const char *from, const char *to)
-{
-	cr_assert(strstr(s, from), "the fixture no longer has '%s'", from);
-	char *t = text_replace(s, from, to);
-	free(s);
-	return t;
-}
-
-static void head_sha(git_repository *repo, char sha[41])
-{
-	git_oid oid;
-	cr_assert_eq(git_reference_name_to_id(&oid, repo, "HEAD"), 0);
-	git_oid_tostr(sha, 41, &oid);
-}
-
-/* README first; then the server over eight commits.  sha[i] is commit i; *last is the
- * server's text at commit 8. */
-static git_repository *make_history(const char *dir, char sha[9][41], char **last)
-{
-	char src[600], path[700];
-	snprintf(src, sizeof(src), "%s/src", dir);
-	snprintf(path, sizeof(path), "%s/tests/fixtures/lspfix.hs", getenv("LEAKBENCH_ROOT"));
-	char *v1 = slurp_file(path);
-	cr_assert(v1, "%s", path);
-	git_repository *repo;
-	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
-	git_commit_file(repo, "zero: readme", "README", "the fixture server's history\n");
-	head_sha(repo, sha[0]);
-	const char *name = "\"name\" .= (\"lspfix\" :: T.Text)";
-	char *v = strdup(v1);
-	git_commit_file(repo, "one: the fixture server", "lspfix.hs", v);
-	head_sha(repo, sha[1]);
-	v = swap(v, name, "\"name\" .= (\"lspfix 2\" :: T.Text)");
-	git_commit_file(repo, "two: a version in serverInfo", "lspfix.hs", v);
-	head_sha(repo, sha[2]);
-	char *broken = NULL;
-	cr_assert(asprintf(&broken, "%smain = notDefinedAnywhere\n", v) > 0);
-	git_commit_file(repo, "three: does not build", "lspfix.hs", broken);
-	head_sha(repo, sha[3]);
-	free(broken);
-	v = swap(v, "lspfix 2", "lspfix 4");
-	git_commit_file(repo, "four: builds again", "lspfix.hs", v);
-	head_sha(repo, sha[4]);
-	v = swap(v, "(\"--leak\" `elem` args)", "(\"--leak\" `elem` args || True)");
-	git_commit_file(repo, "five: keep every module env", "lspfix.hs", v);
-	head_sha(repo, sha[5]);
-	v = swap(v, "lspfix 4", "lspfix 6");
-	git_commit_file(repo, "six", "lspfix.hs", v);
-	head_sha(repo, sha[6]);
-	v = swap(v, "lspfix 6", "lspfix 7");
-	git_commit_file(repo, "seven", "lspfix.hs", v);
-	head_sha(repo, sha[7]);
-	char *commented = NULL;
-	cr_assert(asprintf(&commented, "%s-- only a comment changes\n", v) > 0);
-	git_commit_file(repo, "eight: a comment", "lspfix.hs", commented);
-	head_sha(repo, sha[8]);
-	free(commented);
-	free(v1);
-	*last = v;
-	return repo;
-}
+#include "tests/history.h"
 
 /* The revisions (sha, in history's order) that have runs in `db`. */
 static char *swept(const char *db)
@@ -156,9 +44,9 @@ Test(sweep, eight_commits_resume_shards_merge_and_new, .timeout = 900)
 	char *dir = scratch_dir(), sha[9][41], range[100], full[700], s1[700], s2[700], m[700];
 	git_libgit2_init();
 	char *text;
-	git_repository *repo = make_history(dir, sha, &text);
-	write_file(dir, "leakbench.ini", config_text);
-	write_file(dir, "small.scn", scenario_text);
+	git_repository *repo = history_make(dir, sha, &text);
+	write_file(dir, "leakbench.ini", history_config);
+	write_file(dir, "small.scn", history_scenario);
 	snprintf(range, sizeof(range), "%.12s..HEAD", sha[0]);
 	snprintf(full, sizeof(full), "%s/full.db", dir);
 	snprintf(s1, sizeof(s1), "%s/s1.db", dir);
@@ -245,7 +133,7 @@ Test(sweep, eight_commits_resume_shards_merge_and_new, .timeout = 900)
 	cr_assert_str_eq(after, before, "merging twice changes nothing");
 
 	/* a new commit that mends the leak: --new measures it and only it */
-	text = swap(text, "(\"--leak\" `elem` args || True)", "(\"--leak\" `elem` args)");
+	text = history_swap(text, "(\"--leak\" `elem` args || True)", "(\"--leak\" `elem` args)");
 	git_commit_file(repo, "nine: the leak mended", "lspfix.hs", text);
 	sweep(&o, dir, 0, "--new", "--scenario", "small.scn", NULL);
 	cr_assert(strstr(o.out, "1 revision of HEAD since the last one measured"), "%s", o.out);
@@ -280,7 +168,7 @@ Test(sweep, bad_config_and_revisions_store_nothing, .timeout = 120)
 	git_repository *repo;
 	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
 	git_commit_file(repo, "one", "lspfix.hs", "main = pure ()\n");
-	write_file(dir, "small.scn", scenario_text);
+	write_file(dir, "small.scn", history_scenario);
 	write_file(dir, "revs.txt", "HEAD\nno-such-tag\n");
 	const struct bad_case cases[] = {
 		{"unknown key", "build =", "bulid =", {"sweep", "--target", "fix", "HEAD"}, 2,
@@ -304,7 +192,7 @@ Test(sweep, bad_config_and_revisions_store_nothing, .timeout = 120)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		const struct bad_case *c = &cases[i];
-		char *text = c->config_from ? text_replace(config_text, c->config_from, c->config_to) : strdup(config_text);
+		char *text = c->config_from ? text_replace(history_config, c->config_from, c->config_to) : strdup(history_config);
 		write_file(dir, "leakbench.ini", text);
 		free(text);
 		struct lb_out o;
@@ -335,11 +223,11 @@ Test(sweep, two_processes_build_one_revision_once, .timeout = 180)
 	/* a slow build that leaves a trace of each time it ran */
 	snprintf(line, sizeof(line), "sleep 2; echo ran >> %s/builds.txt; cp %s {out}/lspfix", dir,
 		 fixture("lspfix", fix, sizeof(fix)));
-	char *text = text_replace(config_text, "ghc -v0 -O0 -threaded -rtsopts -eventlog -outputdir {out}/o -o {out}/lspfix {src}/lspfix.hs",
+	char *text = text_replace(history_config, "ghc -v0 -O0 -threaded -rtsopts -eventlog -outputdir {out}/o -o {out}/lspfix {src}/lspfix.hs",
 				  line);
 	write_file(dir, "leakbench.ini", text);
 	free(text);
-	write_file(dir, "small.scn", scenario_text);
+	write_file(dir, "small.scn", history_scenario);
 	char *a[] = {"sweep", "--target", "fix", "HEAD", "--db", "a.db", NULL};
 	char *b[] = {"sweep", "--target", "fix", "HEAD", "--db", "b.db", NULL};
 	char cwd[600];

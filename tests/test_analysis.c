@@ -1,0 +1,171 @@
+/*
+ * test_analysis.c - compare, check and bisect as a user runs them, on real git histories
+ * built here and real GHC builds: a small program whose allocation doubles at one commit
+ * (a metric regression), and the fixture LSP server whose leak switches on at commit 5.
+ */
+#include <criterion/criterion.h>
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/helpers.h"
+#include "tests/history.h"
+
+static const char alloc_config[] =
+	"[leakbench]\n"
+	"database = a.db\n"
+	"cache = cache\n"
+	"\n"
+	"[target alloc]\n"
+	"repo = src\n"
+	"build = ghc -v0 -O0 -rtsopts -eventlog -outputdir {out}/o -o {out}/alloc {src}/alloc.hs\n"
+	"program = alloc\n"
+	"runner = exec\n"
+	"\n"
+	"[scenario count]\n"
+	"file = count.scn\n"
+	"repeat = 5\n";
+
+static const char alloc_src[] = "main :: IO ()\nmain = print (sum [1 .. n])\n  where n = 300000 :: Integer\n";
+
+Test(analysis, compare_check_and_bisect_see_a_doubled_allocation, .timeout = 300)
+{
+	char *dir = scratch_dir(), src[600], sha[4][41], db[700];
+	snprintf(src, sizeof(src), "%s/src", dir);
+	snprintf(db, sizeof(db), "%s/a.db", dir);
+	git_libgit2_init();
+	git_repository *repo;
+	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
+	git_commit_file(repo, "one", "alloc.hs", alloc_src);
+	head_sha(repo, sha[1]);
+	char *v = history_swap(strdup(alloc_src), "main :: IO ()", "-- counting\nmain :: IO ()");
+	git_commit_file(repo, "two: a comment", "alloc.hs", v);
+	head_sha(repo, sha[2]);
+	v = history_swap(v, "300000", "600000");
+	git_commit_file(repo, "three: twice the numbers", "alloc.hs", v);
+	head_sha(repo, sha[3]);
+	free(v);
+	write_file(dir, "leakbench.ini", alloc_config);
+	write_file(dir, "count.scn", "scenario count\nrunner exec\nrun\n");
+	char list[200];
+	snprintf(list, sizeof(list), "%s\n%s\n%s\n", sha[1], sha[2], sha[3]);
+	write_file(dir, "revs.txt", list);
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, dir, "sweep", "--target", "alloc", "--list", "revs.txt", NULL), 0, "%s%s", o.out, o.err);
+	lb_out_free(&o);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM runs"), 15);
+
+	/* a comment changes nothing; twice the numbers, about twice the allocation */
+	char b[16], c[16], n[16];
+	snprintf(b, sizeof(b), "%.10s", sha[1]);
+	snprintf(c, sizeof(c), "%.10s", sha[2]);
+	snprintf(n, sizeof(n), "%.10s", sha[3]);
+	cr_assert_eq(run_lb(&o, dir, "compare", b, c, "--metric", "allocated_bytes", NULL), 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "allocated_bytes") && strstr(o.out, "same"), "%s", o.out);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, dir, "compare", b, n, "--json", NULL), 1, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "\"metric\": \"allocated_bytes\""), "%s", o.out);
+	const char *row = strstr(o.out, "\"metric\": \"allocated_bytes\"");
+	const char *verdict = strstr(row, "\"verdict\"");
+	cr_assert(verdict && !strncmp(verdict, "\"verdict\": \"regression\"", 23), "%s", row);
+	double change = strtod(strstr(row, "\"change\": ") + 10, NULL);
+	cr_assert(change > 0.5 && change < 1.5, "allocation about doubles: %g", change);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, dir, "compare", b, n, "--markdown", "--metric", "allocated_bytes", NULL), 1);
+	cr_assert(strstr(o.out, "| `allocated_bytes` |") && strstr(o.out, "**regression**"), "%s", o.out);
+	lb_out_free(&o);
+
+	/* check: exit 1 for the doubling, 0 for the comment, the baseline found by itself */
+	cr_assert_eq(run_lb(&o, dir, "check", "--rev", n, "--baseline", b, "--metric", "allocated_bytes", NULL), 1,
+		     "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "is bad: allocated_bytes +"), "%s", o.out);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, dir, "check", "--rev", c, "--metric", "allocated_bytes", NULL), 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "against ") && strstr(o.out, "is good"), "%s", o.out);
+	lb_out_free(&o);
+
+	/* bisect from what the sweep stored: nothing to build or run */
+	cr_assert_eq(run_lb(&o, dir, "bisect", "--good", b, "--bad", n, "--metric", "allocated_bytes", NULL), 0, "%s%s",
+		     o.out, o.err);
+	char want[80];
+	snprintf(want, sizeof(want), "first bad commit: %s", sha[3]);
+	cr_assert(strstr(o.out, want) && strstr(o.out, "three: twice the numbers"), "%s", o.out);
+	cr_assert(strstr(o.out, "the search cost 0 builds and 0 runs"), "%s", o.out);
+	lb_out_free(&o);
+
+	/* bad requests: a clear error, nothing changed */
+	double runs = db_scalar(db, "SELECT count(*) FROM runs"), bisects = db_scalar(db, "SELECT count(*) FROM bisects");
+	cr_assert_eq(run_lb(&o, dir, "compare", b, n, "--metric", "max_leak", NULL), 2);
+	cr_assert(strstr(o.err, "unknown metric 'max_leak'"), "%s", o.err);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, dir, "compare", "no-such-tag", n, NULL), 2);
+	cr_assert(strstr(o.err, "unknown revision 'no-such-tag'"), "%s", o.err);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, dir, "bisect", "--good", n, "--bad", b, NULL), 2);
+	cr_assert(strstr(o.err, "is not an ancestor"), "%s", o.err);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, dir, "bisect", "--good", b, "--bad", c, "--metric", "allocated_bytes", NULL), 2);
+	cr_assert(strstr(o.err, "does not show it"), "%s", o.err);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, dir, "bisect", "--good", b, "--bad", n, "--scenario", "nosuch", NULL), 2);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, dir, "check", "--rev", n, "--metric", "max_leak", NULL), 128);
+	lb_out_free(&o);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM runs"), runs);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM bisects"), bisects);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	rm_rf(dir);
+	free(dir);
+}
+
+Test(analysis, bisect_names_the_leak_commit_and_git_bisect_run_agrees, .timeout = 600)
+{
+	char *dir = scratch_dir(), sha[9][41], *text, db[700];
+	snprintf(db, sizeof(db), "%s/full.db", dir);
+	git_libgit2_init();
+	git_repository *repo = history_make(dir, sha, &text);
+	free(text);
+	write_file(dir, "leakbench.ini", history_config);
+	write_file(dir, "small.scn", history_scenario);
+	struct lb_out o;
+	char *args[] = {"bisect", "--good", sha[1], "--bad", sha[8], "--leak", "--repeat", "1", NULL};
+	cr_assert_eq(run_lbv(&o, dir, args), 0, "%s%s", o.out, o.err);
+	char want[80];
+	snprintf(want, sizeof(want), "first bad commit: %s", sha[5]);
+	cr_assert(strstr(o.out, want) && strstr(o.out, "five: keep every module env"), "%s", o.out);
+	char skipped[80];
+	snprintf(skipped, sizeof(skipped), "%.12s skipped: it does not build", sha[3]);
+	cr_assert(strstr(o.out, skipped), "commit 3 is skipped:\n%s", o.out);
+	const char *cost = strstr(o.out, "the search cost ");
+	cr_assert(cost, "%s", o.out);
+	long builds = strtol(cost + 16, NULL, 10);
+	cr_assert(builds >= 3 && builds <= 5, "ceil(log2 8) + 2 = 5 builds at most: %ld\n%s", builds, o.out);
+	lb_out_free(&o);
+	/* the same again: everything is stored */
+	cr_assert_eq(run_lbv(&o, dir, args), 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, want) && strstr(o.out, "the search cost 0 builds and 0 runs"), "%s", o.out);
+	lb_out_free(&o);
+	char sql[200];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM bisects WHERE result_sha = '%s' AND status = 'found'", sha[5]);
+	cr_assert_eq(db_scalar(db, sql), 2);
+
+	/* git bisect run with leakbench check reaches the same commit */
+	char cmd[2400], out[700];
+	snprintf(out, sizeof(out), "%s/git-bisect.out", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s/src && git reset -q --hard && git bisect start %s %s >/dev/null && "
+		 "git bisect run %s check --config %s/leakbench.ini --leak --repeat 1 --scenario small > %s 2>&1",
+		 dir, sha[8], sha[1], getenv("LEAKBENCH_BIN"), dir, out);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	char *said = slurp_file(out);
+	snprintf(want, sizeof(want), "%s is the first bad commit", sha[5]);
+	cr_assert(said && strstr(said, want), "%s", said);
+	free(said);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	rm_rf(dir);
+	free(dir);
+}

@@ -311,14 +311,14 @@ Test(store, a_version_1_database_is_migrated_without_losing_runs)
 	sqlite3 *h;
 	sqlite3_open(db, &h);
 	cr_assert_eq(sqlite3_exec(h, "DROP TABLE series; DROP TABLE markers; DROP TABLE steps; "
-					 "DROP TABLE expectations; PRAGMA user_version = 1;",
+					 "DROP TABLE expectations; DROP TABLE bisects; PRAGMA user_version = 1;",
 				  NULL, NULL, NULL),
 		     SQLITE_OK);
 	sqlite3_close(h);
 	cr_assert_eq(store_open(&st, db, &err), 0, "%s", err.msg);
 	store_close(st);
 	cr_assert_eq(db_scalar(db, "PRAGMA user_version"), (double)STORE_SCHEMA_VERSION);
-	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('series','markers','steps','expectations')"), 4.0);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('series','markers','steps','expectations','bisects')"), 5.0);
 	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM runs"), 1.0, "the stored run survives");
 	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM metrics"), 3.0);
 	record_free(&r);

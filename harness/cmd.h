@@ -23,6 +23,8 @@ int cmd_merge(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_bisect(int argc, char **argv);
+int cmd_regressions(int argc, char **argv);
+int cmd_accept(int argc, char **argv);
 
 /* compare's table, also what check and bisect show as their evidence. */
 struct judge_report;

@@ -13,24 +13,24 @@
 #include "harness/cmd.h"
 
 int cmd_context_open(struct cmd_context *x, const char *cmd, const char *config, const char *target, const char *db,
-		     int need_config)
+		     int flags)
 {
 	memset(x, 0, sizeof(*x));
 	struct lb_error err = {0};
 	const char *path = config ? config : "leakbench.ini";
-	if ((config || need_config || access(path, F_OK) == 0) && cfg_load(&x->cfg, path, &err)) {
+	if ((config || (flags & CMD_NEED_CONFIG) || access(path, F_OK) == 0) && cfg_load(&x->cfg, path, &err)) {
 		fprintf(stderr, "leakbench %s: %s\n", cmd, err.msg);
 		return err.code == LB_ENOMEM ? LB_EXIT_ERROR : LB_EXIT_USAGE;
 	}
-	if (x->cfg && !target && x->cfg->n_targets == 1)
+	if (x->cfg && !target && x->cfg->n_targets == 1 && !(flags & CMD_ANY_TARGET))
 		target = x->cfg->targets[0].name;
-	if (!target) {
+	if (!target && !(flags & CMD_ANY_TARGET)) {
 		fprintf(stderr, "leakbench %s: which target? give --target NAME%s\n", cmd,
 			x->cfg ? " (the config has several)" : "");
 		cmd_context_close(x);
 		return LB_EXIT_USAGE;
 	}
-	if (x->cfg && !(x->t = cfg_target(x->cfg, target, &err))) {
+	if (x->cfg && target && !(x->t = cfg_target(x->cfg, target, &err))) {
 		fprintf(stderr, "leakbench %s: %s\n", cmd, err.msg);
 		cmd_context_close(x);
 		return LB_EXIT_USAGE;

@@ -15,11 +15,16 @@ struct cmd_context {
 	struct store *st;             /* an existing database */
 };
 
-/* Load `config` (or leakbench.ini when it exists, or must: need_config), choose the target
- * (--target, else the config's only one), open the database (--db, else the config's, else
+enum {
+	CMD_NEED_CONFIG = 1, /* the config must be there */
+	CMD_ANY_TARGET = 2,  /* no target needed (x->target may stay NULL) */
+};
+
+/* Load `config` (or leakbench.ini when it exists, or must), choose the target (--target,
+ * else the config's only one), open the database (--db, else the config's, else
  * leakbench.db; it must exist).  Returns 0, or the exit code after printing why. */
 int cmd_context_open(struct cmd_context *x, const char *cmd, const char *config, const char *target, const char *db,
-		     int need_config);
+		     int flags);
 void cmd_context_close(struct cmd_context *x);
 
 #endif

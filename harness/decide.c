@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "scenarios/scenario.h"
@@ -31,6 +32,25 @@ static enum decide_outcome ensure(struct decide_ctx *x, const struct rev_commit 
 	       : x->tot.errors > errors		 ? DECIDE_ERROR
 	       : x->tot.failed_builds > failed ? DECIDE_SKIP
 					       : DECIDE_GOOD;
+}
+
+/* Whether a change of `metric` was accepted at a commit after `base` up to `c`. */
+static int accepted_between(struct decide_ctx *x, const char *base, const char *c, const char *metric, char at[41])
+{
+	char *range = NULL;
+	struct rev_commit *list = NULL;
+	size_t n = 0;
+	struct lb_error err = {0};
+	int yes = 0;
+	if (asprintf(&range, "%s..%s", base, c) >= 0 && rev_list(x->repo, range, &list, &n, &err) == 0)
+		for (size_t i = 0; i < n && !yes; i++)
+			if (store_accepted(x->st, x->t->name, list[i].sha, metric, &yes, &err) == 0 && yes)
+				memcpy(at, list[i].sha, 41);
+	for (size_t i = 0; i < n; i++)
+		rev_commit_free(&list[i]);
+	free(list);
+	free(range);
+	return yes;
 }
 
 enum decide_outcome decide_revision(struct decide_ctx *x, const struct rev_commit *base, const struct rev_commit *c,
@@ -75,9 +95,12 @@ enum decide_outcome decide_revision(struct decide_ctx *x, const struct rev_commi
 			snprintf(why, size, "%s", err.msg);
 			return DECIDE_ERROR;
 		}
+		char accepted_at[41] = "";
 		for (size_t i = 0; i < r->n_rows; i++)
 			if (r->rows[i].c.verdict == DETECT_REGRESSION) {
 				const struct judge_row *w = &r->rows[i];
+				if (accepted_between(x, base->sha, c->sha, w->metric, accepted_at))
+					continue; /* an intended change: not a regression */
 				if (w->log)
 					snprintf(why, size, "%s %+.1f%% [%+.1f%%, %+.1f%%] against %.12s, p %.3g", w->metric,
 						 100 * w->change, 100 * w->lo, 100 * w->hi, base->sha, w->c.p_up);
@@ -91,6 +114,9 @@ enum decide_outcome decide_revision(struct decide_ctx *x, const struct rev_commi
 		if (!r->unknowns || want >= cap) {
 			if (r->unknowns)
 				snprintf(why, size, "still unknown with %d runs a side (the cap: --max-repeat)", want);
+			else if (accepted_at[0])
+				snprintf(why, size, "no metric regressed against %.12s but for a change accepted at %.12s",
+					 base->sha, accepted_at);
 			else
 				snprintf(why, size, "no metric regressed against %.12s (%zu compared)", base->sha, r->n_rows);
 			if (!rep)

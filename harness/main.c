@@ -27,6 +27,8 @@ static const struct command commands[] = {
 	{"compare", cmd_compare, "two revisions' stored runs side by side: change, interval, verdict per metric"},
 	{"check", cmd_check, "is a revision good or bad against a baseline (exit 0/1/125, for git bisect run)"},
 	{"bisect", cmd_bisect, "find the first bad commit of a regression or a leak between two revisions"},
+	{"regressions", cmd_regressions, "what the stored history flags, newest first"},
+	{"accept", cmd_accept, "mark a measured change as intended (the metric is judged against it from then on)"},
 	{"runs", cmd_runs, "list the stored runs, newest first"},
 	{"show", cmd_show, "everything stored about one run: metrics, artifacts, environment"},
 	{"eventlog", cmd_eventlog, "what a GHC eventlog says: GCs, live bytes, heap, census, markers"},

@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "results/digest.h"
@@ -44,12 +45,42 @@ int target_resolve(const struct cfg *c, const struct cfg_target *t, struct store
 	return rc;
 }
 
+/* "Metric-Increase: a, b" lines of a commit message (GHC's way of saying a change in a
+ * figure is intended), each name stored as accepted at that commit. */
+static int store_trailers(struct store *st, const char *target, const struct rev_commit *commit, struct lb_error *err)
+{
+	static const char *const keys[] = {"Metric-Increase:", "Metric Increase:"};
+	for (const char *line = commit->message; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+		for (size_t k = 0; k < 2; k++) {
+			size_t kl = strlen(keys[k]);
+			if (strncasecmp(line, keys[k], kl))
+				continue;
+			const char *p = line + kl, *end = p + strcspn(p, "\n");
+			while (p < end) {
+				p += strspn(p, " \t,");
+				size_t w = strcspn(p, " \t,\n");
+				if (w && p + w <= end) {
+					char name[128];
+					snprintf(name, sizeof(name), "%.*s", (int)w, p);
+					int rc = store_put_acceptance(st, target, commit->sha, name,
+								      "Metric-Increase in the commit message", err);
+					if (rc)
+						return rc;
+				}
+				p += w ? w : 1;
+			}
+		}
+	return 0;
+}
+
 int target_build(const struct cfg *c, const struct cfg_target *t, struct rev_repo *repo,
 		 const struct rev_commit *commit, struct store *st, struct target_build *out, struct lb_error *err)
 {
 	memset(out, 0, sizeof(*out));
 	struct store_revision sr = {commit->sha, commit->parents, commit->author, commit->subject, commit->author_time};
 	int rc = store_put_revision(st, t->name, t->repo, &sr, err);
+	if (!rc)
+		rc = store_trailers(st, t->name, commit, err);
 	if (rc)
 		return rc;
 	struct build_req q = {.cache = c->cache, .target = t->name, .recipe = t->build, .toolchain = t->toolchain,

@@ -78,6 +78,11 @@ static int history_tau(struct store *st, const struct judge_req *q, const char *
 		return lb_error_oom(err);
 	}
 	for (size_t i = 0; i < n;) {
+		int accepted = 0;
+		if ((rc = store_accepted(st, q->target, rows[i].key, metric, &accepted, err)))
+			break;
+		if (accepted)
+			k = 0; /* an accepted change starts the metric's era afresh */
 		size_t g = 0, j = i;
 		for (; j < n && !strcmp(rows[j].key, rows[i].key); j++)
 			group[g++] = scaled(rows[j].value, log_scale);
@@ -89,7 +94,7 @@ static int history_tau(struct store *st, const struct judge_req *q, const char *
 	}
 	*tau = detect_noise_threshold(med, k, floor_v);
 	free(rows), free(med), free(group);
-	return 0;
+	return rc;
 }
 
 static int judge_metric(struct store *st, const struct judge_req *q, const char *metric, struct judge_report *out,

@@ -1304,3 +1304,91 @@ int store_put_bisect(struct store *st, const struct store_bisect *b, struct lb_e
 	bind_text(s, 10, b->log ? b->log : "");
 	return step_done(st, s, err, "storing the bisection");
 }
+
+int store_put_acceptance(struct store *st, const char *target, const char *sha, const char *metric,
+			 const char *reason, struct lb_error *err)
+{
+	sqlite3_stmt *s;
+	if (prepare(st,
+		    "INSERT INTO annotations (target_id, revision_id, metric, kind, reason)"
+		    " SELECT t.id, r.id, ?3, 'accept', ?4 FROM revisions r JOIN targets t ON t.id = r.target_id"
+		    " WHERE t.name = ?1 AND r.sha = ?2 AND NOT EXISTS (SELECT 1 FROM annotations a WHERE"
+		    " a.revision_id = r.id AND a.metric = ?3 AND a.kind = 'accept' AND a.reason IS ?4)",
+		    &s, err))
+		return err->code;
+	bind_text(s, 1, target);
+	bind_text(s, 2, sha);
+	bind_text(s, 3, metric);
+	bind_text(s, 4, reason);
+	return step_done(st, s, err, "storing the acceptance");
+}
+
+int store_accepted(struct store *st, const char *target, const char *sha, const char *metric, int *yes,
+		   struct lb_error *err)
+{
+	char v[16];
+	int rc = query_one(st,
+			   "SELECT count(*) FROM annotations a JOIN revisions r ON r.id = a.revision_id JOIN targets t"
+			   " ON t.id = r.target_id WHERE t.name = ?1 AND r.sha = ?2 AND a.metric = ?3 AND a.kind = 'accept'",
+			   target, sha, metric, v, sizeof(v), err);
+	*yes = !rc && strtol(v, NULL, 10) > 0;
+	return rc;
+}
+
+int store_measured_revisions(struct store *st, const char *target, const char *scenario,
+			     struct store_revision_row **rows, size_t *n, struct lb_error *err)
+{
+	*rows = NULL;
+	*n = 0;
+	sqlite3_stmt *s;
+	if (prepare(st,
+		    "SELECT r.sha, r.subject, r.author_time FROM revisions r JOIN targets t ON t.id = r.target_id"
+		    " WHERE t.name = ?1 AND EXISTS (SELECT 1 FROM runs u WHERE u.revision_id = r.id AND u.scenario = ?2)"
+		    " ORDER BY r.author_time, r.id",
+		    &s, err))
+		return err->code;
+	bind_text(s, 1, target);
+	bind_text(s, 2, scenario);
+	size_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			struct store_revision_row *g = realloc(*rows, (cap = cap ? 2 * cap : 32) * sizeof(*g));
+			if (!g) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			*rows = g;
+		}
+		struct store_revision_row *r = &(*rows)[(*n)++];
+		const unsigned char *sha = sqlite3_column_text(s, 0), *subj = sqlite3_column_text(s, 1);
+		snprintf(r->sha, sizeof(r->sha), "%s", sha ? (const char *)sha : "");
+		snprintf(r->subject, sizeof(r->subject), "%s", subj ? (const char *)subj : "");
+		r->author_time = sqlite3_column_double(s, 2);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(*rows);
+		*rows = NULL;
+		*n = 0;
+		return rc == SQLITE_NOMEM ? lb_error_oom(err) : db_error(st, err, "reading revisions");
+	}
+	return 0;
+}
+
+int store_scenarios_of(struct store *st, const char *target, struct store_value **rows, size_t *n,
+		       struct lb_error *err)
+{
+	const char *p[4] = {target, NULL, NULL, NULL};
+	return query_values(st, "SELECT DISTINCT u.scenario, 0 " RUNS_OF " WHERE t.name = ?1 AND u.scenario IS NOT NULL"
+				" ORDER BY u.scenario",
+			    p, rows, n, err);
+}
+
+int store_targets(struct store *st, struct store_value **rows, size_t *n, struct lb_error *err)
+{
+	const char *p[4] = {NULL, NULL, NULL, NULL};
+	return query_values(st, "SELECT t.name, 0 FROM targets t WHERE EXISTS (SELECT 1 FROM runs u WHERE u.target_id = t.id)"
+				" ORDER BY t.name",
+			    p, rows, n, err);
+}

@@ -122,6 +122,28 @@ struct store_bisect {
 };
 int store_put_bisect(struct store *st, const struct store_bisect *b, struct lb_error *err);
 
+/* An accepted change: from revision `sha` on, `metric` of the target is judged against that
+ * revision (kind "accept"; `leakbench accept`, or a Metric-Increase trailer).  Storing the
+ * same one twice is a no-op. */
+int store_put_acceptance(struct store *st, const char *target, const char *sha, const char *metric,
+			 const char *reason, struct lb_error *err);
+/* Whether the metric's change at revision `sha` was accepted. */
+int store_accepted(struct store *st, const char *target, const char *sha, const char *metric, int *yes,
+		   struct lb_error *err);
+
+/* The target's revisions with runs of the scenario, oldest first. */
+struct store_revision_row {
+	char sha[41];
+	char subject[120];
+	double author_time;
+};
+int store_measured_revisions(struct store *st, const char *target, const char *scenario,
+			     struct store_revision_row **rows, size_t *n, struct lb_error *err);
+/* The scenarios with runs of the target, and the targets with runs: names, malloc'ed. */
+int store_scenarios_of(struct store *st, const char *target, struct store_value **rows, size_t *n,
+		       struct lb_error *err);
+int store_targets(struct store *st, struct store_value **rows, size_t *n, struct lb_error *err);
+
 /* Copy into `st` what the database at `path` has and it has not: targets (by name),
  * revisions (by target and sha), builds (by id), environments, runs (by id) with all their
  * rows, annotations.  One transaction; merging the same file twice adds nothing. */

@@ -95,6 +95,33 @@ Test(analysis, compare_check_and_bisect_see_a_doubled_allocation, .timeout = 300
 	cr_assert(strstr(o.out, "the search cost 0 builds and 0 runs"), "%s", o.out);
 	lb_out_free(&o);
 
+	/* the history flags the doubling until it is accepted */
+	cr_assert_eq(run_lb(&o, dir, "regressions", "--metric", "allocated_bytes", NULL), 1, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "allocated_bytes") && strstr(o.out, "three: twice the numbers") &&
+		      strstr(o.out, "1 flagged, 0 of them accepted"),
+		  "%s", o.out);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, dir, "accept", "--rev", n, "--metric", "allocated_bytes", "--reason", "more numbers", NULL),
+		     0, "%s%s", o.out, o.err);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, dir, "regressions", "--metric", "allocated_bytes", NULL), 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "(accepted)"), "%s", o.out);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, dir, "check", "--rev", n, "--baseline", b, "--metric", "allocated_bytes", NULL), 0,
+		     "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "but for a change accepted at"), "%s", o.out);
+	lb_out_free(&o);
+	/* a Metric-Increase trailer accepts as the commit is measured */
+	v = history_swap(strdup(alloc_src), "300000", "1200000");
+	git_commit_file(repo, "four: four times\n\nMetric-Increase: allocated_bytes\n", "alloc.hs", v);
+	free(v);
+	char four[41];
+	head_sha(repo, four);
+	cr_assert_eq(run_lb(&o, dir, "check", "--rev", four, "--metric", "allocated_bytes", NULL), 0, "%s%s", o.out,
+		     o.err);
+	cr_assert(strstr(o.out, "but for a change accepted at"), "%s", o.out);
+	lb_out_free(&o);
+
 	/* bad requests: a clear error, nothing changed */
 	double runs = db_scalar(db, "SELECT count(*) FROM runs"), bisects = db_scalar(db, "SELECT count(*) FROM bisects");
 	cr_assert_eq(run_lb(&o, dir, "compare", b, n, "--metric", "max_leak", NULL), 2);

@@ -1,0 +1,68 @@
+/*
+ * cmd_accept.c - `leakbench accept --rev R --metric M --reason TEXT`: a change is intended.
+ *
+ * From R on the metric is judged against R: check and bisect do not call the change a
+ * regression, `regressions` lists it as accepted, and the metric's noise history starts
+ * again at R.  A "Metric-Increase: M" line in R's commit message does the same when R is
+ * swept (GHC's own convention).
+ */
+#include <stdio.h>
+
+#include "harness/cli.h"
+#include "harness/cmd.h"
+#include "harness/context.h"
+#include "harness/target.h"
+#include "results/judge.h"
+
+int cmd_accept(int argc, char **argv)
+{
+	const char *target = NULL, *rev = NULL, *metric = NULL, *reason = NULL, *config = NULL, *db = NULL;
+	const struct cli_option options[] = {
+		{"target", CLI_STRING, &target, "NAME", "the target (default: the config's only one)"},
+		{"rev", CLI_STRING, &rev, "REV", "the revision whose change is intended (required)"},
+		{"metric", CLI_STRING, &metric, "NAME", "the metric it changes (required)"},
+		{"reason", CLI_STRING, &reason, "TEXT", "why (required; shown wherever the change is)"},
+		{"config", CLI_STRING, &config, "FILE", "the config (default leakbench.ini, when there is one)"},
+		{"db", CLI_STRING, &db, "FILE", "the results database (default: the config's, else leakbench.db)"},
+		{NULL, 0, NULL, NULL, NULL},
+	};
+	const struct cli_command cmd = {
+		"accept", "accept --rev REV --metric NAME --reason TEXT [--target NAME]",
+		"Mark a measured change as intended: the metric is judged against REV from then on.", NULL, options, 0};
+	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
+	if (first < 0)
+		return first == -1 ? LB_EXIT_OK : -first;
+	if (nargs || !rev || !metric || !reason || !*reason) {
+		fprintf(stderr, "leakbench accept: %s (usage: %s)\n",
+			nargs ? "unexpected argument" : "--rev, --metric and --reason are required", cmd.usage);
+		return LB_EXIT_USAGE;
+	}
+	if (!judge_known_metric(metric)) {
+		fprintf(stderr, "leakbench accept: unknown metric '%s' (see leakbench compare --help)\n", metric);
+		return LB_EXIT_USAGE;
+	}
+	struct cmd_context x;
+	int code = cmd_context_open(&x, "accept", config, target, db, 0);
+	if (code)
+		return code;
+	struct lb_error err = {0};
+	char sha[41], stored[41];
+	code = LB_EXIT_USAGE;
+	if (target_resolve(x.cfg, x.t, x.st, x.target, rev, sha, &err) ||
+	    store_find_revision(x.st, x.target, sha, stored, &err)) {
+		fprintf(stderr, "leakbench accept: %s%s\n", err.msg,
+			err.code == LB_ENOTFOUND ? " (measure it first: only a measured change can be accepted)" : "");
+		goto out;
+	}
+	code = LB_EXIT_ERROR;
+	if (store_put_acceptance(x.st, x.target, sha, metric, reason, &err)) {
+		fprintf(stderr, "leakbench accept: %s\n", err.msg);
+		goto out;
+	}
+	printf("accepted: %s of %s at %.12s (%s); it is judged against %.12s from now on\n", metric, x.target, sha,
+	       reason, sha);
+	code = LB_EXIT_OK;
+out:
+	cmd_context_close(&x);
+	return code;
+}

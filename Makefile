@@ -4,8 +4,9 @@
 #   make            build ./leakbench
 #   make test       deps + build + GHC fixtures + every Criterion test
 #   make test-asan  the same under AddressSanitizer and UndefinedBehaviorSanitizer
-#   make bench      wall-time overhead of `leakbench exec` against a direct run, and the
-#                   eventlog reader's throughput and memory on a 200+ MB eventlog
+#   make bench      wall-time overhead of `leakbench exec` against a direct run, the
+#                   eventlog reader's throughput and memory on a 200+ MB eventlog, and the
+#                   verdict's detection rate and false alarms at the measured noise
 #   make install    PREFIX=/usr/local
 #   make demo       (not there yet: it comes with the nightly job)
 
@@ -90,9 +91,13 @@ test-asan: deps
 $(BUILD)/evlog_bench: $(BUILD)/obj/tests/bench/evlog_bench.o $(BUILD)/libleakbench.a
 	$(CC) -o $@ $^ $(LDLIBS)
 
-bench: leakbench fixtures $(BUILD)/evlog_bench
+$(BUILD)/detect_sim: $(BUILD)/obj/tests/bench/detect_sim.o $(BUILD)/libleakbench.a
+	$(CC) -o $@ $^ $(LDLIBS)
+
+bench: leakbench fixtures $(BUILD)/evlog_bench $(BUILD)/detect_sim
 	sh tests/bench/exec_overhead.sh ./leakbench $(BUILD)/fixtures
 	sh tests/bench/evlog_throughput.sh $(BUILD)/evlog_bench $(BUILD)/fixtures
+	sh tests/bench/detect_sim.sh ./leakbench $(BUILD)/detect_sim $(BUILD)/fixtures
 
 install: leakbench
 	install -d $(DESTDIR)$(PREFIX)/bin

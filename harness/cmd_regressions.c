@@ -112,6 +112,45 @@ static int scan(struct store *st, const char *target, const char *scenario, cons
 			snprintf(f->detail, sizeof(f->detail), "broken in %ld of %ld runs (%ld of %ld before)", fb, tb, fa, ta);
 		}
 	}
+	/* the trend: changes of level over single-run nights too */
+	const char *const *names = metrics ? metrics : judge_headline;
+	for (size_t m = 0; !rc && names[m]; m++) {
+		struct judge_shift *sh;
+		size_t n_sh;
+		if ((rc = judge_trend(st, target, scenario, names[m], &sh, &n_sh, err)))
+			break;
+		for (size_t i = 0; i < n_sh && !rc; i++) {
+			const struct judge_shift *j = &sh[i];
+			const struct store_revision_row *a = NULL, *b = NULL;
+			for (size_t r = 0; r < n; r++) {
+				if (!strcmp(revs[r].sha, j->before_sha))
+					a = &revs[r];
+				if (!strcmp(revs[r].sha, j->sha))
+					b = &revs[r];
+			}
+			int seen = 0;
+			for (size_t f = 0; f < out->n; f++)
+				seen |= !strcmp(out->v[f].after, j->sha) && !strcmp(out->v[f].what, j->metric);
+			if (j->change <= 0 || !a || !b || seen)
+				continue;
+			struct flagged *f = add_change(out, target, scenario, a, b);
+			if (!f) {
+				rc = lb_error_oom(err);
+				break;
+			}
+			snprintf(f->what, sizeof(f->what), "%s", j->metric);
+			if (j->log)
+				snprintf(f->detail, sizeof(f->detail),
+					 "trend: %+.1f%% (level %.4g -> %.4g over %zu and %zu revisions), p %.2g", 100 * j->change,
+					 j->before, j->after, j->points_before, j->points_after, j->p);
+			else
+				snprintf(f->detail, sizeof(f->detail),
+					 "trend: %+.0f (level %.4g -> %.4g over %zu and %zu revisions), p %.2g", j->change,
+					 j->before, j->after, j->points_before, j->points_after, j->p);
+			rc = store_accepted(st, target, j->sha, j->metric, &f->accepted, err);
+		}
+		free(sh);
+	}
 	free(revs);
 	return rc;
 }

@@ -289,3 +289,122 @@ int detect_compare(const double *x, size_t m, const double *y, size_t n, double 
 		out->verdict = DETECT_SAME;
 	return 0;
 }
+
+/* --- Welch's t-test and change points ------------------------------------------------ */
+
+/* The continued fraction of the regularised incomplete beta function (Lentz's method). */
+static double beta_cf(double a, double b, double x)
+{
+	const double tiny = 1e-300;
+	double c = 1, d = 1 - (a + b) * x / (a + 1);
+	d = fabs(d) < tiny ? tiny : d;
+	d = 1 / d;
+	double h = d;
+	for (int m = 1; m <= 300; m++) {
+		double m2 = 2.0 * m;
+		double aa = m * (b - m) * x / ((a + m2 - 1) * (a + m2));
+		d = 1 + aa * d;
+		d = fabs(d) < tiny ? tiny : d;
+		c = 1 + aa / c;
+		c = fabs(c) < tiny ? tiny : c;
+		d = 1 / d;
+		h *= d * c;
+		aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
+		d = 1 + aa * d;
+		d = fabs(d) < tiny ? tiny : d;
+		c = 1 + aa / c;
+		c = fabs(c) < tiny ? tiny : c;
+		d = 1 / d;
+		double del = d * c;
+		h *= del;
+		if (fabs(del - 1) < 1e-14)
+			break;
+	}
+	return h;
+}
+
+/* I_x(a, b). */
+static double beta_inc(double a, double b, double x)
+{
+	if (x <= 0)
+		return 0;
+	if (x >= 1)
+		return 1;
+	double lbt = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x);
+	if (x < (a + 1) / (a + b + 2))
+		return exp(lbt) * beta_cf(a, b, x) / a;
+	return 1 - exp(lbt) * beta_cf(b, a, 1 - x) / b;
+}
+
+static void mean_var(const double *v, size_t n, double *mean, double *var)
+{
+	double s = 0, ss = 0;
+	for (size_t i = 0; i < n; i++)
+		s += v[i];
+	*mean = s / (double)n;
+	for (size_t i = 0; i < n; i++)
+		ss += (v[i] - *mean) * (v[i] - *mean);
+	*var = n > 1 ? ss / (double)(n - 1) : 0;
+}
+
+/* t and the Welch-Satterthwaite degrees of freedom; -1 when undefined. */
+static int welch(const double *x, size_t m, const double *y, size_t n, double *t, double *df)
+{
+	if (m < 2 || n < 2)
+		return -1;
+	double mx, vx, my, vy;
+	mean_var(x, m, &mx, &vx);
+	mean_var(y, n, &my, &vy);
+	double sx = vx / (double)m, sy = vy / (double)n;
+	if (sx + sy <= 0) { /* no spread: a clean step is as sure as it gets, no step tells nothing */
+		if (my == mx)
+			return -1;
+		*t = my > mx ? INFINITY : -INFINITY;
+		*df = (double)(m + n - 2);
+		return 0;
+	}
+	*t = (my - mx) / sqrt(sx + sy);
+	*df = (sx + sy) * (sx + sy) / (sx * sx / (double)(m - 1) + sy * sy / (double)(n - 1));
+	return 0;
+}
+
+double detect_welch_p(const double *x, size_t m, const double *y, size_t n)
+{
+	double t, df;
+	if (welch(x, m, y, n, &t, &df))
+		return NAN;
+	return isinf(t) ? 0 : beta_inc(df / 2, 0.5, df / (df + t * t));
+}
+
+static size_t segment(const double *v, size_t from, size_t to, size_t min_size, double p_max, double min_shift,
+		      size_t *out, size_t n_out, size_t max_out)
+{
+	if (to - from < 2 * min_size || n_out >= max_out)
+		return n_out;
+	size_t best = 0;
+	double best_t = 0, t, df;
+	for (size_t k = from + min_size; k + min_size <= to; k++)
+		if (welch(v + from, k - from, v + k, to - k, &t, &df) == 0 && fabs(t) > best_t) {
+			best_t = fabs(t);
+			best = k;
+		}
+	if (!best)
+		return n_out;
+	double ml, vl, mr, vr;
+	mean_var(v + from, best - from, &ml, &vl);
+	mean_var(v + best, to - best, &mr, &vr);
+	if (!(detect_welch_p(v + from, best - from, v + best, to - best) < p_max) || fabs(mr - ml) <= min_shift)
+		return n_out;
+	n_out = segment(v, from, best, min_size, p_max, min_shift, out, n_out, max_out);
+	if (n_out < max_out)
+		out[n_out++] = best;
+	return segment(v, best, to, min_size, p_max, min_shift, out, n_out, max_out);
+}
+
+size_t detect_change_points(const double *v, size_t n, size_t min_size, double p_max, double min_shift,
+			    size_t *out, size_t max_out)
+{
+	if (min_size < 2)
+		min_size = 2;
+	return segment(v, 0, n, min_size, p_max, min_shift, out, 0, max_out);
+}

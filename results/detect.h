@@ -67,4 +67,16 @@ struct detect_compare {
 int detect_compare(const double *x, size_t m, const double *y, size_t n, double tau, double alpha,
 		   struct detect_compare *out);
 
+/* Welch's t-test between two samples: the two-sided p-value (NaN with fewer than 2 a side
+ * or no spread at all). */
+double detect_welch_p(const double *x, size_t m, const double *y, size_t n);
+
+/* Change points of a series (per-revision medians of log values, in revision order), by
+ * binary segmentation: the split with the largest Welch t between the two sides is kept when
+ * both sides have at least `min_size` points, p < p_max and the means differ by more than
+ * `min_shift`; then each side is searched again.  out[] gets the indices where a new level
+ * begins, ascending; returns their count (at most max_out). */
+size_t detect_change_points(const double *v, size_t n, size_t min_size, double p_max, double min_shift,
+			    size_t *out, size_t max_out);
+
 #endif

@@ -62,38 +62,110 @@ static double scaled(double v, int log_scale)
 	return log_scale ? log(fmax(v, 1e-9)) : v;
 }
 
-/* The history's threshold, in compared units: per-revision medians up to the base. */
-static int history_tau(struct store *st, const struct judge_req *q, const char *metric, int log_scale,
-		       double floor_v, double *tau, struct lb_error *err)
+/* The metric's era: per-revision medians (compared units) from the newest accepted change
+ * on, up to `upto` (NULL: the end).  shas[k] (41 bytes each) and med[k] are malloc'ed. */
+static int era_medians(struct store *st, const char *target, const char *scenario, const char *metric, int log_scale,
+		       const char *upto, char (**shas)[41], double **med, size_t *k, struct lb_error *err)
 {
 	struct store_value *rows;
 	size_t n;
-	int rc = store_metric_history(st, q->target, q->scenario, metric, &rows, &n, err);
+	*shas = NULL;
+	*med = NULL;
+	*k = 0;
+	int rc = store_metric_history(st, target, scenario, metric, &rows, &n, err);
 	if (rc)
 		return rc;
-	double *med = malloc((n + 1) * sizeof(*med)), *group = malloc((n + 1) * sizeof(*group));
-	size_t k = 0;
-	if (!med || !group) {
-		free(rows), free(med), free(group);
+	double *group = malloc((n + 1) * sizeof(*group));
+	*med = malloc((n + 1) * sizeof(**med));
+	*shas = malloc((n + 1) * sizeof(**shas));
+	if (!group || !*med || !*shas) {
+		free(rows), free(group), free(*med), free(*shas);
+		*med = NULL, *shas = NULL;
 		return lb_error_oom(err);
 	}
 	for (size_t i = 0; i < n;) {
 		int accepted = 0;
-		if ((rc = store_accepted(st, q->target, rows[i].key, metric, &accepted, err)))
+		if ((rc = store_accepted(st, target, rows[i].key, metric, &accepted, err)))
 			break;
 		if (accepted)
-			k = 0; /* an accepted change starts the metric's era afresh */
+			*k = 0; /* an accepted change starts the metric's era afresh */
 		size_t g = 0, j = i;
 		for (; j < n && !strcmp(rows[j].key, rows[i].key); j++)
 			group[g++] = scaled(rows[j].value, log_scale);
-		med[k++] = median(group, g);
-		int at_base = !strcmp(rows[i].key, q->base);
+		snprintf((*shas)[*k], 41, "%.40s", rows[i].key);
+		(*med)[(*k)++] = median(group, g);
+		int at_end = upto && !strcmp(rows[i].key, upto);
 		i = j;
-		if (at_base)
+		if (at_end)
 			break;
 	}
-	*tau = detect_noise_threshold(med, k, floor_v);
-	free(rows), free(med), free(group);
+	free(rows), free(group);
+	return rc;
+}
+
+/* The history's threshold, in compared units: the era's medians up to the base. */
+static int history_tau(struct store *st, const struct judge_req *q, const char *metric, int log_scale,
+		       double floor_v, double *tau, struct lb_error *err)
+{
+	char(*shas)[41];
+	double *med;
+	size_t k;
+	int rc = era_medians(st, q->target, q->scenario, metric, log_scale, q->base, &shas, &med, &k, err);
+	if (!rc)
+		*tau = detect_noise_threshold(med, k, floor_v);
+	free(shas), free(med);
+	return rc;
+}
+
+int judge_trend(struct store *st, const char *target, const char *scenario, const char *metric,
+		struct judge_shift **out, size_t *n_out, struct lb_error *err)
+{
+	*out = NULL;
+	*n_out = 0;
+	int log_scale;
+	double floor_v;
+	kind_of(metric, &log_scale, &floor_v);
+	char(*shas)[41];
+	double *med;
+	size_t k, cp[16];
+	int rc = era_medians(st, target, scenario, metric, log_scale, NULL, &shas, &med, &k, err);
+	if (rc)
+		return rc;
+	/* reference (c) step 3: a shift of at least max(threshold, 5%), p < 0.001, 3 points a side */
+	double tau = detect_noise_threshold(med, k, log_scale ? log1p(floor_v) : floor_v);
+	double min_shift = log_scale ? fmax(tau, log1p(0.05)) : tau;
+	size_t n = detect_change_points(med, k, 3, 0.001, min_shift, cp, 16);
+	*out = calloc(n + 1, sizeof(**out));
+	if (!*out) {
+		free(shas), free(med);
+		return lb_error_oom(err);
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t from = i ? cp[i - 1] : 0, to = i + 1 < n ? cp[i + 1] : k;
+		double *before = med + from, *after = med + cp[i];
+		double *tmp = malloc((to - from) * sizeof(*tmp));
+		if (!tmp) {
+			rc = lb_error_oom(err);
+			break;
+		}
+		struct judge_shift *js = &(*out)[(*n_out)++];
+		snprintf(js->metric, sizeof(js->metric), "%s", metric);
+		memcpy(js->before_sha, shas[cp[i] - 1], 41);
+		memcpy(js->sha, shas[cp[i]], 41);
+		memcpy(tmp, before, (cp[i] - from) * sizeof(*tmp));
+		double lb = median(tmp, cp[i] - from);
+		memcpy(tmp, after, (to - cp[i]) * sizeof(*tmp));
+		double la = median(tmp, to - cp[i]);
+		free(tmp);
+		js->log = log_scale;
+		js->before = log_scale ? exp(lb) : lb;
+		js->after = log_scale ? exp(la) : la;
+		js->change = log_scale ? expm1(la - lb) : la - lb;
+		js->p = detect_welch_p(before, cp[i] - from, after, to - cp[i]);
+		js->points_before = cp[i] - from;
+		js->points_after = to - cp[i];
+	}
+	free(shas), free(med);
 	return rc;
 }
 

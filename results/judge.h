@@ -61,4 +61,18 @@ struct judge_req {
 int judge_revisions(struct store *st, const struct judge_req *q, struct judge_report *out, struct lb_error *err);
 void judge_report_free(struct judge_report *r);
 
+/* A change of level in the metric's history of one scenario (single runs per revision will
+ * do): the per-revision medians of the current era cut by detect_change_points. */
+struct judge_shift {
+	char metric[64];
+	char before_sha[41], sha[41]; /* the last revision of the old level, the first of the new */
+	int log;
+	double before, after;         /* the two levels' medians, in the metric's unit */
+	double change;                /* a ratio (log metrics) or a difference */
+	double p;                     /* Welch's t-test between the levels */
+	size_t points_before, points_after;
+};
+int judge_trend(struct store *st, const char *target, const char *scenario, const char *metric,
+		struct judge_shift **out, size_t *n, struct lb_error *err);
+
 #endif

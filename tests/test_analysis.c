@@ -196,3 +196,38 @@ Test(analysis, bisect_names_the_leak_commit_and_git_bisect_run_agrees, .timeout 
 	rm_rf(dir);
 	free(dir);
 }
+
+Test(analysis, regressions_finds_a_change_of_level_in_single_run_nights, .timeout = 300)
+{
+	char *dir = scratch_dir(), src[600];
+	snprintf(src, sizeof(src), "%s/src", dir);
+	git_libgit2_init();
+	git_repository *repo;
+	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
+	/* six nights: three at one allocation, three at twice it, each a different program */
+	const char *msgs[] = {"night one", "night two", "night three", "night four: doubled", "night five", "night six"};
+	for (int i = 0; i < 6; i++) {
+		char text[200];
+		snprintf(text, sizeof(text), "-- %d\nmain :: IO ()\nmain = print (sum [1 .. n])\n  where n = %d :: Integer\n",
+			 i, i < 3 ? 300000 : 600000);
+		git_commit_file(repo, msgs[i], "alloc.hs", text);
+	}
+	write_file(dir, "leakbench.ini", alloc_config);
+	write_file(dir, "count.scn", "scenario count\nrunner exec\nrun\n");
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, dir, "sweep", "--target", "alloc", "HEAD~5..HEAD", "--repeat", "1", NULL), 0, "%s%s",
+		     o.out, o.err);
+	lb_out_free(&o);
+	/* HEAD~5..HEAD leaves the first night out: sweep it too */
+	cr_assert_eq(run_lb(&o, dir, "sweep", "--target", "alloc", "HEAD~5", "--repeat", "1", NULL), 0, "%s%s", o.out,
+		     o.err);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, dir, "regressions", "--metric", "allocated_bytes", NULL), 1, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "night four: doubled") && strstr(o.out, "trend: +"), "%s", o.out);
+	cr_assert(strstr(o.out, "1 flagged"), "one change of level, found once: %s", o.out);
+	lb_out_free(&o);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	rm_rf(dir);
+	free(dir);
+}

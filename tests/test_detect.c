@@ -122,3 +122,42 @@ Test(detect, verdicts)
 	cr_assert_eq(detect_compare(base, 5, worse, 5, 0.2, 0.01, &c), 0);
 	cr_assert_neq(c.verdict, DETECT_REGRESSION);
 }
+
+Test(detect, welch_t_test_by_hand)
+{
+	/* means 3 and 5, variances 2.5 each: t = 2, df = 8, two-sided p = 0.0805 */
+	double x[] = {1, 2, 3, 4, 5}, y[] = {3, 4, 5, 6, 7};
+	cr_assert_float_eq(detect_welch_p(x, 5, y, 5), 0.08051623795726, 1e-9);
+	/* unequal variances: t = 2.058, df = 4.498 (Welch-Satterthwaite), p = 0.10095 */
+	double a[] = {10, 11, 12, 13, 14}, b[] = {10, 14, 18, 22, 26};
+	cr_assert_float_eq(detect_welch_p(a, 5, b, 5), 0.1009476243, 1e-8);
+	cr_assert(isnan(detect_welch_p(x, 1, y, 5)));
+}
+
+Test(detect, change_points_in_a_nightly_series)
+{
+	/* 12 nights at one level, 12 at 8% more, small alternating noise: one change, at 12 */
+	double v[24];
+	for (int i = 0; i < 24; i++)
+		v[i] = log(i < 12 ? 100 : 108) + (i % 3 - 1) * 0.004;
+	size_t cp[4];
+	size_t n = detect_change_points(v, 24, 3, 0.001, log(1.05), cp, 4);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(cp[0], 12);
+	/* a 2% wobble under a 5% minimum shift is no change; neither is noise alone */
+	for (int i = 0; i < 24; i++)
+		v[i] = log(i < 12 ? 100 : 102) + (i % 3 - 1) * 0.004;
+	cr_assert_eq(detect_change_points(v, 24, 3, 0.001, log(1.05), cp, 4), 0);
+	/* two steps, up then back down */
+	double w[30];
+	for (int i = 0; i < 30; i++)
+		w[i] = log(i < 10 ? 100 : i < 20 ? 120 : 100) + (i % 2 ? 0.003 : -0.003);
+	n = detect_change_points(w, 30, 3, 0.001, log(1.05), cp, 4);
+	cr_assert_eq(n, 2);
+	cr_assert(cp[0] == 10 && cp[1] == 20, "%zu %zu", cp[0], cp[1]);
+	/* a single wild night is not a level: the persistence rule (3 points a side) */
+	for (int i = 0; i < 24; i++)
+		v[i] = log(100) + (i % 3 - 1) * 0.004;
+	v[23] = log(150);
+	cr_assert_eq(detect_change_points(v, 24, 3, 0.001, log(1.05), cp, 4), 0);
+}

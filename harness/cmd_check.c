@@ -22,7 +22,8 @@
 
 enum { CHECK_GOOD = 0, CHECK_BAD = 1, CHECK_SKIP = 125, CHECK_ERROR = 128 };
 
-/* The newest first-parent ancestor of the revision with runs of the scenario. */
+/* The newest first-parent ancestor of the revision with runs of the scenario that mostly
+ * keep its expectations. */
 struct seen_arg {
 	struct store *st;
 	const char *target, *scenario;
@@ -33,12 +34,14 @@ struct seen_arg {
 static int seen(const char *sha, void *arg)
 {
 	struct seen_arg *a = arg;
-	long n = 0;
-	if (store_count_revision_runs(a->st, a->target, sha, a->scenario, &n, &a->err))
+	long n = 0, failing = 0, total = 0;
+	if (store_count_revision_runs(a->st, a->target, sha, a->scenario, &n, &a->err) ||
+	    store_expectation_failures(a->st, a->target, sha, a->scenario, &failing, &total, &a->err))
 		return 1;
-	if (n > 0)
+	int fit = n > 0 && failing * 2 <= total; /* measured, and not itself breaking the expectations */
+	if (fit)
 		memcpy(a->sha, sha, 41);
-	return n > 0;
+	return fit;
 }
 
 static int find_baseline(struct rev_repo *repo, struct store *st, const char *target, const char *scenario,

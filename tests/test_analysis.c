@@ -179,6 +179,13 @@ Test(analysis, bisect_names_the_leak_commit_and_git_bisect_run_agrees, .timeout 
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM bisects WHERE result_sha = '%s' AND status = 'found'", sha[5]);
 	cr_assert_eq(db_scalar(db, sql), 2);
 
+	/* a good end that already shows the leak is refused, and nothing is stored */
+	char *late[] = {"bisect", "--good", sha[6], "--bad", sha[8], "--leak", "--repeat", "1", NULL};
+	cr_assert_eq(run_lbv(&o, dir, late), 2, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.err, "already shows it"), "%s", o.err);
+	lb_out_free(&o);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM bisects"), 2);
+
 	/* git bisect run with leakbench check reaches the same commit */
 	char cmd[2400], out[700];
 	snprintf(out, sizeof(out), "%s/git-bisect.out", dir);

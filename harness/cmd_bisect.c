@@ -84,46 +84,30 @@ int cmd_bisect(int argc, char **argv)
 	}
 	int code = LB_EXIT_USAGE;
 	struct lb_error err = {0};
-	struct cfg *cfg = NULL;
+	struct decide_session s;
 	struct rev_repo *repo = NULL;
 	struct rev_commit g = {0}, *list = NULL;
-	size_t n = 0, n_sc = 0;
+	size_t n = 0;
 	struct store *st = NULL;
-	struct sweep_scenario *scs = NULL;
-	char **fixed = NULL, *args = NULL, *log = NULL, *range = NULL;
+	char *log = NULL, *range = NULL;
 	int *state = NULL;
 	long *stored = NULL;
-	const char **tm = NULL;
-	double *tr = NULL;
 	size_t log_len = 0;
 	struct judge_report rep = {0};
+	memset(&s, 0, sizeof(s));
 	const char *why_usage = nargs ? "unexpected argument" : !good || !bad ? "--good and --bad are required"
 					: metric && leak ? "--metric or --leak, not both" : NULL;
 	if (why_usage) {
 		fprintf(stderr, "leakbench bisect: %s (usage: %s)\n", why_usage, cmd.usage);
 		goto out;
 	}
-	if (metric && !judge_known_metric(metric)) {
-		fprintf(stderr, "leakbench bisect: unknown metric '%s' (see leakbench compare --help)\n", metric);
+	if (decide_session_open(&s, "bisect", config, target, scenario, (char *)metric, repeat, max_repeat, leak, db,
+				artifacts, &mc))
 		goto out;
-	}
-	const struct cfg_target *t = NULL;
-	if (cfg_load(&cfg, config ? config : "leakbench.ini", &err) ||
-	    !(t = target ? cfg_target(cfg, target, &err) : cfg->n_targets == 1 ? &cfg->targets[0] : NULL) ||
-	    sweep_pick_scenarios(scenario, cfg, t, repeat, &scs, &n_sc, &err)) {
-		fprintf(stderr, "leakbench bisect: %s\n", err.msg[0] ? err.msg : "which target? give --target NAME");
-		goto out;
-	}
-	if (n_sc != 1) {
-		fprintf(stderr, "leakbench bisect: %zu scenarios are meant for %s: choose one with --scenario NAME\n", n_sc,
-			t->name);
-		goto out;
-	}
-	if (!repeat && !leak && scs[0].repeat < 5)
-		scs[0].repeat = 5;
-	if (!db)
-		db = cfg->database;
-	if (target_open(&repo, cfg, t, good, &g, &err) || asprintf(&range, "%s..%s", g.sha, bad) < 0 ||
+	const struct cfg_target *t = s.t;
+	struct decide_ctx *x = &s.x;
+	x->use_expectations = !metric; /* --metric: that metric alone */
+	if (target_open(&repo, s.cfg, t, good, &g, &err) || asprintf(&range, "%s..%s", g.sha, bad) < 0 ||
 	    rev_list(repo, range, &list, &n, &err)) {
 		fprintf(stderr, "leakbench bisect: %s\n", err.msg[0] ? err.msg : "out of memory");
 		code = err.code == LB_EINVAL ? LB_EXIT_USAGE : LB_EXIT_ERROR;
@@ -134,47 +118,33 @@ int cmd_bisect(int argc, char **argv)
 		goto out;
 	}
 	code = LB_EXIT_ERROR;
-	if (store_open(&st, db, &err)) {
+	if (store_open(&st, s.once.db, &err)) {
 		fprintf(stderr, "leakbench bisect: %s\n", err.msg);
 		goto out;
 	}
-	if (t->args && (!(args = strdup(t->args)) || !(fixed = cmd_split_words(args))))
-		goto out;
-	size_t n_th = cfg->n_thresholds;
+	x->repo = repo;
+	x->st = st;
 	/* index 0 is GOOD, 1..n the range; state and stored runs per index */
 	state = calloc(n + 1, sizeof(*state));
 	stored = calloc(n + 1, sizeof(*stored));
-	tm = calloc(n_th + 1, sizeof(*tm));
-	tr = calloc(n_th + 1, sizeof(*tr));
-	if (!state || !stored || !tm || !tr)
+	if (!state || !stored)
 		goto out;
-	for (size_t i = 0; i < n_th; i++) {
-		tm[i] = cfg->thresholds[i].metric;
-		tr[i] = cfg->thresholds[i].ratio;
-	}
-	const char *scn = scs[0].sc->name;
+	const char *scn = s.scs[0].sc->name;
 	for (size_t i = 1; i <= n; i++)
 		if (store_count_revision_runs(st, t->name, list[i - 1].sha, scn, &stored[i], &err)) {
 			fprintf(stderr, "leakbench bisect: %s\n", err.msg);
 			goto out;
 		}
-	const char *metrics[] = {metric, NULL};
-	struct run_once once = {.db = db, .artifacts = artifacts, .args = fixed, .mc = mc, .rts = t->rts, .env = t->env,
-				.target = t->name, .quiet = 1};
-	struct sweep_progress p = {.tty = isatty(STDERR_FILENO) && !getenv("CI"), .start = sweep_now(), .n = n + 1,
-				   .left = n + 1};
-	struct decide_ctx x = {.cfg = cfg, .t = t, .repo = repo, .st = st, .sc = &scs[0], .once = &once, .p = &p,
-			       .metrics = metric ? metrics : NULL, .use_metrics = !leak, .use_expectations = !metric,
-			       .max_repeat = max_repeat, .th_metric = tm, .th_ratio = tr, .n_th = n_th};
+	s.p.n = s.p.left = n + 1;
 	printf("bisect %s over %zu commits after %.12s up to %.12s, scenario %s, judged on %s\n", t->name, n, g.sha,
 	       list[n - 1].sha, scn, leak ? "its expectations" : metric ? metric : "the headline metrics and expectations");
 	fflush(stdout);
 	char why[600];
 	/* the ends first: GOOD must be good, BAD bad */
-	if (x.use_expectations) {
-		x.use_metrics = 0;
-		enum decide_outcome o = decide_revision(&x, &g, &g, 0, NULL, why, sizeof(why));
-		x.use_metrics = !leak;
+	if (x->use_expectations) {
+		x->use_metrics = 0;
+		enum decide_outcome o = decide_revision(x, &g, &g, 0, NULL, why, sizeof(why));
+		x->use_metrics = !leak;
 		if (o == DECIDE_BAD) {
 			fprintf(stderr, "leakbench bisect: the good revision %.12s already shows it: %s\n", g.sha, why);
 			code = LB_EXIT_USAGE;
@@ -187,7 +157,7 @@ int cmd_bisect(int argc, char **argv)
 		}
 	}
 	state[0] = GOOD;
-	enum decide_outcome o = decide_revision(&x, &g, &list[n - 1], n, NULL, why, sizeof(why));
+	enum decide_outcome o = decide_revision(x, &g, &list[n - 1], n, NULL, why, sizeof(why));
 	if (o != DECIDE_BAD) {
 		fprintf(stderr, "leakbench bisect: the bad revision %.12s does not show it against %.12s: %s\n",
 			list[n - 1].sha, g.sha, why);
@@ -195,13 +165,13 @@ int cmd_bisect(int argc, char **argv)
 		goto out;
 	}
 	state[n] = BAD;
-	long lo = 0, hi = (long)n, want = scs[0].repeat;
+	long lo = 0, hi = (long)n, want = s.scs[0].repeat;
 	FILE *lf = open_memstream(&log, &log_len);
 	if (!lf)
 		goto out;
 	fprintf(lf, "%s good\n%s bad: %s\n", g.sha, list[n - 1].sha, why);
 	for (long i; hi - lo > 1 && (i = pick(state, stored, lo, hi, want)) >= 0;) {
-		o = decide_revision(&x, &g, &list[i - 1], (size_t)i, NULL, why, sizeof(why));
+		o = decide_revision(x, &g, &list[i - 1], (size_t)i, NULL, why, sizeof(why));
 		static const char *const said[] = {"good", "bad", "skipped", "skipped"};
 		if (o == DECIDE_ERROR || o == DECIDE_INTR) {
 			fprintf(stderr, "leakbench bisect: %.12s: %s\n", list[i - 1].sha, why);
@@ -224,7 +194,7 @@ int cmd_bisect(int argc, char **argv)
 	struct store_bisect sb = {.target = t->name, .scenario = scn,
 				  .criterion = leak ? "expectations" : metric ? metric : "headline",
 				  .good = g.sha, .bad = list[n - 1].sha, .result = found ? first_bad->sha : NULL,
-				  .log = log, .builds = (long)x.tot.built, .runs = (long)x.tot.runs};
+				  .log = log, .builds = (long)x->tot.built, .runs = (long)x->tot.runs};
 	if (store_put_bisect(st, &sb, &err)) {
 		fprintf(stderr, "leakbench bisect: %s\n", err.msg);
 		goto out;
@@ -242,40 +212,32 @@ int cmd_bisect(int argc, char **argv)
 	}
 	/* the evidence: the first bad commit against the last good one */
 	struct judge_req q = {.target = t->name, .base = last_good->sha, .cand = first_bad->sha, .scenario = scn,
-			      .metrics = metric ? metrics : NULL, .threshold_metric = tm, .threshold_ratio = tr,
-			      .n_thresholds = n_th};
+			      .metrics = x->metrics, .thresholds = s.cfg->thresholds, .n_thresholds = s.cfg->n_thresholds};
 	if (!leak && judge_revisions(st, &q, &rep, &err) == 0)
 		compare_print_text(&rep, t->name, last_good->sha, first_bad->sha, scn, isatty(STDOUT_FILENO));
-	if (x.use_expectations) {
+	if (x->use_expectations) {
 		long fb = 0, tb = 0, fg = 0, tg = 0;
 		store_expectation_failures(st, t->name, first_bad->sha, scn, &fb, &tb, &err);
 		store_expectation_failures(st, t->name, last_good->sha, scn, &fg, &tg, &err);
 		printf("\nexpectations of %s broken in %ld of %ld runs of %.12s, %ld of %ld of %.12s\n", scn, fb, tb,
 		       first_bad->sha, fg, tg, last_good->sha);
 	}
-	printf("\nthe search cost %zu build%s and %zu run%s\n", x.tot.built, x.tot.built == 1 ? "" : "s", x.tot.runs,
-	       x.tot.runs == 1 ? "" : "s");
+	printf("\nthe search cost %zu build%s and %zu run%s\n", x->tot.built, x->tot.built == 1 ? "" : "s", x->tot.runs,
+	       x->tot.runs == 1 ? "" : "s");
 	code = found ? LB_EXIT_OK : LB_EXIT_FAIL;
 out:
 	judge_report_free(&rep);
-	for (size_t i = 0; i < n_sc; i++)
-		scn_free(scs[i].sc);
-	free(scs);
 	for (size_t i = 0; i < n; i++)
 		rev_commit_free(&list[i]);
 	free(list);
 	rev_commit_free(&g);
 	rev_close(repo);
 	store_close(st);
-	cfg_free(cfg);
-	free(fixed);
-	free(args);
 	free(log);
 	free(range);
 	free(state);
 	free(stored);
-	free(tm);
-	free(tr);
+	decide_session_close(&s);
 	cli_free(&cmd);
 	return code;
 }

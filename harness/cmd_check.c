@@ -109,76 +109,40 @@ int cmd_check(int argc, char **argv)
 	}
 	int code = CHECK_ERROR;
 	struct lb_error err = {0};
-	struct cfg *cfg = NULL;
+	struct decide_session s;
 	struct rev_repo *repo = NULL;
 	struct rev_commit c = {0}, base = {0};
 	struct store *st = NULL;
-	struct sweep_scenario *scs = NULL;
-	size_t n_sc = 0;
-	char **metrics = NULL, **fixed = NULL, *args = NULL, here[41];
-	const char **tm = NULL;
-	double *tr = NULL;
 	struct judge_report rep = {0};
+	char here[41];
 	if (nargs || (leak && metric_words)) {
 		fprintf(stderr, "leakbench check: %s (usage: %s)\n", nargs ? "unexpected argument" : "--metric or --leak, not both",
 			cmd.usage);
+		memset(&s, 0, sizeof(s));
 		goto out;
 	}
-	if (metric_words && !(metrics = cmd_split_words(metric_words)))
+	if (decide_session_open(&s, "check", config, target, scenario, metric_words, repeat, max_repeat, leak, db,
+				artifacts, &mc))
 		goto out;
-	for (size_t i = 0; metrics && metrics[i]; i++)
-		if (!judge_known_metric(metrics[i])) {
-			fprintf(stderr, "leakbench check: unknown metric '%s' (see leakbench compare --help)\n", metrics[i]);
-			goto out;
-		}
-	const struct cfg_target *t = NULL;
-	if (cfg_load(&cfg, config ? config : "leakbench.ini", &err) ||
-	    !(t = target ? cfg_target(cfg, target, &err) : cfg->n_targets == 1 ? &cfg->targets[0] : NULL) ||
-	    sweep_pick_scenarios(scenario, cfg, t, repeat, &scs, &n_sc, &err)) {
-		fprintf(stderr, "leakbench check: %s\n", err.msg[0] ? err.msg : "which target? give --target NAME");
-		goto out;
-	}
-	if (n_sc != 1) {
-		fprintf(stderr, "leakbench check: %zu scenarios are meant for %s: choose one with --scenario NAME\n", n_sc,
-			t->name);
-		goto out;
-	}
-	if (!repeat && !leak && scs[0].repeat < 5)
-		scs[0].repeat = 5; /* fewer cannot reach p = 0.01 */
+	const struct cfg_target *t = s.t;
+	const char *scn = s.scs[0].sc->name;
 	if (!rev && rev_worktree_head(".", here) == 0)
 		rev = here;
-	if (!db)
-		db = cfg->database;
-	if (target_open(&repo, cfg, t, rev ? rev : t->branch ? t->branch : "HEAD", &c, &err) ||
-	    store_open(&st, db, &err) ||
+	if (target_open(&repo, s.cfg, t, rev ? rev : t->branch ? t->branch : "HEAD", &c, &err) ||
+	    store_open(&st, s.once.db, &err) ||
 	    (baseline || t->baseline ? rev_resolve(repo, baseline ? baseline : t->baseline, &base, &err)
-				     : find_baseline(repo, st, t->name, scs[0].sc->name, &c, &base, &err))) {
+				     : find_baseline(repo, st, t->name, scn, &c, &base, &err))) {
 		fprintf(stderr, "leakbench check: %s\n", err.msg);
 		goto out;
 	}
-	if (t->args && (!(args = strdup(t->args)) || !(fixed = cmd_split_words(args))))
-		goto out;
-	size_t n_th = cfg->n_thresholds;
-	tm = calloc(n_th + 1, sizeof(*tm));
-	tr = calloc(n_th + 1, sizeof(*tr));
-	if (!tm || !tr)
-		goto out;
-	for (size_t i = 0; i < n_th; i++) {
-		tm[i] = cfg->thresholds[i].metric;
-		tr[i] = cfg->thresholds[i].ratio;
-	}
-	struct run_once once = {.db = db, .artifacts = artifacts, .args = fixed, .mc = mc, .rts = t->rts, .env = t->env,
-				.target = t->name, .quiet = 1};
-	struct sweep_progress p = {.tty = isatty(STDERR_FILENO) && !getenv("CI"), .start = sweep_now(), .n = 1, .left = 1};
-	struct decide_ctx x = {.cfg = cfg, .t = t, .repo = repo, .st = st, .sc = &scs[0], .once = &once, .p = &p,
-			       .metrics = (const char *const *)metrics, .use_metrics = !leak, .use_expectations = 1,
-			       .max_repeat = max_repeat, .th_metric = tm, .th_ratio = tr, .n_th = n_th};
+	s.x.repo = repo;
+	s.x.st = st;
 	printf("check %s at %.12s (%s) against %.12s (%s), scenario %s\n", t->name, c.sha, c.subject, base.sha,
-	       base.subject, scs[0].sc->name);
+	       base.subject, scn);
 	char why[600] = "";
-	enum decide_outcome o = decide_revision(&x, &base, &c, 0, &rep, why, sizeof(why));
+	enum decide_outcome o = decide_revision(&s.x, &base, &c, 0, &rep, why, sizeof(why));
 	if (rep.n_rows)
-		compare_print_text(&rep, t->name, base.sha, c.sha, scs[0].sc->name, isatty(STDOUT_FILENO));
+		compare_print_text(&rep, t->name, base.sha, c.sha, scn, isatty(STDOUT_FILENO));
 	static const char *const said[] = {"good", "bad", "cannot be tested", "cannot be tested", "error", "interrupted"};
 	printf("\n%.12s is %s: %s\n", c.sha, said[o], why);
 	code = o == DECIDE_GOOD ? CHECK_GOOD : o == DECIDE_BAD ? CHECK_BAD
@@ -186,19 +150,11 @@ int cmd_check(int argc, char **argv)
 									   : CHECK_ERROR;
 out:
 	judge_report_free(&rep);
-	for (size_t i = 0; i < n_sc; i++)
-		scn_free(scs[i].sc);
-	free(scs);
 	rev_commit_free(&c);
 	rev_commit_free(&base);
 	rev_close(repo);
 	store_close(st);
-	cfg_free(cfg);
-	free(metrics);
-	free(fixed);
-	free(args);
-	free(tm);
-	free(tr);
+	decide_session_close(&s);
 	cli_free(&cmd);
 	return code;
 }

@@ -188,8 +188,6 @@ int cmd_compare(int argc, char **argv)
 	struct cmd_context x = {0};
 	struct judge_report rep = {0};
 	char **metrics = NULL, base[41], cand[41], sc[128];
-	const char **tm = NULL;
-	double *tr = NULL;
 	struct lb_error err = {0};
 	if (nargs != 2 || (as_json && as_markdown)) {
 		fprintf(stderr, "leakbench compare: %s (usage: %s)\n",
@@ -229,20 +227,9 @@ int cmd_compare(int argc, char **argv)
 		}
 		scenario = sc;
 	}
-	size_t n_th = x.cfg ? x.cfg->n_thresholds : 0;
-	tm = calloc(n_th + 1, sizeof(*tm));
-	tr = calloc(n_th + 1, sizeof(*tr));
-	if (!tm || !tr) {
-		code = LB_EXIT_ERROR;
-		goto out;
-	}
-	for (size_t i = 0; i < n_th; i++) {
-		tm[i] = x.cfg->thresholds[i].metric;
-		tr[i] = x.cfg->thresholds[i].ratio;
-	}
 	struct judge_req q = {.target = x.target, .base = base, .cand = cand, .scenario = scenario,
-			      .metrics = (const char *const *)metrics, .threshold_metric = tm, .threshold_ratio = tr,
-			      .n_thresholds = n_th};
+			      .metrics = (const char *const *)metrics, .thresholds = x.cfg ? x.cfg->thresholds : NULL,
+			      .n_thresholds = x.cfg ? x.cfg->n_thresholds : 0};
 	int rc = judge_revisions(x.st, &q, &rep, &err);
 	if (rc) {
 		fprintf(stderr, "leakbench compare: %s\n", err.msg);
@@ -260,8 +247,6 @@ out:
 	judge_report_free(&rep);
 	cmd_context_close(&x);
 	free(metrics);
-	free(tm);
-	free(tr);
 	cli_free(&cmd);
 	return code;
 }

@@ -238,11 +238,11 @@ static int handler(void *user, const char *section, const char *name, const char
 		double v = strtod(value, &end);
 		if (end == value || strcmp(end, "%") || v <= 0 || v >= 1000)
 			return complain(ps, "threshold for %s: expected a percentage such as 5%%, found '%s'", name, value);
-		struct cfg_threshold *t = realloc(c->thresholds, (c->n_thresholds + 1) * sizeof(*t));
+		struct judge_threshold *t = realloc(c->thresholds, (c->n_thresholds + 1) * sizeof(*t));
 		if (!t)
 			return ps->oom = 1, 0;
 		c->thresholds = t;
-		t[c->n_thresholds] = (struct cfg_threshold){strdup(name), v / 100};
+		t[c->n_thresholds] = (struct judge_threshold){strdup(name), v / 100};
 		return c->thresholds[c->n_thresholds++].metric ? 1 : (ps->oom = 1, 0);
 	}
 	if (!strncmp(section, "target ", 7))

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "results/error.h"
+#include "results/judge.h"
 
 struct cfg_target {
 	char *name;
@@ -40,10 +41,6 @@ struct cfg_scenario {
 	int repeat;
 };
 
-struct cfg_threshold {
-	char *metric;
-	double ratio;      /* 0.05 for "5%" */
-};
 
 struct cfg {
 	char *path;
@@ -52,7 +49,7 @@ struct cfg {
 	size_t n_targets;
 	struct cfg_scenario *scenarios;
 	size_t n_scenarios;
-	struct cfg_threshold *thresholds;
+	struct judge_threshold *thresholds; /* [thresholds] */
 	size_t n_thresholds;
 };
 

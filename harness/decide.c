@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
+#include "harness/cli.h"
 #include "scenarios/scenario.h"
 
 /* At least `want` runs of the scenario at `c`.  DECIDE_GOOD here means "measured". */
@@ -93,8 +96,8 @@ enum decide_outcome decide_revision(struct decide_ctx *x, const struct rev_commi
 		}
 		judge_report_free(r);
 		struct judge_req q = {.target = x->t->name, .base = base->sha, .cand = c->sha, .scenario = scenario,
-				      .metrics = x->metrics, .threshold_metric = x->th_metric,
-				      .threshold_ratio = x->th_ratio, .n_thresholds = x->n_th};
+				      .metrics = x->metrics, .thresholds = x->thresholds,
+				      .n_thresholds = x->n_thresholds};
 		if (judge_revisions(x->st, &q, r, &err)) {
 			snprintf(why, size, "%s", err.msg);
 			return DECIDE_ERROR;
@@ -128,4 +131,60 @@ enum decide_outcome decide_revision(struct decide_ctx *x, const struct rev_commi
 			return r->unknowns ? DECIDE_UNDECIDED : DECIDE_GOOD;
 		}
 	}
+}
+
+int decide_session_open(struct decide_session *s, const char *cmd, const char *config, const char *target,
+			const char *scenario, char *metric_words, int repeat, int max_repeat, int leak, const char *db,
+			const char *artifacts, const struct measure_cli *mc)
+{
+	memset(s, 0, sizeof(*s));
+	struct lb_error err = {0};
+	if (metric_words && !(s->metrics = cmd_split_words(metric_words))) {
+		fprintf(stderr, "leakbench %s: out of memory\n", cmd);
+		return -1;
+	}
+	for (size_t i = 0; s->metrics && s->metrics[i]; i++)
+		if (!judge_known_metric(s->metrics[i])) {
+			fprintf(stderr, "leakbench %s: unknown metric '%s' (see leakbench compare --help)\n", cmd,
+				s->metrics[i]);
+			return -1;
+		}
+	if (cfg_load(&s->cfg, config ? config : "leakbench.ini", &err) ||
+	    !(s->t = target ? cfg_target(s->cfg, target, &err) : s->cfg->n_targets == 1 ? &s->cfg->targets[0] : NULL) ||
+	    sweep_pick_scenarios(scenario, s->cfg, s->t, repeat, &s->scs, &s->n_sc, &err)) {
+		fprintf(stderr, "leakbench %s: %s\n", cmd, err.msg[0] ? err.msg : "which target? give --target NAME");
+		return -1;
+	}
+	if (s->n_sc != 1) {
+		fprintf(stderr, "leakbench %s: %zu scenarios are meant for %s: choose one with --scenario NAME\n", cmd,
+			s->n_sc, s->t->name);
+		return -1;
+	}
+	if (!repeat && !leak && s->scs[0].repeat < 5)
+		s->scs[0].repeat = 5; /* fewer a side cannot reach p = 0.01 */
+	if (s->t->args && (!(s->args = strdup(s->t->args)) || !(s->fixed = cmd_split_words(s->args)))) {
+		fprintf(stderr, "leakbench %s: out of memory\n", cmd);
+		return -1;
+	}
+	s->once = (struct run_once){.db = db ? db : s->cfg->database, .artifacts = artifacts, .args = s->fixed,
+				    .mc = *mc, .rts = s->t->rts, .env = s->t->env, .target = s->t->name, .quiet = 1};
+	s->p = (struct sweep_progress){.tty = isatty(STDERR_FILENO) && !getenv("CI"), .start = sweep_now(), .n = 1,
+				       .left = 1};
+	s->x = (struct decide_ctx){.cfg = s->cfg, .t = s->t, .sc = &s->scs[0], .once = &s->once, .p = &s->p,
+				   .metrics = (const char *const *)s->metrics, .use_metrics = !leak,
+				   .use_expectations = 1, .max_repeat = max_repeat, .thresholds = s->cfg->thresholds,
+				   .n_thresholds = s->cfg->n_thresholds};
+	return 0;
+}
+
+void decide_session_close(struct decide_session *s)
+{
+	for (size_t i = 0; i < s->n_sc; i++)
+		scn_free(s->scs[i].sc);
+	free(s->scs);
+	free(s->fixed);
+	free(s->args);
+	free(s->metrics);
+	cfg_free(s->cfg);
+	memset(s, 0, sizeof(*s));
 }

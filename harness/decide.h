@@ -31,10 +31,32 @@ struct decide_ctx {
 	const char *const *metrics;  /* NULL-terminated; NULL: the headline ones */
 	int use_metrics, use_expectations;
 	int max_repeat;
-	const char *const *th_metric; /* configured thresholds */
-	const double *th_ratio;
-	size_t n_th;
+	const struct judge_threshold *thresholds; /* configured */
+	size_t n_thresholds;
 };
+
+/* What check and bisect set up alike: the config, the target, its one scenario, the
+ * measurement settings, the metrics asked for, and the decision context over them (whose
+ * repo and st the command fills in once it has opened them). */
+struct decide_session {
+	struct cfg *cfg;
+	const struct cfg_target *t;
+	struct sweep_scenario *scs;
+	size_t n_sc;
+	char *args, **fixed;     /* the target's arguments, split */
+	char **metrics;          /* --metric words, NULL-terminated; NULL: the headline ones */
+	struct run_once once;
+	struct sweep_progress p;
+	struct decide_ctx x;
+};
+
+/* `metric_words` (space separated, may be NULL) is checked against the known metrics.
+ * `leak`: judge the expectations only (no minimum of 5 runs).  Returns 0, or -1 after
+ * printing why as "leakbench CMD: ...". */
+int decide_session_open(struct decide_session *s, const char *cmd, const char *config, const char *target,
+			const char *scenario, char *metric_words, int repeat, int max_repeat, int leak, const char *db,
+			const char *artifacts, const struct measure_cli *mc);
+void decide_session_close(struct decide_session *s);
 
 /* `c` against `base`.  *rep (when not NULL) gets the comparison (release it with
  * judge_report_free); `why` one line saying what decided it. */

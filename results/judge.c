@@ -191,8 +191,8 @@ static int judge_metric(struct store *st, const struct judge_req *q, const char 
 	double floor_v;
 	kind_of(metric, &r->log, &floor_v);
 	for (size_t i = 0; i < q->n_thresholds; i++)
-		if (!strcmp(q->threshold_metric[i], metric))
-			floor_v = fmax(floor_v, q->threshold_ratio[i]);
+		if (!strcmp(q->thresholds[i].metric, metric))
+			floor_v = fmax(floor_v, q->thresholds[i].ratio);
 	double floor_scaled = r->log ? log1p(floor_v) : floor_v, tau = floor_scaled;
 	if ((rc = history_tau(st, q, metric, r->log, floor_scaled, &tau, err)))
 		goto out;

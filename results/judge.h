@@ -47,12 +47,17 @@ struct judge_report {
 	int regressions, improvements, unknowns;
 };
 
+/* A configured threshold: the smallest change of a metric that can count (0.05 = 5%). */
+struct judge_threshold {
+	char *metric;
+	double ratio;
+};
+
 struct judge_req {
 	const char *target, *base, *cand; /* full shas */
 	const char *scenario;
 	const char *const *metrics;       /* NULL-terminated; NULL: the headline ones */
-	const char *const *threshold_metric; /* configured thresholds (ratios), n_thresholds of them */
-	const double *threshold_ratio;
+	const struct judge_threshold *thresholds; /* configured; may be NULL */
 	size_t n_thresholds;
 	double alpha;                     /* one-sided; 0: 0.01 */
 };

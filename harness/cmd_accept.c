@@ -7,6 +7,7 @@
  * swept (GHC's own convention).
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "harness/cli.h"
 #include "harness/cmd.h"
@@ -37,10 +38,11 @@ int cmd_accept(int argc, char **argv)
 			nargs ? "unexpected argument" : "--rev, --metric and --reason are required", cmd.usage);
 		return LB_EXIT_USAGE;
 	}
-	if (!judge_known_metric(metric)) {
-		fprintf(stderr, "leakbench accept: unknown metric '%s' (see leakbench compare --help)\n", metric);
+	char **known = NULL;
+	int bad_metric = cmd_metrics("accept", (char *)metric, &known);
+	free(known);
+	if (bad_metric)
 		return LB_EXIT_USAGE;
-	}
 	struct cmd_context x;
 	int code = cmd_context_open(&x, "accept", config, target, db, 0);
 	if (code)

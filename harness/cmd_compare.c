@@ -194,18 +194,8 @@ int cmd_compare(int argc, char **argv)
 			nargs != 2 ? "give BASE and NEW" : "--json or --markdown, not both", cmd.usage);
 		goto out;
 	}
-	if (metric_words && !(metrics = cmd_split_words(metric_words))) {
-		code = LB_EXIT_ERROR;
+	if (cmd_metrics("compare", metric_words, &metrics))
 		goto out;
-	}
-	for (size_t i = 0; metrics && metrics[i]; i++)
-		if (!judge_known_metric(metrics[i])) {
-			fprintf(stderr, "leakbench compare: unknown metric '%s' (the headline ones are max_live_bytes, "
-					"allocated_bytes, max_mem_in_use_bytes, peak_rss_bytes, gc_cpu_seconds, wall_seconds, "
-					"live_bytes_slope_per_step; any rts.* or eventlog.* figure too)\n",
-				metrics[i]);
-			goto out;
-		}
 	if ((code = cmd_context_open(&x, "compare", config, target, db, 0)))
 		goto out;
 	code = LB_EXIT_USAGE;

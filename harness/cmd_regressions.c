@@ -191,14 +191,8 @@ int cmd_regressions(int argc, char **argv)
 		fprintf(stderr, "leakbench regressions: unexpected argument '%s' (usage: %s)\n", argv[first], cmd.usage);
 		goto out;
 	}
-	if (metric_words && !(metrics = cmd_split_words(metric_words)))
+	if (cmd_metrics("regressions", metric_words, &metrics))
 		goto out;
-	for (size_t i = 0; metrics && metrics[i]; i++)
-		if (!judge_known_metric(metrics[i])) {
-			fprintf(stderr, "leakbench regressions: unknown metric '%s' (see leakbench compare --help)\n",
-				metrics[i]);
-			goto out;
-		}
 	/* without --target, every target with runs */
 	if ((code = cmd_context_open(&x, "regressions", config, target, db, target ? 0 : CMD_ANY_TARGET)))
 		goto out;

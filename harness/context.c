@@ -11,6 +11,7 @@
 
 #include "harness/cli.h"
 #include "harness/cmd.h"
+#include "results/judge.h"
 
 int cmd_context_open(struct cmd_context *x, const char *cmd, const char *config, const char *target, const char *db,
 		     int flags)
@@ -50,4 +51,23 @@ void cmd_context_close(struct cmd_context *x)
 	store_close(x->st);
 	cfg_free(x->cfg);
 	memset(x, 0, sizeof(*x));
+}
+
+int cmd_metrics(const char *cmd, char *words, char ***out)
+{
+	*out = NULL;
+	if (words && !(*out = cmd_split_words(words))) {
+		fprintf(stderr, "leakbench %s: out of memory\n", cmd);
+		return -1;
+	}
+	for (size_t i = 0; *out && (*out)[i]; i++)
+		if (!judge_known_metric((*out)[i])) {
+			fprintf(stderr,
+				"leakbench %s: unknown metric '%s' (the headline ones are max_live_bytes, allocated_bytes, "
+				"max_mem_in_use_bytes, peak_rss_bytes, gc_cpu_seconds, wall_seconds, "
+				"live_bytes_slope_per_step; any rts.* or eventlog.* figure too)\n",
+				cmd, (*out)[i]);
+			return -1;
+		}
+	return 0;
 }

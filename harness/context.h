@@ -27,4 +27,9 @@ int cmd_context_open(struct cmd_context *x, const char *cmd, const char *config,
 		     int flags);
 void cmd_context_close(struct cmd_context *x);
 
+/* --metric words (space separated; NULL: none given) as a NULL-terminated list, each a
+ * metric leakbench can judge.  Returns 0 (*out NULL when none were given), or -1 after
+ * printing why as "leakbench CMD: ...".  Free *out (the words point into `words`). */
+int cmd_metrics(const char *cmd, char *words, char ***out);
+
 #endif

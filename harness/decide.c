@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "harness/cli.h"
+#include "harness/context.h"
 #include "scenarios/scenario.h"
 
 /* At least `want` runs of the scenario at `c`.  DECIDE_GOOD here means "measured". */
@@ -139,16 +140,8 @@ int decide_session_open(struct decide_session *s, const char *cmd, const char *c
 {
 	memset(s, 0, sizeof(*s));
 	struct lb_error err = {0};
-	if (metric_words && !(s->metrics = cmd_split_words(metric_words))) {
-		fprintf(stderr, "leakbench %s: out of memory\n", cmd);
+	if (cmd_metrics(cmd, metric_words, &s->metrics))
 		return -1;
-	}
-	for (size_t i = 0; s->metrics && s->metrics[i]; i++)
-		if (!judge_known_metric(s->metrics[i])) {
-			fprintf(stderr, "leakbench %s: unknown metric '%s' (see leakbench compare --help)\n", cmd,
-				s->metrics[i]);
-			return -1;
-		}
 	if (cfg_load(&s->cfg, config ? config : "leakbench.ini", &err) ||
 	    !(s->t = target ? cfg_target(s->cfg, target, &err) : s->cfg->n_targets == 1 ? &s->cfg->targets[0] : NULL) ||
 	    sweep_pick_scenarios(scenario, s->cfg, s->t, repeat, &s->scs, &s->n_sc, &err)) {

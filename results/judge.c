@@ -305,3 +305,129 @@ void judge_report_free(struct judge_report *r)
 	free(r->labels);
 	memset(r, 0, sizeof(*r));
 }
+
+/* --- what the history flags ------------------------------------------------------- */
+
+static struct judge_flag *add(struct judge_flags *l)
+{
+	struct judge_flag *g = realloc(l->v, (l->n + 1) * sizeof(*g));
+	if (!g)
+		return NULL;
+	l->v = g;
+	memset(&g[l->n], 0, sizeof(*g));
+	return &g[l->n++];
+}
+
+/* A new entry for the change from revision a to b. */
+static struct judge_flag *add_change(struct judge_flags *l, const char *target, const char *scenario,
+				  const struct store_revision_row *a, const struct store_revision_row *b)
+{
+	struct judge_flag *f = add(l);
+	if (!f)
+		return NULL;
+	snprintf(f->target, sizeof(f->target), "%s", target);
+	snprintf(f->scenario, sizeof(f->scenario), "%s", scenario);
+	memcpy(f->before, a->sha, 41);
+	memcpy(f->after, b->sha, 41);
+	snprintf(f->subject, sizeof(f->subject), "%s", b->subject);
+	f->when = b->author_time;
+	return f;
+}
+
+int judge_flag_newest_first(const void *a, const void *b)
+{
+	const struct judge_flag *x = a, *y = b;
+	return (x->when < y->when) - (x->when > y->when);
+}
+
+/* One scenario of one target: adjacent measured revisions, then the trend. */
+int judge_scan(struct store *st, const char *target, const char *scenario, const char *const *metrics,
+		struct judge_flags *out, struct lb_error *err)
+{
+	struct store_revision_row *revs;
+	size_t n;
+	int rc = store_measured_revisions(st, target, scenario, &revs, &n, err);
+	for (size_t i = 1; !rc && i < n; i++) {
+		const struct store_revision_row *a = &revs[i - 1], *b = &revs[i];
+		struct judge_report rep;
+		struct judge_req q = {.target = target, .base = a->sha, .cand = b->sha, .scenario = scenario,
+				      .metrics = metrics};
+		int jr = judge_revisions(st, &q, &rep, err);
+		if (jr == LB_ENOTFOUND)
+			continue; /* no metric both measured (failed runs, say) */
+		if ((rc = jr))
+			break;
+		for (size_t k = 0; k < rep.n_rows && !rc; k++) {
+			const struct judge_row *r = &rep.rows[k];
+			if (r->c.verdict != DETECT_REGRESSION)
+				continue;
+			struct judge_flag *f = add_change(out, target, scenario, a, b);
+			if (!f) {
+				rc = lb_error_oom(err);
+				break;
+			}
+			snprintf(f->what, sizeof(f->what), "%s", r->metric);
+			if (r->log)
+				snprintf(f->detail, sizeof(f->detail), "%+.1f%% [%+.1f%%, %+.1f%%] p %.3g, %zu vs %zu runs",
+					 100 * r->change, 100 * r->lo, 100 * r->hi, r->c.p_up, r->m, r->n);
+			else
+				snprintf(f->detail, sizeof(f->detail), "%+.0f [%+.0f, %+.0f] p %.3g, %zu vs %zu runs",
+					 r->change, r->lo, r->hi, r->c.p_up, r->m, r->n);
+			rc = store_accepted(st, target, b->sha, r->metric, &f->accepted, err);
+		}
+		judge_report_free(&rep);
+		long fa = 0, ta = 0, fb = 0, tb = 0;
+		if (!rc && !(rc = store_expectation_failures(st, target, a->sha, scenario, &fa, &ta, err)) &&
+		    !(rc = store_expectation_failures(st, target, b->sha, scenario, &fb, &tb, err)) && ta && tb &&
+		    fa * 2 <= ta && fb * 2 > tb) {
+			struct judge_flag *f = add_change(out, target, scenario, a, b);
+			if (!f) {
+				rc = lb_error_oom(err);
+				break;
+			}
+			snprintf(f->what, sizeof(f->what), "expectations");
+			snprintf(f->detail, sizeof(f->detail), "broken in %ld of %ld runs (%ld of %ld before)", fb, tb, fa, ta);
+		}
+	}
+	/* the trend: changes of level over single-run nights too */
+	const char *const *names = metrics ? metrics : judge_headline;
+	for (size_t m = 0; !rc && names[m]; m++) {
+		struct judge_shift *sh;
+		size_t n_sh;
+		if ((rc = judge_trend(st, target, scenario, names[m], &sh, &n_sh, err)))
+			break;
+		for (size_t i = 0; i < n_sh && !rc; i++) {
+			const struct judge_shift *j = &sh[i];
+			const struct store_revision_row *a = NULL, *b = NULL;
+			for (size_t r = 0; r < n; r++) {
+				if (!strcmp(revs[r].sha, j->before_sha))
+					a = &revs[r];
+				if (!strcmp(revs[r].sha, j->sha))
+					b = &revs[r];
+			}
+			int seen = 0;
+			for (size_t f = 0; f < out->n; f++)
+				seen |= !strcmp(out->v[f].after, j->sha) && !strcmp(out->v[f].what, j->metric);
+			if (j->change <= 0 || !a || !b || seen)
+				continue;
+			struct judge_flag *f = add_change(out, target, scenario, a, b);
+			if (!f) {
+				rc = lb_error_oom(err);
+				break;
+			}
+			snprintf(f->what, sizeof(f->what), "%s", j->metric);
+			if (j->log)
+				snprintf(f->detail, sizeof(f->detail),
+					 "trend: %+.1f%% (level %.4g -> %.4g over %zu and %zu revisions), p %.2g", 100 * j->change,
+					 j->before, j->after, j->points_before, j->points_after, j->p);
+			else
+				snprintf(f->detail, sizeof(f->detail),
+					 "trend: %+.0f (level %.4g -> %.4g over %zu and %zu revisions), p %.2g", j->change,
+					 j->before, j->after, j->points_before, j->points_after, j->p);
+			rc = store_accepted(st, target, j->sha, j->metric, &f->accepted, err);
+		}
+		free(sh);
+	}
+	free(revs);
+	return rc;
+}

@@ -80,4 +80,26 @@ struct judge_shift {
 int judge_trend(struct store *st, const char *target, const char *scenario, const char *metric,
 		struct judge_shift **out, size_t *n, struct lb_error *err);
 
+/* What the stored history flags for one target and scenario (see `leakbench regressions`):
+ * each metric that regressed between adjacent measured revisions, each revision whose runs
+ * mostly break the expectations where its predecessor's did not, each rise of level in a
+ * metric's trend.  Appended to *out (which starts zeroed; free out->v). */
+struct judge_flag {
+	char target[160], scenario[160], what[64];
+	char before[41], after[41], subject[120];
+	double when;
+	char detail[200];
+	int accepted;
+};
+
+struct judge_flags {
+	struct judge_flag *v;
+	size_t n;
+};
+
+int judge_scan(struct store *st, const char *target, const char *scenario, const char *const *metrics,
+	       struct judge_flags *out, struct lb_error *err);
+/* qsort order: newest change first. */
+int judge_flag_newest_first(const void *a, const void *b);
+
 #endif

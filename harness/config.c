@@ -101,7 +101,7 @@ static int parse_duration(const char *v, double *out)
 static int target_key(struct parse *ps, struct cfg_target *t, const char *name, const char *value)
 {
 	static const char *const known[] = {"repo", "build", "program", "args", "runner", "rts", "env",
-					    "toolchain", "build-timeout", "baseline", "branch"};
+					    "toolchain", "build-timeout", "baseline", "branch", "commit-url"};
 	if (!strcmp(name, "repo"))
 		return set_string(ps, &t->repo, value, 1);
 	if (!strcmp(name, "build"))
@@ -141,6 +141,11 @@ static int target_key(struct parse *ps, struct cfg_target *t, const char *name, 
 		return set_string(ps, &t->baseline, value, 0);
 	if (!strcmp(name, "branch"))
 		return set_string(ps, &t->branch, value, 0);
+	if (!strcmp(name, "commit-url")) {
+		if (!strstr(value, "{sha}"))
+			return complain(ps, "commit-url '%s' must contain {sha} (where the commit goes)", value);
+		return set_string(ps, &t->commit_url, value, 0);
+	}
 	char sec[200];
 	snprintf(sec, sizeof(sec), "target %s", t->name);
 	return unknown_key(ps, sec, name, known, sizeof(known) / sizeof(*known));
@@ -270,7 +275,7 @@ void cfg_free(struct cfg *c)
 	for (size_t i = 0; i < c->n_targets; i++) {
 		struct cfg_target *t = &c->targets[i];
 		free(t->name), free(t->repo), free(t->build), free(t->program), free(t->args);
-		free(t->runner), free(t->rts), free(t->toolchain), free(t->baseline), free(t->branch);
+		free(t->runner), free(t->rts), free(t->toolchain), free(t->baseline), free(t->branch), free(t->commit_url);
 		for (size_t k = 0; k < t->n_env; k++)
 			free(t->env[k]);
 		free(t->env);

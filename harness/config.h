@@ -30,6 +30,7 @@ struct cfg_target {
 	double build_timeout; /* seconds */
 	char *baseline;    /* a revision; may be NULL */
 	char *branch;      /* what `sweep --new` follows (default HEAD) */
+	char *commit_url;  /* the dashboard's link to a commit, with {sha}; may be NULL */
 };
 
 struct cfg_scenario {

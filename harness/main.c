@@ -29,6 +29,7 @@ static const struct command commands[] = {
 	{"bisect", cmd_bisect, "find the first bad commit of a regression or a leak between two revisions"},
 	{"regressions", cmd_regressions, "what the stored history flags, newest first"},
 	{"accept", cmd_accept, "mark a measured change as intended (the metric is judged against it from then on)"},
+	{"report", cmd_report, "write the static dashboard: trends, regressions, runs"},
 	{"runs", cmd_runs, "list the stored runs, newest first"},
 	{"show", cmd_show, "everything stored about one run: metrics, artifacts, environment"},
 	{"eventlog", cmd_eventlog, "what a GHC eventlog says: GCs, live bytes, heap, census, markers"},

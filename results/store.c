@@ -1392,3 +1392,54 @@ int store_targets(struct store *st, struct store_value **rows, size_t *n, struct
 				" ORDER BY t.name",
 			    p, rows, n, err);
 }
+
+int store_runs_of_revision(struct store *st, const char *target, const char *sha, const char *scenario,
+			   struct store_value **rows, size_t *n, struct lb_error *err)
+{
+	const char *p[4] = {target, sha, scenario, NULL};
+	return query_values(st, "SELECT u.id, u.started_at " RUNS_OF " WHERE t.name = ?1 AND r.sha = ?2 AND u.scenario = ?3"
+				" ORDER BY u.started_at",
+			    p, rows, n, err);
+}
+
+int store_list_bisects(struct store *st, struct store_bisect_row **rows, size_t *n, struct lb_error *err)
+{
+	*rows = NULL;
+	*n = 0;
+	sqlite3_stmt *s;
+	if (prepare(st,
+		    "SELECT t.name, b.scenario, b.criterion, b.good_sha, b.bad_sha, coalesce(b.result_sha, ''), b.builds,"
+		    " b.runs, b.created_at FROM bisects b JOIN targets t ON t.id = b.target_id ORDER BY b.created_at DESC",
+		    &s, err))
+		return err->code;
+	size_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			struct store_bisect_row *g = realloc(*rows, (cap = cap ? 2 * cap : 16) * sizeof(*g));
+			if (!g) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			*rows = g;
+		}
+		struct store_bisect_row *r = &(*rows)[(*n)++];
+		char *const text[] = {r->target, r->scenario, r->criterion, r->good, r->bad, r->result};
+		const size_t size[] = {sizeof(r->target), sizeof(r->scenario), sizeof(r->criterion), 41, 41, 41};
+		for (int c = 0; c < 6; c++) {
+			const unsigned char *v = sqlite3_column_text(s, c);
+			snprintf(text[c], size[c], "%s", v ? (const char *)v : "");
+		}
+		r->builds = (long)sqlite3_column_int64(s, 6);
+		r->runs = (long)sqlite3_column_int64(s, 7);
+		r->created_at = sqlite3_column_double(s, 8);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(*rows);
+		*rows = NULL;
+		*n = 0;
+		return rc == SQLITE_NOMEM ? lb_error_oom(err) : db_error(st, err, "reading bisections");
+	}
+	return 0;
+}

@@ -144,6 +144,19 @@ int store_scenarios_of(struct store *st, const char *target, struct store_value 
 		       struct lb_error *err);
 int store_targets(struct store *st, struct store_value **rows, size_t *n, struct lb_error *err);
 
+/* The runs (id, started_at) of the target's revision and scenario, oldest first. */
+int store_runs_of_revision(struct store *st, const char *target, const char *sha, const char *scenario,
+			   struct store_value **rows, size_t *n, struct lb_error *err);
+
+/* Stored bisections, newest first. */
+struct store_bisect_row {
+	char target[64], scenario[64], criterion[64];
+	char good[41], bad[41], result[41]; /* result "" when inconclusive */
+	long builds, runs;
+	double created_at;
+};
+int store_list_bisects(struct store *st, struct store_bisect_row **rows, size_t *n, struct lb_error *err);
+
 /* Copy into `st` what the database at `path` has and it has not: targets (by name),
  * revisions (by target and sha), builds (by id), environments, runs (by id) with all their
  * rows, annotations.  One transaction; merging the same file twice adds nothing. */

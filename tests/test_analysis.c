@@ -23,6 +23,7 @@ static const char alloc_config[] =
 	"build = ghc -v0 -O0 -rtsopts -eventlog -outputdir {out}/o -o {out}/alloc {src}/alloc.hs\n"
 	"program = alloc\n"
 	"runner = exec\n"
+	"commit-url = https://example.org/alloc/commit/{sha}\n"
 	"\n"
 	"[scenario count]\n"
 	"file = count.scn\n"
@@ -212,7 +213,8 @@ Test(analysis, regressions_finds_a_change_of_level_in_single_run_nights, .timeou
 	git_repository *repo;
 	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
 	/* six nights: three at one allocation, three at twice it, each a different program */
-	const char *msgs[] = {"night one", "night two", "night three", "night four: doubled", "night five", "night six"};
+	const char *msgs[] = {"night one", "night two", "night three", "night four: doubled",
+			      "night five <script>alert(1)</script>", "night six"};
 	for (int i = 0; i < 6; i++) {
 		char text[200];
 		snprintf(text, sizeof(text), "-- %d\nmain :: IO ()\nmain = print (sum [1 .. n])\n  where n = %d :: Integer\n",
@@ -233,6 +235,40 @@ Test(analysis, regressions_finds_a_change_of_level_in_single_run_nights, .timeou
 	cr_assert(strstr(o.out, "night four: doubled") && strstr(o.out, "trend: +"), "%s", o.out);
 	cr_assert(strstr(o.out, "1 flagged"), "one change of level, found once: %s", o.out);
 	lb_out_free(&o);
+
+	/* the dashboard: every revision drawn, the change marked, strings escaped, links made */
+	cr_assert_eq(run_lb(&o, dir, "report", "--out", "site", NULL), 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "(6 runs)") && !strstr(o.out, " 0 flagged"), "%s", o.out);
+	lb_out_free(&o);
+	char path[800];
+	snprintf(path, sizeof(path), "%s/site/m-alloc-count-allocated_bytes.html", dir);
+	char *page = slurp_file(path);
+	cr_assert(page, "%s", path);
+	int points = 0, flagged = 0;
+	for (const char *c = page; (c = strstr(c, "<circle class=\"point")); c++)
+		points++, flagged += !strncmp(c, "<circle class=\"point flagged\"", 29);
+	cr_assert_eq(points, 6, "a point per revision");
+	cr_assert_eq(flagged, 1, "night four marked");
+	cr_assert(strstr(page, "class=\"cut\""), "the change of level drawn");
+	cr_assert(strstr(page, "night five &lt;script&gt;alert(1)&lt;/script&gt;") && !strstr(page, "<script>"),
+		  "a commit subject is text, never markup");
+	cr_assert(strstr(page, "href=\"https://example.org/alloc/commit/"), "points open their commit");
+	free(page);
+	snprintf(path, sizeof(path), "%s/site/regressions.html", dir);
+	page = slurp_file(path);
+	cr_assert(page && strstr(page, "night four: doubled") && strstr(page, "trend: +"), "%s", page);
+	free(page);
+	snprintf(path, sizeof(path), "%s/site/index.html", dir);
+	page = slurp_file(path);
+	cr_assert(page && strstr(page, "m-alloc-count-allocated_bytes.html") && strstr(page, "<svg"), "%s", page);
+	free(page);
+	/* a second report replaces the first whole, leaving nothing beside it */
+	cr_assert_eq(run_lb(&o, dir, "report", "--out", "site", NULL), 0, "%s%s", o.out, o.err);
+	lb_out_free(&o);
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "test $(ls -d %s/site* | wc -l) -eq 1 && test $(ls %s/site/r-*.html | wc -l) -eq 6", dir,
+		 dir);
+	cr_assert_eq(system(cmd), 0, "one site folder, a page per run");
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 	rm_rf(dir);

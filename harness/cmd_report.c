@@ -1,0 +1,64 @@
+/*
+ * cmd_report.c - `leakbench report [--out DIR]`: the static dashboard from the database
+ * (results/report.c writes it; this command finds the database, the folder and each
+ * target's commit links in the config).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "harness/cli.h"
+#include "harness/cmd.h"
+#include "harness/context.h"
+#include "results/report.h"
+
+int cmd_report(int argc, char **argv)
+{
+	const char *out = NULL, *config = NULL, *db = NULL;
+	const struct cli_option options[] = {
+		{"out", CLI_STRING, &out, "DIR", "where the site goes (default: the config's site, else site/)"},
+		{"config", CLI_STRING, &config, "FILE", "the config (default leakbench.ini, when there is one)"},
+		{"db", CLI_STRING, &db, "FILE", "the results database (default: the config's, else leakbench.db)"},
+		{NULL, 0, NULL, NULL, NULL},
+	};
+	const struct cli_command cmd = {
+		"report", "report [--out DIR]", "Write the static dashboard: trends, regressions, runs.",
+		"index.html shows a small chart per target, scenario and headline metric; each links\n"
+		"to the metric's trend (hover a revision for its commit and value, click to open the\n"
+		"commit through the target's commit-url); regressions.html lists what the history\n"
+		"flags and the bisections; every run has a page with its live bytes, heap and census\n"
+		"over time.  The site is plain HTML and SVG: open it from disk or any static host.\n"
+		"It is written beside DIR and moved into place, so DIR is never half written.",
+		options, 0};
+	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
+	if (first < 0)
+		return first == -1 ? LB_EXIT_OK : -first;
+	if (nargs) {
+		fprintf(stderr, "leakbench report: unexpected argument '%s' (usage: %s)\n", argv[first], cmd.usage);
+		return LB_EXIT_USAGE;
+	}
+	struct cmd_context x;
+	int code = cmd_context_open(&x, "report", config, NULL, db, CMD_ANY_TARGET);
+	if (code)
+		return code;
+	size_t n = x.cfg ? x.cfg->n_targets : 0;
+	struct report_link *links = calloc(n + 1, sizeof(*links));
+	struct report_summary sum;
+	struct lb_error err = {0};
+	code = LB_EXIT_ERROR;
+	if (!links)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		links[i] = (struct report_link){x.cfg->targets[i].name, x.cfg->targets[i].commit_url};
+	if (!out)
+		out = x.cfg ? x.cfg->site : "site";
+	if (report_write(x.st, out, links, n, &sum, &err)) {
+		fprintf(stderr, "leakbench report: %s\n", err.msg);
+		goto out;
+	}
+	printf("wrote %s/index.html: %zu pages (%zu runs), %zu flagged\n", out, sum.pages, sum.runs, sum.flagged);
+	code = LB_EXIT_OK;
+out:
+	free(links);
+	cmd_context_close(&x);
+	return code;
+}

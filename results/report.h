@@ -1,0 +1,38 @@
+/*
+ * report.h - the static dashboard: HTML pages with SVG charts drawn by leakbench, written
+ * from the database alone, readable from a file or any static host (no script, no server).
+ *
+ *   index.html                 per target and scenario, a small chart per headline metric
+ *                              over revisions, flagged changes marked
+ *   m-TARGET-SCENARIO-METRIC.html  one metric's trend: every revision (hover: commit,
+ *                              subject, value, change; click: the commit), the noise band
+ *                              of the current era, changes of level and accepted changes
+ *                              marked; the revisions with links to their runs
+ *   regressions.html           what the history flags, with evidence, and the bisections
+ *   r-RUNID.html               one run: live bytes and heap over time with the steps
+ *                              marked, the census's top closure types as stacked areas, the
+ *                              per-step table, expectations, artifacts
+ * Every string that comes from a repository or a run is escaped.  The site is written to a
+ * temporary folder beside OUT and moved into place, so a crash never leaves half a site.
+ */
+#ifndef LB_REPORT_H
+#define LB_REPORT_H
+
+#include <stddef.h>
+
+#include "results/error.h"
+#include "results/store.h"
+
+/* A target's link to its commits: `url` with {sha} (NULL: no links). */
+struct report_link {
+	const char *target, *url;
+};
+
+struct report_summary {
+	size_t pages, runs, flagged;
+};
+
+int report_write(struct store *st, const char *out, const struct report_link *links, size_t n_links,
+		 struct report_summary *sum, struct lb_error *err);
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * test_report.c - the dashboard as a browser sees it: a real database (written through the
+ * store, 40 revisions with a 10% rise of max_live_bytes at the 25th and a commit subject
+ * that tries to be a script), `leakbench report`, then headless Chromium renders the pages:
+ * the rendered DOM must have a point per revision and the subject as text, and a screenshot
+ * of a chart must not be blank.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "results/record.h"
+#include "results/store.h"
+#include "tests/helpers.h"
+
+#define N_REVS 40
+
+static void put_history(const char *db)
+{
+	struct store *st;
+	struct lb_error err = {0};
+	cr_assert_eq(store_open(&st, db, &err), 0, "%s", err.msg);
+	for (int i = 0; i < N_REVS; i++) {
+		char sha[41], subject[100];
+		for (int k = 0; k < 40; k++)
+			sha[k] = "0123456789abcdef"[(i * 7 + k * 13 + k * i) % 16];
+		sha[0] = "abcdef"[i % 6], sha[1] = "0123456789"[i / 10 % 10], sha[2] = "0123456789"[i % 10];
+		sha[40] = '\0';
+		snprintf(subject, sizeof(subject), i == 30 ? "change %d <script>alert('x')</script>" : "change %d", i);
+		struct store_revision rv = {sha, "", "A <a@example.org>", subject, 1700000000.0 + 3600 * i};
+		cr_assert_eq(store_put_revision(st, "demo", "/nowhere", &rv, &err), 0, "%s", err.msg);
+		struct lb_run r;
+		cr_assert_eq(record_init(&r, &err), 0);
+		r.env = (struct lb_environment){.host = strdup("h"), .kernel = strdup("k"), .cpu_model = strdup("c"),
+						.cores = 2, .mem_bytes = 1LL << 33, .ghc_version = strdup("9.0.2"),
+						.rts_way = strdup("rts_l"), .leakbench_version = strdup("test")};
+		strcpy(r.env.fingerprint, "00000000000000aa");
+		r.program = strdup("./server");
+		r.command = strdup("[\"./server\"]");
+		r.rts_flags = strdup("");
+		r.scenario = strdup("edits");
+		r.target = strdup("demo");
+		r.revision = strdup(sha);
+		r.started_at = 1700000000.0 + 3600 * i;
+		r.wall_seconds = 2;
+		double live = (i < 25 ? 100 : 110) * 1048576.0 * (1 + 0.002 * ((i * 37) % 5 - 2));
+		cr_assert_eq(record_add_metric(&r, "max_live_bytes", live, "bytes", &err), 0);
+		cr_assert_eq(record_add_metric(&r, "allocated_bytes", 1e9, "bytes", &err), 0);
+		struct lb_point *p = malloc(50 * sizeof(*p));
+		for (int k = 0; k < 50; k++)
+			p[k] = (struct lb_point){0.1 * k, live * (0.5 + 0.01 * k)};
+		cr_assert_eq(record_add_series(&r, "live_bytes", "bytes", p, 50, &err), 0, "%s", err.msg);
+		cr_assert_eq(store_put_run(st, &r, &err), 0, "%s", err.msg);
+		record_free(&r);
+	}
+	store_close(st);
+}
+
+/* Chromium, headless: `what` is --dump-dom or --screenshot=FILE. */
+static int chromium(const char *what, const char *url, const char *out)
+{
+	char cmd[4000];
+	snprintf(cmd, sizeof(cmd),
+		 "timeout 90 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1000,700 "
+		 "%s '%s' > '%s' 2>/dev/null",
+		 what, url, out);
+	return system(cmd);
+}
+
+static long size_of(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+Test(report, chromium_draws_the_trend_and_shows_a_script_as_text, .timeout = 300)
+{
+	cr_assert_eq(system("command -v chromium >/dev/null"), 0, "chromium is missing: `make deps` installs it");
+	char *dir = scratch_dir(), db[600], url[800], dom[700], png[700], blank[700], blank_png[700];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	put_history(db);
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, dir, "report", "--db", db, "--out", "site", NULL), 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "(40 runs)"), "%s", o.out);
+	lb_out_free(&o);
+
+	snprintf(url, sizeof(url), "file://%s/site/m-demo-edits-max_live_bytes.html", dir);
+	snprintf(dom, sizeof(dom), "%s/dom.html", dir);
+	cr_assert_eq(chromium("--dump-dom", url, dom), 0);
+	char *text = slurp_file(dom);
+	cr_assert(text && strlen(text) > 1000, "the page rendered: %s", text);
+	int points = 0, flagged = 0;
+	for (const char *c = text; (c = strstr(c, "<circle class=\"point")); c++)
+		points++, flagged += !strncmp(c, "<circle class=\"point flagged\"", 29);
+	cr_assert_eq(points, N_REVS, "a point per revision in the rendered page");
+	cr_assert_eq(flagged, 1, "the rise at the 25th revision is marked");
+	cr_assert(strstr(text, "change 30 &lt;script&gt;alert('x')&lt;/script&gt;"), "the subject shows as text");
+	cr_assert(!strstr(text, "<script"), "and never became a script element");
+	free(text);
+
+	/* the chart is drawn: its screenshot carries more than a blank page's */
+	snprintf(png, sizeof(png), "--screenshot=%s/trend.png", dir);
+	snprintf(blank, sizeof(blank), "%s/blank.html", dir);
+	snprintf(blank_png, sizeof(blank_png), "--screenshot=%s/blank.png", dir);
+	FILE *f = fopen(blank, "w");
+	fputs("<!doctype html><html><body></body></html>\n", f);
+	fclose(f);
+	char blank_url[800], log[700];
+	snprintf(blank_url, sizeof(blank_url), "file://%s", blank);
+	snprintf(log, sizeof(log), "%s/chromium.log", dir);
+	cr_assert_eq(chromium(png, url, log), 0);
+	cr_assert_eq(chromium(blank_png, blank_url, log), 0);
+	char a[700], b[700];
+	snprintf(a, sizeof(a), "%s/trend.png", dir);
+	snprintf(b, sizeof(b), "%s/blank.png", dir);
+	cr_assert(size_of(b) > 0 && size_of(a) > 4 * size_of(b), "trend %ld bytes, blank %ld bytes", size_of(a),
+		  size_of(b));
+
+	/* the index and a run page render with their charts */
+	snprintf(url, sizeof(url), "file://%s/site/index.html", dir);
+	cr_assert_eq(chromium("--dump-dom", url, dom), 0);
+	text = slurp_file(dom);
+	cr_assert(text && strstr(text, "m-demo-edits-max_live_bytes.html") && strstr(text, "point flagged"), "%s", text);
+	free(text);
+	rm_rf(dir);
+	free(dir);
+}

@@ -26,6 +26,7 @@ int cmd_bisect(int argc, char **argv);
 int cmd_regressions(int argc, char **argv);
 int cmd_accept(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_nightly(int argc, char **argv);
 
 /* compare's table, also what check and bisect show as their evidence. */
 struct judge_report;

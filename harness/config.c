@@ -229,14 +229,20 @@ static int handler(void *user, const char *section, const char *name, const char
 	if (!*value)
 		return complain(ps, "%s has no value", name);
 	if (!strcmp(section, "leakbench")) {
-		static const char *const known[] = {"database", "cache", "site"};
+		static const char *const known[] = {"database", "cache", "site", "bisect"};
 		if (!strcmp(name, "database"))
 			return set_string(ps, &c->database, value, 1);
 		if (!strcmp(name, "cache"))
 			return set_string(ps, &c->cache, value, 1);
 		if (!strcmp(name, "site"))
 			return set_string(ps, &c->site, value, 1);
-		return unknown_key(ps, "leakbench", name, known, 3);
+		if (!strcmp(name, "bisect")) {
+			if (strcmp(value, "yes") && strcmp(value, "no"))
+				return complain(ps, "bisect '%s': expected yes or no", value);
+			c->bisect = !strcmp(value, "yes");
+			return 1;
+		}
+		return unknown_key(ps, "leakbench", name, known, 4);
 	}
 	if (!strcmp(section, "thresholds")) {
 		char *end;

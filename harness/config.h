@@ -46,6 +46,7 @@ struct cfg_scenario {
 struct cfg {
 	char *path;
 	char *database, *cache, *site; /* absolute */
+	int bisect;                    /* nightly bisects what it newly flags */
 	struct cfg_target *targets;
 	size_t n_targets;
 	struct cfg_scenario *scenarios;

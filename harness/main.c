@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{"regressions", cmd_regressions, "what the stored history flags, newest first"},
 	{"accept", cmd_accept, "mark a measured change as intended (the metric is judged against it from then on)"},
 	{"report", cmd_report, "write the static dashboard: trends, regressions, runs"},
+	{"nightly", cmd_nightly, "sweep what is new for every target, flag, bisect, write the dashboard"},
 	{"runs", cmd_runs, "list the stored runs, newest first"},
 	{"show", cmd_show, "everything stored about one run: metrics, artifacts, environment"},
 	{"eventlog", cmd_eventlog, "what a GHC eventlog says: GCs, live bytes, heap, census, markers"},

@@ -940,8 +940,9 @@ int store_get_run(struct store *st, const char *id, struct lb_run *run, struct l
 		    " r.status, coalesce(r.exit_code, -1), r.signal, r.reason, r.started_at,"
 		    " r.wall_seconds, r.partial, r.artifact_dir,"
 		    " e.id, e.host, e.kernel, e.cpu_model, e.cores, e.mem_bytes, e.ghc_version,"
-		    " e.rts_way, e.leakbench_version"
-		    " FROM runs r JOIN environments e ON e.id = r.environment_id WHERE r.id = ?",
+		    " e.rts_way, e.leakbench_version, t.name, v.sha, r.build_id"
+		    " FROM runs r JOIN environments e ON e.id = r.environment_id LEFT JOIN targets t ON t.id = r.target_id"
+		    " LEFT JOIN revisions v ON v.id = r.revision_id WHERE r.id = ?",
 		    &s, err))
 		return err->code;
 	sqlite3_bind_text(s, 1, full, -1, SQLITE_TRANSIENT);
@@ -975,6 +976,9 @@ int store_get_run(struct store *st, const char *id, struct lb_run *run, struct l
 	run->env.ghc_version = col_dup(s, 20, &oom);
 	run->env.rts_way = col_dup(s, 21, &oom);
 	run->env.leakbench_version = col_dup(s, 22, &oom);
+	run->target = col_dup(s, 23, &oom);
+	run->revision = col_dup(s, 24, &oom);
+	run->build_id = col_dup(s, 25, &oom);
 	sqlite3_finalize(s);
 	if (oom) {
 		record_free(run);
@@ -1442,4 +1446,14 @@ int store_list_bisects(struct store *st, struct store_bisect_row **rows, size_t 
 		return rc == SQLITE_NOMEM ? lb_error_oom(err) : db_error(st, err, "reading bisections");
 	}
 	return 0;
+}
+
+int store_revisions_measured_since(struct store *st, const char *target, double since, struct store_value **rows,
+				   size_t *n, struct lb_error *err)
+{
+	char at[64];
+	snprintf(at, sizeof(at), "%.6f", since);
+	const char *p[4] = {target, at, NULL, NULL};
+	return query_values(st, "SELECT DISTINCT r.sha, 0 " RUNS_OF " WHERE t.name = ?1 AND u.started_at >= CAST(?2 AS REAL)",
+			    p, rows, n, err);
 }

@@ -148,6 +148,10 @@ int store_targets(struct store *st, struct store_value **rows, size_t *n, struct
 int store_runs_of_revision(struct store *st, const char *target, const char *sha, const char *scenario,
 			   struct store_value **rows, size_t *n, struct lb_error *err);
 
+/* The target's revisions with a run started at or after `since` (unix seconds). */
+int store_revisions_measured_since(struct store *st, const char *target, double since, struct store_value **rows,
+				   size_t *n, struct lb_error *err);
+
 /* Stored bisections, newest first. */
 struct store_bisect_row {
 	char target[64], scenario[64], criterion[64];

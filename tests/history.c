@@ -25,34 +25,19 @@ const char history_config[] =
 	"program = lspfix\n"
 	"args = --test\n"
 	"\n"
-	"[scenario small]\n"
-	"file = small.scn\n";
+	"[scenario edits]\n"
+	"file = edits.scn\n";
 
-/* Six edits of a leaf module; each edit's value is live bytes after the idle GC.  With the
- * leak every edit keeps its module environments (about 0.5 MiB); without, a few hundred
- * bytes move. */
-const char history_scenario[] =
-	"scenario small\n"
-	"runner lsp\n"
-	"codebase generate modules=6 layers=2 seed=1\n"
-	"rts -I0.2\n"
-	"settings {}\n"
-	"timeout 1m\n"
-	"open L1/M0.hs\n"
-	"open L0/M0.hs\n"
-	"wait idle\n"
-	"settle 300ms\n"
-	"mark warm\n"
-	"repeat 6\n"
-	"  edit L0/M0.hs append \"\\nextra{i} :: Int\\nextra{i} = {i}\\n\"\n"
-	"  wait notification kick/done\n"
-	"  settle 300ms\n"
-	"  mark edit\n"
-	"  hover L1/M0.hs 3:1\n"
-	"end\n"
-	"settle 300ms\n"
-	"mark done\n"
-	"expect slope live_bytes < 64KiB per edit after warm\n";
+/* The demo's scenario (demo/edits.scn) is the tests' too: one file, kept true by both. */
+void history_write_scenario(const char *dir)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/demo/edits.scn", getenv("LEAKBENCH_ROOT"));
+	char *text = slurp_file(path);
+	cr_assert(text, "%s", path);
+	write_file(dir, "edits.scn", text);
+	free(text);
+}
 
 void write_file(const char *dir, const char *name, const char *text)
 {

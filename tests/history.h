@@ -7,10 +7,11 @@
 typedef struct git_repository git_repository;
 
 /* leakbench.ini: database full.db, cache cache/, target `fix` (repo src/, built by GHC),
- * scenario `small` (small.scn). */
+ * scenario `edits` (edits.scn). */
 extern const char history_config[];
-/* small.scn: six edits of a leaf module; expects the live-bytes slope below 64 KiB per edit. */
-extern const char history_scenario[];
+/* DIR/edits.scn: the demo's scenario, six edits of a leaf module; expects the live-bytes
+ * slope below 64 KiB per edit, which the fixture's leak breaks. */
+void history_write_scenario(const char *dir);
 
 /* DIR/NAME with `text`. */
 void write_file(const char *dir, const char *name, const char *text);

@@ -157,7 +157,7 @@ Test(analysis, bisect_names_the_leak_commit_and_git_bisect_run_agrees, .timeout 
 	git_repository *repo = history_make(dir, sha, &text);
 	free(text);
 	write_file(dir, "leakbench.ini", history_config);
-	write_file(dir, "small.scn", history_scenario);
+	history_write_scenario(dir);
 	struct lb_out o;
 	char *args[] = {"bisect", "--good", sha[1], "--bad", sha[8], "--leak", "--repeat", "1", NULL};
 	cr_assert_eq(run_lbv(&o, dir, args), 0, "%s%s", o.out, o.err);
@@ -192,7 +192,7 @@ Test(analysis, bisect_names_the_leak_commit_and_git_bisect_run_agrees, .timeout 
 	snprintf(out, sizeof(out), "%s/git-bisect.out", dir);
 	snprintf(cmd, sizeof(cmd),
 		 "cd %s/src && git reset -q --hard && git bisect start %s %s >/dev/null && "
-		 "git bisect run %s check --config %s/leakbench.ini --leak --repeat 1 --scenario small > %s 2>&1",
+		 "git bisect run %s check --config %s/leakbench.ini --leak --repeat 1 --scenario edits > %s 2>&1",
 		 dir, sha[8], sha[1], getenv("LEAKBENCH_BIN"), dir, out);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	char *said = slurp_file(out);

@@ -46,7 +46,7 @@ Test(sweep, eight_commits_resume_shards_merge_and_new, .timeout = 900)
 	char *text;
 	git_repository *repo = history_make(dir, sha, &text);
 	write_file(dir, "leakbench.ini", history_config);
-	write_file(dir, "small.scn", history_scenario);
+	history_write_scenario(dir);
 	snprintf(range, sizeof(range), "%.12s..HEAD", sha[0]);
 	snprintf(full, sizeof(full), "%s/full.db", dir);
 	snprintf(s1, sizeof(s1), "%s/s1.db", dir);
@@ -135,7 +135,7 @@ Test(sweep, eight_commits_resume_shards_merge_and_new, .timeout = 900)
 	/* a new commit that mends the leak: --new measures it and only it */
 	text = history_swap(text, "(\"--leak\" `elem` args || True)", "(\"--leak\" `elem` args)");
 	git_commit_file(repo, "nine: the leak mended", "lspfix.hs", text);
-	sweep(&o, dir, 0, "--new", "--scenario", "small.scn", NULL);
+	sweep(&o, dir, 0, "--new", "--scenario", "edits.scn", NULL);
 	cr_assert(strstr(o.out, "1 revision of HEAD since the last one measured"), "%s", o.out);
 	cr_assert(strstr(o.out, "1 measured (1 runs, 0 failing)"), "%s", o.out);
 	lb_out_free(&o);
@@ -168,7 +168,7 @@ Test(sweep, bad_config_and_revisions_store_nothing, .timeout = 120)
 	git_repository *repo;
 	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
 	git_commit_file(repo, "one", "lspfix.hs", "main = pure ()\n");
-	write_file(dir, "small.scn", history_scenario);
+	history_write_scenario(dir);
 	write_file(dir, "revs.txt", "HEAD\nno-such-tag\n");
 	const struct bad_case cases[] = {
 		{"unknown key", "build =", "bulid =", {"sweep", "--target", "fix", "HEAD"}, 2,
@@ -183,7 +183,7 @@ Test(sweep, bad_config_and_revisions_store_nothing, .timeout = 120)
 		 "unknown revision 'no-such-tag'", NULL},
 		{"bad ref in a list", NULL, NULL, {"sweep", "--target", "fix", "--list", "revs.txt"}, 2, "revs.txt:2:",
 		 "no-such-tag"},
-		{"bad ref for run", NULL, NULL, {"run", "--target", "fix", "--rev", "no-such-tag", "--scenario", "small"}, 2,
+		{"bad ref for run", NULL, NULL, {"run", "--target", "fix", "--rev", "no-such-tag", "--scenario", "edits"}, 2,
 		 "unknown revision 'no-such-tag'", NULL},
 		{"unknown target", NULL, NULL, {"sweep", "--target", "fxi", "HEAD"}, 2, "fxi", "fix"},
 		{"bad shard", NULL, NULL, {"sweep", "--target", "fix", "HEAD", "--shard", "3/2"}, 2, "--shard is K/N", NULL},
@@ -227,7 +227,7 @@ Test(sweep, two_processes_build_one_revision_once, .timeout = 180)
 				  line);
 	write_file(dir, "leakbench.ini", text);
 	free(text);
-	write_file(dir, "small.scn", history_scenario);
+	history_write_scenario(dir);
 	char *a[] = {"sweep", "--target", "fix", "HEAD", "--db", "a.db", NULL};
 	char *b[] = {"sweep", "--target", "fix", "HEAD", "--db", "b.db", NULL};
 	char cwd[600];

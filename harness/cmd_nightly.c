@@ -1,0 +1,206 @@
+/*
+ * cmd_nightly.c - `leakbench nightly`: the job a CI schedule runs every night.
+ *
+ * For each configured target: fetch and measure what is new (`sweep --new`); then look at
+ * the whole history (`regressions`' scan), pick out what was flagged at a revision measured
+ * tonight, bisect those (when the config says `bisect = yes` and commits lie between the
+ * flagged pair), write the dashboard, and sum it up, as Markdown for the CI job's page when
+ * $GITHUB_STEP_SUMMARY is set.  The steps are the commands themselves, called in process,
+ * so a nightly does exactly what a maintainer would do by hand.
+ *
+ * Exit status: 0 nothing new flagged, 1 a new regression or leak, 2 leakbench could not do
+ * its part somewhere (the rest still ran and the site is still written), 130 interrupted.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness/cli.h"
+#include "harness/cmd.h"
+#include "harness/config.h"
+#include "harness/rev.h"
+#include "results/judge.h"
+#include "results/report.h"
+
+/* Run one of leakbench's commands in process, as argv words. */
+static int call(int (*fn)(int, char **), char **words)
+{
+	int argc = 0;
+	while (words[argc])
+		argc++;
+	fflush(stdout);
+	int code = fn(argc, words);
+	fflush(stdout);
+	return code;
+}
+
+static int is_new(const struct store_value *since, size_t n, const char *sha)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(since[i].key, sha))
+			return 1;
+	return 0;
+}
+
+int cmd_nightly(int argc, char **argv)
+{
+	const char *config = NULL, *out = NULL;
+	int every = 1, no_bisect = 0;
+	const struct cli_option options[] = {
+		{"config", CLI_STRING, &config, "FILE", "the config (default leakbench.ini)"},
+		{"every", CLI_INT, &every, "K", "measure every K-th new revision (default 1; bisection fills the gaps)"},
+		{"no-bisect", CLI_FLAG, &no_bisect, NULL, "do not bisect tonight, whatever the config says"},
+		{"out", CLI_STRING, &out, "DIR", "where the dashboard goes (default: the config's site)"},
+		{NULL, 0, NULL, NULL, NULL},
+	};
+	const struct cli_command cmd = {
+		"nightly", "nightly [--config FILE] [--every K] [--no-bisect] [--out DIR]",
+		"Sweep what is new for every target, flag, bisect, write the dashboard.",
+		"Exit status: 0 nothing new flagged, 1 a new regression or leak, 2 leakbench could not\n"
+		"do its part somewhere (the rest still ran), 130 interrupted.  With $GITHUB_STEP_SUMMARY\n"
+		"set, a Markdown summary is appended to it.",
+		options, 0};
+	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
+	if (first < 0)
+		return first == -1 ? LB_EXIT_OK : -first;
+	if (nargs || every < 1) {
+		fprintf(stderr, "leakbench nightly: %s (usage: %s)\n", nargs ? "unexpected argument" : "--every is at least 1",
+			cmd.usage);
+		return LB_EXIT_USAGE;
+	}
+	const char *path = config ? config : "leakbench.ini";
+	struct cfg *cfg = NULL;
+	struct lb_error err = {0};
+	if (cfg_load(&cfg, path, &err)) {
+		fprintf(stderr, "leakbench nightly: %s\n", err.msg);
+		return LB_EXIT_USAGE;
+	}
+	double started = (double)time(NULL) - 1; /* a run started tonight is at or after this */
+	int harness_trouble = 0, interrupted = 0, code = 2;
+	char every_s[16];
+	snprintf(every_s, sizeof(every_s), "%d", every);
+	for (size_t i = 0; i < cfg->n_targets && !interrupted; i++) {
+		printf("== %s: what is new\n", cfg->targets[i].name);
+		char *words[] = {"sweep", "--config", (char *)path, "--target", cfg->targets[i].name, "--new", "--every",
+				 every_s, NULL};
+		int c = call(cmd_sweep, words);
+		interrupted = c == LB_EXIT_INTR;
+		harness_trouble |= c == LB_EXIT_ERROR || c == LB_EXIT_USAGE;
+	}
+	struct store *st = NULL;
+	struct judge_flags flags = {0};
+	struct store_value *since = NULL;
+	size_t n_since = 0;
+	FILE *md = NULL;
+	if (interrupted) {
+		code = LB_EXIT_INTR;
+		goto out;
+	}
+	if (store_open(&st, cfg->database, &err)) {
+		fprintf(stderr, "leakbench nightly: %s\n", err.msg);
+		goto out;
+	}
+	/* what is flagged at a revision measured tonight */
+	size_t n_new = 0;
+	for (size_t i = 0; i < cfg->n_targets; i++) {
+		struct store_value *scn = NULL;
+		size_t n_scn = 0;
+		if (store_scenarios_of(st, cfg->targets[i].name, &scn, &n_scn, &err)) {
+			fprintf(stderr, "leakbench nightly: %s\n", err.msg);
+			harness_trouble = 1;
+		}
+		for (size_t k = 0; k < n_scn; k++)
+			if (judge_scan(st, cfg->targets[i].name, scn[k].key, NULL, &flags, &err)) {
+				fprintf(stderr, "leakbench nightly: %s\n", err.msg);
+				harness_trouble = 1;
+			}
+		free(scn);
+	}
+	const char *summary_path = getenv("GITHUB_STEP_SUMMARY");
+	if (summary_path && *summary_path && !(md = fopen(summary_path, "a")))
+		fprintf(stderr, "leakbench nightly: cannot append to $GITHUB_STEP_SUMMARY (%s)\n", summary_path);
+	if (md)
+		fprintf(md, "## leakbench nightly\n\n");
+	printf("\n== flagged at a revision measured tonight\n");
+	for (size_t i = 0; i < flags.n; i++) {
+		struct judge_flag *f = &flags.v[i];
+		free(since);
+		since = NULL;
+		if (store_revisions_measured_since(st, f->target, started, &since, &n_since, &err)) {
+			harness_trouble = 1;
+			continue;
+		}
+		if (f->accepted || !is_new(since, n_since, f->after))
+			continue;
+		n_new++;
+		printf("%s %s %s: %.12s -> %.12s %s\n    %s\n", f->target, f->scenario, f->what, f->before, f->after,
+		       f->subject, f->detail);
+		if (md)
+			fprintf(md, "- **%s** `%s` `%s`: `%.12s` → `%.12s` %s — %s\n", f->target, f->scenario, f->what,
+				f->before, f->after, f->subject, f->detail);
+		if (!cfg->bisect || no_bisect)
+			continue;
+		/* commits between the flagged pair: find the first bad one among them */
+		struct rev_repo *repo = NULL;
+		struct rev_commit *list = NULL;
+		size_t n = 0;
+		char range[100];
+		snprintf(range, sizeof(range), "%s..%s", f->before, f->after);
+		const struct cfg_target *t = cfg_target(cfg, f->target, &err);
+		if (t && rev_open(&repo, cfg->cache, t->name, t->repo, 0, &err) == 0 &&
+		    rev_list(repo, range, &list, &n, &err) == 0 && n > 1) {
+			char *words[16] = {"bisect", "--config", (char *)path, "--target", f->target, "--good", f->before,
+					   "--bad", f->after, "--scenario", f->scenario};
+			size_t w = 11;
+			if (!strcmp(f->what, "expectations")) /* a leak: one run a revision tells */
+				words[w++] = "--leak", words[w++] = "--repeat", words[w++] = "1";
+			else
+				words[w++] = "--metric", words[w++] = f->what;
+			words[w] = NULL;
+			printf("\n== bisecting %.12s..%.12s (%zu commits)\n", f->before, f->after, n);
+			int c = call(cmd_bisect, words);
+			struct store_bisect_row *b = NULL;
+			size_t nb = 0;
+			if (c == LB_EXIT_OK && store_list_bisects(st, &b, &nb, &err) == 0 && nb && b[0].result[0] && md)
+				fprintf(md, "  - first bad commit: `%s` (%ld builds, %ld runs)\n", b[0].result, b[0].builds,
+					b[0].runs);
+			free(b);
+			harness_trouble |= c == LB_EXIT_ERROR;
+		}
+		for (size_t k = 0; k < n; k++)
+			rev_commit_free(&list[k]);
+		free(list);
+		rev_close(repo);
+	}
+	if (!n_new)
+		printf("nothing new\n");
+	if (md && !n_new)
+		fprintf(md, "Nothing new flagged.\n");
+	/* the dashboard, whatever happened above */
+	struct report_link *links = calloc(cfg->n_targets + 1, sizeof(*links));
+	struct report_summary sum = {0};
+	for (size_t i = 0; links && i < cfg->n_targets; i++)
+		links[i] = (struct report_link){cfg->targets[i].name, cfg->targets[i].commit_url};
+	const char *site = out ? out : cfg->site;
+	if (!links || report_write(st, site, links, cfg->n_targets, &sum, &err)) {
+		fprintf(stderr, "leakbench nightly: %s\n", links ? err.msg : "out of memory");
+		harness_trouble = 1;
+	} else {
+		printf("\ndashboard: %s/index.html (%zu pages)\n", site, sum.pages);
+		if (md)
+			fprintf(md, "\nDashboard written to `%s/index.html` (%zu pages, %zu flagged in all).\n", site, sum.pages,
+				sum.flagged);
+	}
+	free(links);
+	code = harness_trouble ? 2 : n_new ? LB_EXIT_FAIL : LB_EXIT_OK;
+	printf("nightly: %zu new flagged%s\n", n_new, harness_trouble ? "; leakbench could not do all of its part" : "");
+out:
+	if (md)
+		fclose(md);
+	free(since);
+	free(flags.v);
+	store_close(st);
+	cfg_free(cfg);
+	return code;
+}

@@ -1,0 +1,42 @@
+/*
+ * test_nightly.c - `make demo` as a test: the demo script builds a twelve-commit history of
+ * the fixture server (leak switched on at commit 7), measures commit 4 as "last night", then
+ * runs `leakbench nightly --every 4`, which must flag the leak, bisect it to commit 7, write
+ * the dashboard and the CI job's Markdown summary.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/helpers.h"
+
+Test(nightly, the_demo_flags_the_leak_and_bisects_it, .timeout = 600)
+{
+	char *dir = scratch_dir(), cmd[2400], path[700];
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && DEMO_DIR=%s/demo GITHUB_STEP_SUMMARY=%s/summary.md sh demo/demo.sh %s > %s/demo.out 2>&1",
+		 getenv("LEAKBENCH_ROOT"), dir, dir, getenv("LEAKBENCH_BIN"), dir);
+	int status = system(cmd);
+	snprintf(path, sizeof(path), "%s/demo.out", dir);
+	char *out = slurp_file(path);
+	cr_assert_eq(status, 0, "%s", out);
+	cr_assert(strstr(out, "bisected it to") && strstr(out, "7: keep module environments"), "%s", out);
+	cr_assert(strstr(out, "the search cost 2 builds"), "only 6 and 7 needed building: %s", out);
+	free(out);
+	snprintf(path, sizeof(path), "%s/summary.md", dir);
+	char *md = slurp_file(path);
+	cr_assert(md && strstr(md, "## leakbench nightly") && strstr(md, "first bad commit") &&
+		      strstr(md, "expectations"),
+		  "%s", md);
+	free(md);
+	snprintf(path, sizeof(path), "%s/demo/site/index.html", dir);
+	cr_assert_eq(access(path, R_OK), 0, "the dashboard is written");
+	snprintf(path, sizeof(path), "%s/demo/site/regressions.html", dir);
+	char *page = slurp_file(path);
+	cr_assert(page && strstr(page, "keep module environments") && strstr(page, "bisections"), "%s", page);
+	free(page);
+	rm_rf(dir);
+	free(dir);
+}

@@ -47,8 +47,11 @@ static void usage(FILE *out)
 		     "leakbench finds memory regressions in Haskell tooling: it runs GHC-built\n"
 		     "programs under the RTS's own measurement and stores every figure in SQLite.\n\n"
 		     "commands:\n");
+	int width = 0;
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		width = (int)strlen(commands[i].name) > width ? (int)strlen(commands[i].name) : width;
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-*s %s\n", width, commands[i].name, commands[i].summary);
 	fprintf(out, "\n'leakbench <command> --help' shows a command's options.\n");
 }
 

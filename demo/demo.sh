@@ -4,7 +4,8 @@
 # A git repository of the fixture LSP server (tests/fixtures/lspfix.hs) over twelve
 # commits; commit 7 switches its leak on.  "Last night" measured commit 4.  Tonight's
 # `leakbench nightly --every 4` measures commits 8 and 12, flags the leak at 8, bisects
-# 4..8 and names commit 7, and writes the dashboard.  Takes a few minutes (GHC builds each
+# 4..8 and names commit 7, writes the dashboard, and posts the news to the webhook in
+# $LEAKBENCH_DEMO_WEBHOOK when that is set.  Takes a few minutes (GHC builds each
 # revision it needs; every build and run is real).
 set -eu
 lb=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -47,6 +48,9 @@ build-timeout = 10m
 
 [scenario edits]
 file = edits.scn
+
+[notify]
+webhook-env = LEAKBENCH_DEMO_WEBHOOK
 INI
 echo "== last night: commit 4 is measured"
 "$lb" sweep --target fixture HEAD

@@ -11,6 +11,7 @@
  * Exit status: 0 nothing new flagged, 1 a new regression or leak, 2 leakbench could not do
  * its part somewhere (the rest still ran and the site is still written), 130 interrupted.
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +20,11 @@
 #include "harness/cli.h"
 #include "harness/cmd.h"
 #include "harness/config.h"
+#include "harness/notify.h"
 #include "harness/rev.h"
 #include "results/judge.h"
 #include "results/report.h"
+#include "results/text.h"
 
 /* Run one of leakbench's commands in process, as argv words. */
 static int call(int (*fn)(int, char **), char **words)
@@ -33,6 +36,66 @@ static int call(int (*fn)(int, char **), char **words)
 	int code = fn(argc, words);
 	fflush(stdout);
 	return code;
+}
+
+/* Where [notify] says to post, or url NULL (with a warning when the variable is missing). */
+static struct notify_target webhook(const struct cfg *cfg, char *from, size_t size)
+{
+	struct notify_target t = {.retries = cfg->notify.retries, .timeout = 10, .from = from};
+	if (cfg->notify.webhook_env) {
+		snprintf(from, size, "$%s", cfg->notify.webhook_env);
+		t.url = getenv(cfg->notify.webhook_env);
+		if (!t.url || !*t.url) {
+			printf("warning: [notify] webhook-env names %s, which is not set: no notifications tonight\n", from);
+			t.url = NULL;
+		}
+	} else if (cfg->notify.webhook) {
+		snprintf(from, size, "the config's webhook");
+		t.url = cfg->notify.webhook;
+	}
+	return t;
+}
+
+/* The message about one newly flagged change. */
+static char *message(const struct cfg *cfg, const struct judge_flag *f, const char *first_bad, const char *site)
+{
+	const struct cfg_target *t = NULL;
+	for (size_t i = 0; i < cfg->n_targets; i++)
+		if (!strcmp(cfg->targets[i].name, f->target))
+			t = &cfg->targets[i];
+	char *link = t && t->commit_url ? text_replace(t->commit_url, "{sha}", first_bad ? first_bad : f->after) : NULL;
+	char dashboard[1200];
+	snprintf(dashboard, sizeof(dashboard), "%s/regressions.html", site);
+	char text[800];
+	snprintf(text, sizeof(text), "leakbench: %s %s in %s/%s at %.12s (%s): %s", f->what,
+		 strcmp(f->what, "expectations") ? "regressed" : "broken", f->target, f->scenario,
+		 first_bad ? first_bad : f->after, f->subject, f->detail);
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "text", text, "target", f->target,
+			      "scenario", f->scenario, "metric", f->what, "change", f->detail, "from", f->before, "commit",
+			      f->after, "subject", f->subject, "dashboard", dashboard);
+	if (o && first_bad)
+		json_object_set_new(o, "first_bad_commit", json_string(first_bad));
+	if (o && link)
+		json_object_set_new(o, "commit_url", json_string(link));
+	char *out = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+	json_decref(o);
+	free(link);
+	return out;
+}
+
+/* Post one change; a webhook that is down costs a warning, never the night's work. */
+static void notify_flag(const struct cfg *cfg, const struct notify_target *hook, const struct judge_flag *f,
+			const char *first_bad, const char *site)
+{
+	if (!hook->url)
+		return;
+	struct lb_error err = {0};
+	char *json = message(cfg, f, first_bad, site);
+	if (!json || notify_send(hook, json, &err))
+		printf("warning: %s\n", json ? err.msg : "out of memory writing the notification");
+	else
+		printf("notified %s\n", hook->from);
+	free(json);
 }
 
 static int is_new(const struct store_value *since, size_t n, const char *sha)
@@ -122,6 +185,8 @@ int cmd_nightly(int argc, char **argv)
 		fprintf(stderr, "leakbench nightly: cannot append to $GITHUB_STEP_SUMMARY (%s)\n", summary_path);
 	if (md)
 		fprintf(md, "## leakbench nightly\n\n");
+	char hook_from[160];
+	struct notify_target hook = webhook(cfg, hook_from, sizeof(hook_from));
 	printf("\n== flagged at a revision measured tonight\n");
 	for (size_t i = 0; i < flags.n; i++) {
 		struct judge_flag *f = &flags.v[i];
@@ -139,8 +204,11 @@ int cmd_nightly(int argc, char **argv)
 		if (md)
 			fprintf(md, "- **%s** `%s` `%s`: `%.12s` → `%.12s` %s — %s\n", f->target, f->scenario, f->what,
 				f->before, f->after, f->subject, f->detail);
-		if (!cfg->bisect || no_bisect)
+		char first_bad[41] = "";
+		if (!cfg->bisect || no_bisect) {
+			notify_flag(cfg, &hook, f, NULL, out ? out : cfg->site);
 			continue;
+		}
 		/* commits between the flagged pair: find the first bad one among them */
 		struct rev_repo *repo = NULL;
 		struct rev_commit *list = NULL;
@@ -162,9 +230,12 @@ int cmd_nightly(int argc, char **argv)
 			int c = call(cmd_bisect, words);
 			struct store_bisect_row *b = NULL;
 			size_t nb = 0;
-			if (c == LB_EXIT_OK && store_list_bisects(st, &b, &nb, &err) == 0 && nb && b[0].result[0] && md)
-				fprintf(md, "  - first bad commit: `%s` (%ld builds, %ld runs)\n", b[0].result, b[0].builds,
-					b[0].runs);
+			if (c == LB_EXIT_OK && store_list_bisects(st, &b, &nb, &err) == 0 && nb && b[0].result[0]) {
+				memcpy(first_bad, b[0].result, 41);
+				if (md)
+					fprintf(md, "  - first bad commit: `%s` (%ld builds, %ld runs)\n", b[0].result, b[0].builds,
+						b[0].runs);
+			}
 			free(b);
 			harness_trouble |= c == LB_EXIT_ERROR;
 		}
@@ -172,6 +243,7 @@ int cmd_nightly(int argc, char **argv)
 			rev_commit_free(&list[k]);
 		free(list);
 		rev_close(repo);
+		notify_flag(cfg, &hook, f, first_bad[0] ? first_bad : NULL, out ? out : cfg->site);
 	}
 	if (!n_new)
 		printf("nothing new\n");

@@ -8,6 +8,7 @@
  */
 #include "harness/config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
@@ -187,7 +188,7 @@ static int open_section(struct parse *ps, const char *section)
 	ps->opened_line = ps->header_line;
 	const char *sp = strchr(section, ' ');
 	const char *name = sp ? sp + 1 : NULL;
-	if (!strcmp(section, "leakbench") || !strcmp(section, "thresholds"))
+	if (!strcmp(section, "leakbench") || !strcmp(section, "thresholds") || !strcmp(section, "notify"))
 		return 1;
 	if (name && *name && !strchr(name, ' ') && !strncmp(section, "target ", 7)) {
 		for (size_t i = 0; i < c->n_targets; i++)
@@ -211,7 +212,7 @@ static int open_section(struct parse *ps, const char *section)
 		s[c->n_scenarios] = (struct cfg_scenario){.name = strdup(name), .line = ps->header_line, .repeat = 1};
 		return c->scenarios[c->n_scenarios++].name ? 1 : (ps->oom = 1, 0);
 	}
-	return complain(ps, "unknown section [%s] (expected [leakbench], [thresholds], [target NAME] or "
+	return complain(ps, "unknown section [%s] (expected [leakbench], [thresholds], [notify], [target NAME] or "
 			    "[scenario NAME])", section);
 }
 
@@ -243,6 +244,26 @@ static int handler(void *user, const char *section, const char *name, const char
 			return 1;
 		}
 		return unknown_key(ps, "leakbench", name, known, 4);
+	}
+	if (!strcmp(section, "notify")) {
+		static const char *const known[] = {"webhook", "webhook-env", "retries"};
+		if (!strcmp(name, "webhook"))
+			return set_string(ps, &c->notify.webhook, value, 0);
+		if (!strcmp(name, "webhook-env")) {
+			for (const char *p = value; *p; p++)
+				if (!isalnum((unsigned char)*p) && *p != '_')
+					return complain(ps, "webhook-env '%s': expected the name of an environment variable", value);
+			return set_string(ps, &c->notify.webhook_env, value, 0);
+		}
+		if (!strcmp(name, "retries")) {
+			char *end;
+			long v = strtol(value, &end, 10);
+			if (*end || v < 0 || v > 10)
+				return complain(ps, "retries '%s': expected 0 to 10", value);
+			c->notify.retries = (int)v;
+			return 1;
+		}
+		return unknown_key(ps, "notify", name, known, 3);
 	}
 	if (!strcmp(section, "thresholds")) {
 		char *end;
@@ -299,6 +320,7 @@ void cfg_free(struct cfg *c)
 		free(c->thresholds[i].metric);
 	free(c->thresholds);
 	free(c->path), free(c->database), free(c->cache), free(c->site);
+	free(c->notify.webhook), free(c->notify.webhook_env);
 	free(c);
 }
 
@@ -351,6 +373,8 @@ int cfg_load(struct cfg **out, const char *path, struct lb_error *err)
 	struct cfg *c = calloc(1, sizeof(*c));
 	char abs[PATH_MAX];
 	struct parse ps = {.c = c};
+	if (c)
+		c->notify.retries = 3;
 	if (!c || !(c->path = strdup(path)) || !realpath(path, abs) || !(ps.dir = strdup(abs))) {
 		fclose(f);
 		cfg_free(c);

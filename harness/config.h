@@ -43,6 +43,13 @@ struct cfg_scenario {
 };
 
 
+/* [notify]: where nightly reports what it newly flags. */
+struct cfg_notify {
+	char *webhook;     /* a URL; prefer webhook_env, so no token sits in the file */
+	char *webhook_env; /* the name of an environment variable holding the URL */
+	int retries;       /* after the first attempt (default 3) */
+};
+
 struct cfg {
 	char *path;
 	char *database, *cache, *site; /* absolute */
@@ -52,6 +59,7 @@ struct cfg {
 	struct cfg_scenario *scenarios;
 	size_t n_scenarios;
 	struct judge_threshold *thresholds; /* [thresholds] */
+	struct cfg_notify notify;
 	size_t n_thresholds;
 };
 

@@ -4,7 +4,10 @@
 #include "tests/helpers.h"
 
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <git2.h>
 #include <ftw.h>
 #include <math.h>
@@ -224,3 +227,58 @@ void git_commit_file(git_repository *repo, const char *msg, const char *name, co
 	git_reference_free(head);
 }
 
+
+pid_t http_server(const char *dir, int fail_first, int fail_status, int *port)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(s >= 0);
+	int one = 1;
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = 0};
+	cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(s, 16), 0);
+	socklen_t len = sizeof(a);
+	getsockname(s, (struct sockaddr *)&a, &len);
+	*port = ntohs(a.sin_port);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid) {
+		close(s);
+		return pid;
+	}
+	for (int n = 0;; n++) {
+		int c = accept(s, NULL, NULL);
+		if (c < 0)
+			_exit(0);
+		char buf[65536];
+		size_t got = 0;
+		long want = -1;
+		char *body = NULL;
+		while (got < sizeof(buf) - 1) {
+			ssize_t r = read(c, buf + got, sizeof(buf) - 1 - got);
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+			buf[got] = '\0';
+			if (!body && (body = strstr(buf, "\r\n\r\n"))) {
+				body += 4;
+				char *cl = strcasestr(buf, "Content-Length:");
+				want = cl ? strtol(cl + 15, NULL, 10) : 0;
+			}
+			if (body && (long)(got - (size_t)(body - buf)) >= want)
+				break;
+		}
+		char path[700];
+		snprintf(path, sizeof(path), "%s/request-%d.txt", dir, n);
+		FILE *f = fopen(path, "w");
+		if (f) {
+			fwrite(buf, 1, got, f);
+			fclose(f);
+		}
+		char answer[200];
+		snprintf(answer, sizeof(answer), "HTTP/1.1 %d %s\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno",
+			 n < fail_first ? fail_status : 200, n < fail_first ? "Failed" : "OK");
+		(void)!write(c, answer, strlen(answer));
+		close(c);
+	}
+}

@@ -42,6 +42,11 @@ double db_scalar(const char *db, const char *sql);
 /* The same as text, malloc'ed ("" if no row). */
 char *db_text(const char *db, const char *sql);
 
+/* A real HTTP server on 127.0.0.1 (a child process; kill it when done): each request is
+ * written to DIR/request-N.txt (head and body), the first `fail_first` answered with
+ * `fail_status`, the rest 200.  *port is where it listens. */
+pid_t http_server(const char *dir, int fail_first, int fail_status, int *port);
+
 /* A commit on top of HEAD of `repo` (libgit2, no git binary) that sets file `name` to
  * `text`; the other files stay as they were. */
 typedef struct git_repository git_repository;

@@ -7,21 +7,36 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/helpers.h"
 
 Test(nightly, the_demo_flags_the_leak_and_bisects_it, .timeout = 600)
 {
-	char *dir = scratch_dir(), cmd[2400], path[700];
+	char *dir = scratch_dir(), cmd[2400], path[700], hook[200];
+	int port;
+	pid_t server = http_server(dir, 1, 503, &port); /* down once: the retry delivers */
+	snprintf(hook, sizeof(hook), "http://127.0.0.1:%d/hooks/demo-secret-token", port);
+	setenv("LEAKBENCH_DEMO_WEBHOOK", hook, 1);
 	snprintf(cmd, sizeof(cmd),
 		 "cd %s && DEMO_DIR=%s/demo GITHUB_STEP_SUMMARY=%s/summary.md sh demo/demo.sh %s > %s/demo.out 2>&1",
 		 getenv("LEAKBENCH_ROOT"), dir, dir, getenv("LEAKBENCH_BIN"), dir);
 	int status = system(cmd);
+	kill(server, SIGKILL);
+	waitpid(server, NULL, 0);
 	snprintf(path, sizeof(path), "%s/demo.out", dir);
 	char *out = slurp_file(path);
 	cr_assert_eq(status, 0, "%s", out);
+	cr_assert(strstr(out, "notified $LEAKBENCH_DEMO_WEBHOOK") && !strstr(out, "demo-secret-token"), "%s", out);
+	snprintf(path, sizeof(path), "%s/request-1.txt", dir);
+	char *req = slurp_file(path);
+	cr_assert(req && strstr(req, "\"target\": \"fixture\"") && strstr(req, "\"first_bad_commit\"") &&
+		      strstr(req, "\"metric\": \"expectations\""),
+		  "the message after one 503: %s", req);
+	free(req);
 	cr_assert(strstr(out, "bisected it to") && strstr(out, "7: keep module environments"), "%s", out);
 	cr_assert(strstr(out, "the search cost 2 builds"), "only 6 and 7 needed building: %s", out);
 	free(out);

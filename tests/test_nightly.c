@@ -52,6 +52,25 @@ Test(nightly, the_demo_flags_the_leak_and_bisects_it, .timeout = 600)
 	char *page = slurp_file(path);
 	cr_assert(page && strstr(page, "keep module environments") && strstr(page, "bisections"), "%s", page);
 	free(page);
+
+	/* ci/cron.sh the next night: nothing new, the site published; overlapping runs refused */
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && LEAKBENCH=%s LEAKBENCH_PUBLISH=%s/pub sh ci/cron.sh %s/demo > %s/cron.out 2>&1", getenv("LEAKBENCH_ROOT"),
+		 getenv("LEAKBENCH_BIN"), dir, dir, dir);
+	status = system(cmd);
+	snprintf(path, sizeof(path), "%s/cron.out", dir);
+	out = slurp_file(path);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", out);
+	cr_assert(strstr(out, "nothing new") && strstr(out, "done, exit 0"), "%s", out);
+	free(out);
+	snprintf(path, sizeof(path), "%s/pub/index.html", dir);
+	cr_assert_eq(access(path, R_OK), 0, "the site is published");
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && flock %s/demo/.nightly.lock sleep 3 & sleep 0.5; cd %s && LEAKBENCH=%s sh ci/cron.sh %s/demo > %s/cron2.out 2>&1",
+		 dir, dir, getenv("LEAKBENCH_ROOT"), getenv("LEAKBENCH_BIN"), dir, dir);
+	status = system(cmd);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 75, "a second run while the first holds the lock");
+	sleep(3);
 	rm_rf(dir);
 	free(dir);
 }

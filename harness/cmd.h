@@ -50,6 +50,7 @@ struct run_outcome {
 };
 struct run_once {
 	const char *db, *artifacts;
+	const char *cache;        /* fetched codebases; NULL: $LEAKBENCH_CACHE, else .leakbench-cache */
 	const char *program;      /* absolute, or looked up in PATH */
 	const char *command;      /* what is stored as the run's command (the scenario's path) */
 	char *const *args;        /* fixed arguments; NULL: the scenario's */

@@ -156,7 +156,8 @@ int run_scenario_once(const struct scn_scenario *sc, const struct run_once *o)
 		fprintf(stderr, "leakbench run: %s\n", err.msg[0] ? err.msg : "out of memory");
 		goto out;
 	}
-	if (cb_dir && codebase_prepare(&sc->codebase, cb_dir, sc->path, &err)) {
+	const char *cache = o->cache ? o->cache : getenv("LEAKBENCH_CACHE") ? getenv("LEAKBENCH_CACHE") : ".leakbench-cache";
+	if (cb_dir && codebase_prepare(&sc->codebase, cb_dir, sc->path, cache, &err)) {
 		fprintf(stderr, "leakbench run: %s\n", err.msg);
 		code = err.code == LB_EINVAL ? LB_EXIT_USAGE : LB_EXIT_ERROR;
 		goto out;
@@ -395,7 +396,7 @@ int cmd_run(int argc, char **argv)
 		code = LB_EXIT_ERROR;
 		goto out;
 	}
-	struct run_once once = {.db = db, .artifacts = artifacts, .program = program,
+	struct run_once once = {.db = db, .artifacts = artifacts, .cache = cfg ? cfg->cache : NULL, .program = program,
 				.command = replay ? replay : sc->path, .args = fixed, .mc = mc,
 				.rts = t ? t->rts : NULL, .env = t ? t->env : NULL, .replay_text = replay_text, .target = t ? t->name : NULL,
 				.revision = t ? commit.sha : NULL, .build_id = t ? tb.build.key : NULL,

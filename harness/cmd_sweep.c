@@ -226,7 +226,7 @@ int cmd_sweep(int argc, char **argv)
 		code = LB_EXIT_ERROR;
 		goto out;
 	}
-	struct run_once once = {.db = db, .artifacts = artifacts, .args = fixed, .mc = mc, .rts = t->rts, .env = t->env,
+	struct run_once once = {.db = db, .artifacts = artifacts, .cache = cfg->cache, .args = fixed, .mc = mc, .rts = t->rts, .env = t->env,
 				.target = t->name, .quiet = 1};
 	struct sweep_progress p = {.tty = isatty(STDERR_FILENO) && !getenv("CI"), .start = sweep_now(), .n = n, .left = n};
 	struct sweep_totals tot = {0};

@@ -159,7 +159,8 @@ int decide_session_open(struct decide_session *s, const char *cmd, const char *c
 		fprintf(stderr, "leakbench %s: out of memory\n", cmd);
 		return -1;
 	}
-	s->once = (struct run_once){.db = db ? db : s->cfg->database, .artifacts = artifacts, .args = s->fixed,
+	s->once = (struct run_once){.db = db ? db : s->cfg->database, .artifacts = artifacts, .cache = s->cfg->cache,
+				    .args = s->fixed,
 				    .mc = *mc, .rts = s->t->rts, .env = s->t->env, .target = s->t->name, .quiet = 1};
 	s->p = (struct sweep_progress){.tty = isatty(STDERR_FILENO) && !getenv("CI"), .start = sweep_now(), .n = 1,
 				       .left = 1};

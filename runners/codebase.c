@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runners/fetch.h"
+
 #include "scenarios/codegen.h"
 
 static int copy_file(const char *src, const char *dst, mode_t mode, struct lb_error *err)
@@ -81,7 +83,7 @@ int codebase_copy_tree(const char *src, const char *dest, struct lb_error *err)
 	return rc;
 }
 
-int codebase_prepare(const struct scn_codebase *cb, const char *dest, const char *where,
+int codebase_prepare(const struct scn_codebase *cb, const char *dest, const char *where, const char *cache,
 		     struct lb_error *err)
 {
 	switch (cb->kind) {
@@ -113,11 +115,17 @@ int codebase_prepare(const struct scn_codebase *cb, const char *dest, const char
 			return lb_error_set(err, LB_EINVAL, "%s: codebase dir %s: not a directory", where, cb->dir);
 		return codebase_copy_tree(cb->dir, dest, err);
 	}
-	case SCN_CODEBASE_TARBALL:
-		return lb_error_set(err, LB_EINVAL,
-				    "%s: codebase tarball is not supported yet (it comes with fetched "
-				    "codebases); use codebase dir or generate",
-				    where);
+	case SCN_CODEBASE_TARBALL: {
+		char *tree;
+		int rc = fetch_tarball(cache, cb->url, cb->sha256, &tree, err);
+		if (rc) {
+			lb_error_prefix(err, "%s: codebase tarball: ", where);
+			return rc;
+		}
+		rc = codebase_copy_tree(tree, dest, err);
+		free(tree);
+		return rc;
+	}
 	}
 	return 0;
 }

@@ -10,8 +10,9 @@
 #include "scenarios/scenario.h"
 
 /* Make the codebase `cb` in `dest` (a new directory).  `where` names the scenario for
- * messages.  SCN_CODEBASE_NONE does nothing and returns 0. */
-int codebase_prepare(const struct scn_codebase *cb, const char *dest, const char *where,
+ * messages; `cache` is where fetched tarballs are kept.  SCN_CODEBASE_NONE does nothing and
+ * returns 0. */
+int codebase_prepare(const struct scn_codebase *cb, const char *dest, const char *where, const char *cache,
 		     struct lb_error *err);
 
 /* Copy the tree at `src` to `dest` (regular files, directories and symlinks). */

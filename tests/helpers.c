@@ -228,7 +228,10 @@ void git_commit_file(git_repository *repo, const char *msg, const char *name, co
 }
 
 
-pid_t http_server(const char *dir, int fail_first, int fail_status, int *port)
+/* Listen on 127.0.0.1 (any port), fork; the child accepts connections for good, writes each
+ * request to DIR/request-N.txt and lets `answer` reply.  The parent gets the child's pid. */
+static pid_t serve(const char *dir, int *port, void (*answer)(int c, int n, const char *req, const void *arg),
+		   const void *arg)
 {
 	int s = socket(AF_INET, SOCK_STREAM, 0);
 	cr_assert(s >= 0);
@@ -275,10 +278,61 @@ pid_t http_server(const char *dir, int fail_first, int fail_status, int *port)
 			fwrite(buf, 1, got, f);
 			fclose(f);
 		}
-		char answer[200];
-		snprintf(answer, sizeof(answer), "HTTP/1.1 %d %s\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno",
-			 n < fail_first ? fail_status : 200, n < fail_first ? "Failed" : "OK");
-		(void)!write(c, answer, strlen(answer));
+		answer(c, n, buf, arg);
 		close(c);
 	}
+}
+
+struct status_plan {
+	int fail_first, fail_status;
+};
+
+static void answer_status(int c, int n, const char *req, const void *arg)
+{
+	(void)req;
+	const struct status_plan *p = arg;
+	char answer[200];
+	snprintf(answer, sizeof(answer), "HTTP/1.1 %d %s\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno",
+		 n < p->fail_first ? p->fail_status : 200, n < p->fail_first ? "Failed" : "OK");
+	(void)!write(c, answer, strlen(answer));
+}
+
+pid_t http_server(const char *dir, int fail_first, int fail_status, int *port)
+{
+	struct status_plan plan = {fail_first, fail_status}; /* the child has its own copy */
+	return serve(dir, port, answer_status, &plan);
+}
+
+static void answer_file(int c, int n, const char *req, const void *arg)
+{
+	(void)n;
+	char name[300] = "", path[900];
+	sscanf(req, "GET /%299s", name);
+	int cut = !strncmp(name, "cut/", 4);
+	snprintf(path, sizeof(path), "%s/%s", (const char *)arg, cut ? name + 4 : name);
+	char *data = NULL;
+	size_t len = 0;
+	FILE *f = strstr(name, "..") ? NULL : fopen(path, "rb");
+	if (f) {
+		fseek(f, 0, SEEK_END);
+		len = (size_t)ftell(f);
+		fseek(f, 0, SEEK_SET);
+		data = malloc(len + 1);
+		len = data ? fread(data, 1, len, f) : 0;
+		fclose(f);
+	}
+	char head[200];
+	if (!data)
+		snprintf(head, sizeof(head), "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+	else
+		snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", len);
+	(void)!write(c, head, strlen(head));
+	if (data)
+		(void)!write(c, data, cut ? len / 2 : len); /* /cut/: the promised length, half of it sent */
+	free(data);
+}
+
+pid_t http_file_server(const char *serve_dir, const char *log_dir, int *port)
+{
+	return serve(log_dir, port, answer_file, serve_dir);
 }

@@ -47,6 +47,10 @@ char *db_text(const char *db, const char *sql);
  * `fail_status`, the rest 200.  *port is where it listens. */
 pid_t http_server(const char *dir, int fail_first, int fail_status, int *port);
 
+/* The same serving the files of `serve_dir` (GET /NAME); GET /cut/NAME promises the whole
+ * file and sends half, then hangs up.  Requests are logged to log_dir/request-N.txt. */
+pid_t http_file_server(const char *serve_dir, const char *log_dir, int *port);
+
 /* A commit on top of HEAD of `repo` (libgit2, no git binary) that sets file `name` to
  * `text`; the other files stay as they were. */
 typedef struct git_repository git_repository;

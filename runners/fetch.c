@@ -1,0 +1,141 @@
+/*
+ * fetch.c - download, verify, unpack, reuse (see fetch.h).
+ */
+#include "runners/fetch.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "results/digest.h"
+#include "results/file.h"
+#include "runners/exec.h"
+#include "runners/proc.h"
+
+static int download(const char *url, const char *path, struct lb_error *err)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return lb_error_set(err, LB_EIO, "%s: %s", path, strerror(errno));
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		fclose(f);
+		return lb_error_set(err, LB_EIO, "downloading %s: libcurl could not start", url);
+	}
+	CURL *c = curl_easy_init();
+	char why[CURL_ERROR_SIZE] = "";
+	CURLcode cc = CURLE_OUT_OF_MEMORY;
+	if (c) {
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, f); /* the default writer fwrite()s */
+		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L); /* a stalled transfer ends after a minute */
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, why);
+		curl_easy_setopt(c, CURLOPT_USERAGENT, "leakbench");
+		cc = curl_easy_perform(c);
+		curl_easy_cleanup(c);
+	}
+	curl_global_cleanup();
+	int bad = fclose(f) != 0;
+	if (cc != CURLE_OK)
+		return lb_error_set(err, LB_EIO, "downloading %s: %s", url, why[0] ? why : curl_easy_strerror(cc));
+	if (bad)
+		return lb_error_set(err, LB_EIO, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* The only entry of `dir` when it is a folder, else `dir` itself; malloc'ed. */
+static char *top(const char *dir)
+{
+	DIR *d = opendir(dir);
+	char *only = NULL;
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			n++;
+			free(only);
+			only = NULL;
+			if (asprintf(&only, "%s/%s", dir, e->d_name) < 0)
+				only = NULL;
+		}
+	if (d)
+		closedir(d);
+	struct stat sb;
+	if (n == 1 && only && stat(only, &sb) == 0 && S_ISDIR(sb.st_mode))
+		return only;
+	free(only);
+	return strdup(dir);
+}
+
+int fetch_tarball(const char *cache, const char *url, const char *sha256, char **tree, struct lb_error *err)
+{
+	*tree = NULL;
+	char sha[65];
+	for (int i = 0; i < 64; i++)
+		sha[i] = (char)tolower((unsigned char)sha256[i]);
+	sha[64] = '\0';
+	char *base = NULL, *final = NULL, *part = NULL, *tmp = NULL, *unpacked = NULL, *inner = NULL, *staged = NULL;
+	int rc = 0;
+	if (asprintf(&base, "%s/codebases", cache) < 0 || asprintf(&final, "%s/%s", base, sha) < 0 ||
+	    asprintf(&part, "%s/.%s.part-%d", base, sha, (int)getpid()) < 0 ||
+	    asprintf(&tmp, "%s/.%s.tmp-%d", base, sha, (int)getpid()) < 0 || asprintf(&unpacked, "%s/unpacked", tmp) < 0 ||
+	    asprintf(tree, "%s/tree", final) < 0) {
+		rc = lb_error_oom(err);
+		goto out;
+	}
+	struct stat sb;
+	if (stat(*tree, &sb) == 0 && S_ISDIR(sb.st_mode))
+		goto out; /* fetched before */
+	if ((rc = exec_mkdirs(unpacked, err)) || (rc = download(url, part, err)))
+		goto out;
+	char got[65];
+	if ((rc = digest_file(part, got, NULL, err)))
+		goto out;
+	if (strcmp(got, sha)) {
+		rc = lb_error_set(err, LB_EINVAL, "%s: checksum mismatch: expected sha256=%s, the download has sha256=%s",
+				  url, sha, got);
+		goto out;
+	}
+	/* tar knows gzip, xz, bzip2 and zstd by their first bytes */
+	char *argv[] = {"tar", "-xf", part, "-C", unpacked, "--no-same-owner", NULL};
+	struct proc_spec spec = {.argv = argv, .timeout_s = 600};
+	struct proc_result pr;
+	if ((rc = proc_run(&spec, &pr, err)))
+		goto out;
+	int ok = pr.end == PROC_EXITED && pr.exit_code == 0;
+	proc_result_free(&pr);
+	if (!ok) {
+		rc = lb_error_set(err, LB_EINVAL, "%s: not a tarball tar can unpack", url);
+		goto out;
+	}
+	if (!(inner = top(unpacked)) || asprintf(&staged, "%s/tree", tmp) < 0) {
+		rc = lb_error_oom(err);
+		goto out;
+	}
+	if (rename(inner, staged) < 0 || rename(tmp, final) < 0) {
+		if (stat(*tree, &sb) == 0) /* another leakbench got there first: theirs is as good */
+			goto out;
+		rc = lb_error_set(err, LB_EIO, "%s: %s", final, strerror(errno));
+	}
+out:
+	if (part)
+		unlink(part);
+	if (tmp)
+		file_remove_tree(tmp);
+	if (rc) {
+		free(*tree);
+		*tree = NULL;
+	}
+	free(base), free(final), free(part), free(tmp), free(unpacked), free(inner), free(staged);
+	return rc;
+}

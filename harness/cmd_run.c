@@ -208,7 +208,8 @@ int run_scenario_once(const struct scn_scenario *sc, const struct run_once *o)
 		goto out;
 	}
 	int failed = 0;
-	if (expect_judge(sc, &run, &failed, &err) || store_put_run(ms.store, &run, &err)) {
+	if (expect_judge(sc, &run, &failed, &err) || expect_leak_metrics(&run, &err) ||
+	    store_put_run(ms.store, &run, &err)) {
 		fprintf(stderr, "leakbench run: %s\n", err.msg);
 		goto out;
 	}

@@ -86,13 +86,12 @@ enum decide_outcome decide_revision(struct decide_ctx *x, const struct rev_commi
 			return DECIDE_ERROR;
 		}
 		if (x->use_expectations && total && failing * 2 > total) {
-			snprintf(why, size, "an expectation of %s does not hold in %ld of its %ld runs", scenario, failing,
-				 total);
+			snprintf(why, size, "%ld of its %ld runs of %s break an expectation or leak", failing, total, scenario);
 			return DECIDE_BAD;
 		}
 		if (!x->use_metrics) {
-			snprintf(why, size, "the expectations of %s hold (%ld of %ld runs break one)", scenario, failing,
-				 total);
+			snprintf(why, size, "its runs of %s keep their expectations and do not leak (%ld of %ld do not)",
+				 scenario, failing, total);
 			return DECIDE_GOOD;
 		}
 		judge_report_free(r);

@@ -171,3 +171,87 @@ int expect_judge(const struct scn_scenario *sc, struct lb_run *run, int *failed,
 	}
 	return 0;
 }
+
+#define LEAK_FLOOR 4096.0 /* bytes per checkpoint: below this, growth is noise or caching */
+
+/* The most frequent mark with at least 3 occurrences; NULL if none. */
+static const char *checkpoint_mark(const struct lb_run *run)
+{
+	const char *best = NULL;
+	size_t best_n = 2;
+	for (size_t i = 0; i < run->n_steps; i++) {
+		if (strcmp(run->steps[i].kind, "mark"))
+			continue;
+		size_t n = 0;
+		for (size_t j = 0; j < run->n_steps; j++)
+			n += !strcmp(run->steps[j].kind, "mark") && !strcmp(run->steps[j].detail, run->steps[i].detail);
+		if (n > best_n) {
+			best_n = n;
+			best = run->steps[i].detail;
+		}
+	}
+	return best;
+}
+
+int expect_leak_metrics(struct lb_run *run, struct lb_error *err)
+{
+	const char *mark = checkpoint_mark(run);
+	if (!mark)
+		return 0;
+	double *y = NULL, *x = NULL;
+	size_t n = 0;
+	int rc = expect_series_per_mark(run, "live_bytes", mark, NULL, &y, &n, err);
+	int suspected = 0;
+	struct detect_slope sl;
+	if (!rc && n >= 3 && (x = malloc(n * sizeof(*x)))) {
+		for (size_t i = 0; i < n; i++)
+			x[i] = (double)i;
+		if (detect_theil_sen(x, y, n, &sl) == 0) {
+			suspected |= sl.lo > LEAK_FLOOR;
+			rc = record_add_metric(run, "leak_live_bytes_per_checkpoint", sl.slope, "bytes", err) ||
+				     record_add_metric(run, "leak_live_bytes_per_checkpoint_lo", sl.lo, "bytes", err) ||
+				     record_add_metric(run, "leak_live_bytes_per_checkpoint_hi", sl.hi, "bytes", err)
+			     ? err->code
+			     : 0;
+		}
+	}
+	free(x);
+	free(y);
+	/* each census label at the checkpoints: its bytes in the last sample taken before each */
+	size_t n_marks = 0;
+	long *at = malloc((run->n_steps + 1) * sizeof(*at));
+	for (size_t i = 0; at && i < run->n_steps; i++)
+		if (!strcmp(run->steps[i].kind, "mark") && !strcmp(run->steps[i].detail, mark))
+			at[n_marks++] = (long)i;
+	double *v = malloc((n_marks + 1) * sizeof(*v)), *k = malloc((n_marks + 1) * sizeof(*k));
+	for (size_t l = 0; !rc && at && v && k && l < run->n_census_labels; l++) {
+		size_t m = 0;
+		for (size_t c = 0; c < n_marks; c++) {
+			int last_sample = -1;
+			double bytes = 0;
+			for (size_t r = 0; r < run->n_census; r++) {
+				const struct lb_census_row *row = &run->census[r];
+				if (row->step < 0 || row->step >= at[c] || (c && row->step < at[c - 1]))
+					continue;
+				if (row->sample > last_sample) {
+					last_sample = row->sample;
+					bytes = 0;
+				}
+				if (row->sample == last_sample && row->label == l)
+					bytes = (double)row->bytes;
+			}
+			if (last_sample >= 0)
+				k[m] = (double)c, v[m++] = bytes;
+		}
+		if (m < 3 || detect_theil_sen(k, v, m, &sl) || !(sl.lo > LEAK_FLOOR))
+			continue;
+		char name[300];
+		snprintf(name, sizeof(name), "census_growth:%s", run->census_labels[l]);
+		suspected = 1;
+		rc = record_add_metric(run, name, sl.slope, "bytes", err);
+	}
+	free(at);
+	free(v);
+	free(k);
+	return rc ? rc : record_add_metric(run, "leak_suspected", suspected, "count", err);
+}

@@ -1276,7 +1276,9 @@ int store_expectation_failures(struct store *st, const char *target, const char 
 	size_t n;
 	const char *p[4] = {target, sha, scenario, NULL};
 	int rc = query_values(st,
-			      "SELECT u.id, EXISTS (SELECT 1 FROM expectations e WHERE e.run_id = u.id AND e.holds = 0) "
+			      "SELECT u.id, EXISTS (SELECT 1 FROM expectations e WHERE e.run_id = u.id AND e.holds = 0)"
+			      " OR EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = u.id AND m.name = 'leak_suspected'"
+			      " AND m.value > 0) "
 			      RUNS_OF " WHERE t.name = ?1 AND r.sha = ?2 AND u.scenario = ?3",
 			      p, &rows, &n, err);
 	*failing = *total = 0;

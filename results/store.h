@@ -111,7 +111,8 @@ int store_census_peaks(struct store *st, const char *target, const char *sha, co
 int store_common_scenario(struct store *st, const char *target, const char *sha, const char *other, char *out,
 			  size_t size, struct lb_error *err);
 
-/* Of the revision's runs of the scenario, how many have an expectation that does not hold. */
+/* Of the revision's runs of the scenario, how many have an expectation that does not hold
+ * or a leak of their own (the leak_suspected metric). */
 int store_expectation_failures(struct store *st, const char *target, const char *sha, const char *scenario,
 			       long *failing, long *total, struct lb_error *err);
 

@@ -80,6 +80,14 @@ Test(sweep, eight_commits_resume_shards_merge_and_new, .timeout = 900)
 				      " ON r.id = u.revision_id WHERE e.holds = 0 ORDER BY r.author_time) r");
 	cr_assert_str_eq(failing, "five six seve eigh", "the leak fails from commit 5 on, and only there");
 	free(failing);
+	/* and is seen without the expectation too: the live bytes per edit and a census label */
+	char *leaking = db_text(full, "SELECT group_concat(substr(r.subject, 1, 4), ' ') FROM (SELECT r.subject FROM metrics m"
+				      " JOIN runs u ON u.id = m.run_id JOIN revisions r ON r.id = u.revision_id"
+				      " WHERE m.name = 'leak_suspected' AND m.value = 1 ORDER BY r.author_time) r");
+	cr_assert_str_eq(leaking, "five six seve eigh", "leak_suspected from commit 5 on, and only there");
+	free(leaking);
+	cr_assert_eq(db_scalar(full, "SELECT count(DISTINCT run_id) FROM metrics WHERE name LIKE 'census_growth:%'"), 4,
+		     "a growing closure type in each leaking run");
 	char *all = swept(full), *keys = run_keys(full);
 	for (int i = 1; i <= 8; i++)
 		cr_assert_eq(strstr(all, sha[i]) != NULL, i != 3, "commit %d %s", i, all);

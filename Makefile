@@ -6,7 +6,8 @@
 #   make test-asan  the same under AddressSanitizer and UndefinedBehaviorSanitizer
 #   make bench      wall-time overhead of `leakbench exec` against a direct run, the
 #                   eventlog reader's throughput and memory on a 200+ MB eventlog, and the
-#                   verdict's detection rate and false alarms at the measured noise
+#                   verdict's detection rate and false alarms at the measured noise, and
+#                   the dashboard's time and size over 5,000 revisions
 #   make install    PREFIX=/usr/local
 #   make demo       deps + build, then the nightly job end to end on a demo history (demo/demo.sh)
 
@@ -94,10 +95,14 @@ $(BUILD)/evlog_bench: $(BUILD)/obj/tests/bench/evlog_bench.o $(BUILD)/libleakben
 $(BUILD)/detect_sim: $(BUILD)/obj/tests/bench/detect_sim.o $(BUILD)/libleakbench.a
 	$(CC) -o $@ $^ $(LDLIBS)
 
-bench: leakbench fixtures $(BUILD)/evlog_bench $(BUILD)/detect_sim
+$(BUILD)/report_bench: $(BUILD)/obj/tests/bench/report_bench.o $(BUILD)/libleakbench.a
+	$(CC) -o $@ $^ $(LDLIBS)
+
+bench: leakbench fixtures $(BUILD)/evlog_bench $(BUILD)/detect_sim $(BUILD)/report_bench
 	sh tests/bench/exec_overhead.sh ./leakbench $(BUILD)/fixtures
 	sh tests/bench/evlog_throughput.sh $(BUILD)/evlog_bench $(BUILD)/fixtures
 	sh tests/bench/detect_sim.sh ./leakbench $(BUILD)/detect_sim $(BUILD)/fixtures
+	d=$$(mktemp -d /tmp/leakbench-bench-XXXXXX) && $(BUILD)/report_bench $$d 5000; s=$$?; rm -rf $$d; exit $$s
 
 install: leakbench
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -349,14 +349,23 @@ int judge_scan(struct store *st, const char *target, const char *scenario, const
 	int rc = store_measured_revisions(st, target, scenario, &revs, &n, err);
 	for (size_t i = 1; !rc && i < n; i++) {
 		const struct store_revision_row *a = &revs[i - 1], *b = &revs[i];
-		struct judge_report rep;
+		struct judge_report rep = {0};
 		struct judge_req q = {.target = target, .base = a->sha, .cand = b->sha, .scenario = scenario,
 				      .metrics = metrics};
-		int jr = judge_revisions(st, &q, &rep, err);
-		if (jr == LB_ENOTFOUND)
-			continue; /* no metric both measured (failed runs, say) */
-		if ((rc = jr))
+		long na = 0, nb = 0;
+		if ((rc = store_count_revision_runs(st, target, a->sha, scenario, &na, err)) ||
+		    (rc = store_count_revision_runs(st, target, b->sha, scenario, &nb, err)))
 			break;
+		/* a pair can be significant at p <= 0.01 only when C(na + nb, na) >= 100 (5 and 4 runs,
+		 * say): single-run nights are left to the trend below, and cost nothing here */
+		double orderings = 1;
+		for (long k = 1; k <= na; k++)
+			orderings = orderings * (double)(nb + k) / (double)k;
+		int jr = orderings >= 100 ? judge_revisions(st, &q, &rep, err) : LB_ENOTFOUND;
+		if (jr && jr != LB_ENOTFOUND) { /* not found: no metric both measured */
+			rc = jr;
+			break;
+		}
 		for (size_t k = 0; k < rep.n_rows && !rc; k++) {
 			const struct judge_row *r = &rep.rows[k];
 			if (r->c.verdict != DETECT_REGRESSION)

@@ -119,6 +119,19 @@ Test(report, chromium_draws_the_trend_and_shows_a_script_as_text, .timeout = 300
 	cr_assert(size_of(b) > 0 && size_of(a) > 4 * size_of(b), "trend %ld bytes, blank %ld bytes", size_of(a),
 		  size_of(b));
 
+	/* a run page renders its live bytes over time: a point per sample */
+	char run_page[800];
+	char *id = db_text(db, "SELECT id FROM runs ORDER BY started_at LIMIT 1");
+	snprintf(run_page, sizeof(run_page), "file://%s/site/r-%s.html", dir, id);
+	free(id);
+	cr_assert_eq(chromium("--dump-dom", run_page, dom), 0);
+	text = slurp_file(dom);
+	points = 0;
+	for (const char *c = text; (c = strstr(c, "<circle class=\"point\"")); c++)
+		points++;
+	cr_assert(text && strstr(text, "live_bytes over time") && points == 50, "%d points: %s", points, text);
+	free(text);
+
 	/* the index and a run page render with their charts */
 	snprintf(url, sizeof(url), "file://%s/site/index.html", dir);
 	cr_assert_eq(chromium("--dump-dom", url, dom), 0);

@@ -87,14 +87,20 @@ static char *message(const struct cfg *cfg, const struct judge_flag *f, const ch
 static void notify_flag(const struct cfg *cfg, const struct notify_target *hook, const struct judge_flag *f,
 			const char *first_bad, const char *site)
 {
-	if (!hook->url)
+	if (!hook->url && !cfg->notify.command)
 		return;
 	struct lb_error err = {0};
 	char *json = message(cfg, f, first_bad, site);
-	if (!json || notify_send(hook, json, &err))
-		printf("warning: %s\n", json ? err.msg : "out of memory writing the notification");
-	else
+	if (!json)
+		printf("warning: out of memory writing the notification\n");
+	else if (hook->url && notify_send(hook, json, &err))
+		printf("warning: %s\n", err.msg);
+	else if (hook->url)
 		printf("notified %s\n", hook->from);
+	if (json && cfg->notify.command && notify_command(cfg->notify.command, json, &err))
+		printf("warning: %s\n", err.msg);
+	else if (json && cfg->notify.command)
+		printf("notified the notify command\n");
 	free(json);
 }
 

@@ -246,7 +246,7 @@ static int handler(void *user, const char *section, const char *name, const char
 		return unknown_key(ps, "leakbench", name, known, 4);
 	}
 	if (!strcmp(section, "notify")) {
-		static const char *const known[] = {"webhook", "webhook-env", "retries"};
+		static const char *const known[] = {"webhook", "webhook-env", "retries", "command"};
 		if (!strcmp(name, "webhook"))
 			return set_string(ps, &c->notify.webhook, value, 0);
 		if (!strcmp(name, "webhook-env")) {
@@ -263,7 +263,9 @@ static int handler(void *user, const char *section, const char *name, const char
 			c->notify.retries = (int)v;
 			return 1;
 		}
-		return unknown_key(ps, "notify", name, known, 3);
+		if (!strcmp(name, "command"))
+			return set_string(ps, &c->notify.command, value, 0);
+		return unknown_key(ps, "notify", name, known, 4);
 	}
 	if (!strcmp(section, "thresholds")) {
 		char *end;
@@ -320,7 +322,7 @@ void cfg_free(struct cfg *c)
 		free(c->thresholds[i].metric);
 	free(c->thresholds);
 	free(c->path), free(c->database), free(c->cache), free(c->site);
-	free(c->notify.webhook), free(c->notify.webhook_env);
+	free(c->notify.webhook), free(c->notify.webhook_env), free(c->notify.command);
 	free(c);
 }
 

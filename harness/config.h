@@ -48,6 +48,7 @@ struct cfg_notify {
 	char *webhook;     /* a URL; prefer webhook_env, so no token sits in the file */
 	char *webhook_env; /* the name of an environment variable holding the URL */
 	int retries;       /* after the first attempt (default 3) */
+	char *command;     /* a shell command given each message on its standard input */
 };
 
 struct cfg {

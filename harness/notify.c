@@ -3,7 +3,11 @@
  */
 #include "harness/notify.h"
 
+#include "runners/proc.h"
+
 #include <curl/curl.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -61,5 +65,35 @@ int notify_send(const struct notify_target *t, const char *json, struct lb_error
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(c);
 	curl_global_cleanup();
+	return rc;
+}
+
+int notify_command(const char *command, const char *json, struct lb_error *err)
+{
+	char path[] = "/tmp/leakbench-message-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return lb_error_set(err, LB_EIO, "notify command: cannot write the message");
+	size_t len = strlen(json);
+	int bad = write(fd, json, len) != (ssize_t)len;
+	close(fd);
+	char *script = NULL;
+	int rc = 0;
+	if (bad || asprintf(&script, "exec <%s\n%s", path, command) < 0) {
+		rc = lb_error_set(err, LB_EIO, "notify command: cannot write the message");
+	} else {
+		char *argv[] = {"/bin/sh", "-c", script, NULL};
+		struct proc_spec spec = {.argv = argv, .timeout_s = 60};
+		struct proc_result pr;
+		if (!(rc = proc_run(&spec, &pr, err))) {
+			if (pr.end != PROC_EXITED || pr.exit_code != 0)
+				rc = lb_error_set(err, LB_EIO, "the notify command failed (%s %d)",
+						  pr.end == PROC_EXITED ? "exit status" : "signal",
+						  pr.end == PROC_EXITED ? pr.exit_code : pr.signal);
+			proc_result_free(&pr);
+		}
+	}
+	unlink(path);
+	free(script);
 	return rc;
 }

@@ -21,4 +21,8 @@ struct notify_target {
  * final.  LB_EIO after the last attempt, with a message that names no URL. */
 int notify_send(const struct notify_target *t, const char *json, struct lb_error *err);
 
+/* Run `command` through /bin/sh with `json` on its standard input (a mailer, a chat
+ * client, a script of your own), bounded by a minute.  LB_EIO when it fails. */
+int notify_command(const char *command, const char *json, struct lb_error *err);
+
 #endif

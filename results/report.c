@@ -116,6 +116,7 @@ struct chart {
 	const double *cuts;      /* x of vertical lines (changes of level, steps) */
 	size_t n_cuts;
 	const char *const *cut_labels; /* may be NULL */
+	const char *x_first, *x_last;  /* what the left and right ends are (dates, seconds); may be NULL */
 };
 
 static void chart(FILE *f, const struct chart *c, const struct pt *p, size_t n)
@@ -182,6 +183,17 @@ static void chart(FILE *f, const struct chart *c, const struct pt *p, size_t n)
 		fprintf(f, "<text x=\"2\" y=\"%d\" font-size=\"10\">%s</text>\n", top + 8, human(c->metric, y1, a, sizeof(a)));
 		fprintf(f, "<text x=\"2\" y=\"%d\" font-size=\"10\">%s</text>\n", c->h - bottom,
 			human(c->metric, y0, b, sizeof(b)));
+		if (c->x_first) {
+			fprintf(f, "<text class=\"xlabel\" x=\"%d\" y=\"%d\" font-size=\"10\">", left, c->h - 4);
+			esc(f, c->x_first);
+			fputs("</text>\n", f);
+		}
+		if (c->x_last) {
+			fprintf(f, "<text class=\"xlabel\" x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\">",
+				c->w - right, c->h - 4);
+			esc(f, c->x_last);
+			fputs("</text>\n", f);
+		}
 	}
 	fputs("</svg>\n", f);
 #undef X
@@ -361,8 +373,14 @@ static int metric_page(struct site *s, const char *target, const char *scenario,
 		char title[400];
 		snprintf(title, sizeof(title), "%s · %s · %s", target, scenario, metric);
 		page_begin(f, title);
+		char first_day[40] = "", last_day[40] = "";
+		for (size_t i = 0; i < n; i++) /* the dates of the first and last revisions drawn */
+			if (!isnan(med[i])) {
+				time_t at = (time_t)revs[i].author_time;
+				strftime(first_day[0] ? last_day : first_day, 40, "%Y-%m-%d", gmtime(&at));
+			}
 		struct chart c = {.w = 960, .h = 320, .metric = metric, .cuts = cuts, .n_cuts = n_sh,
-				  .cut_labels = labels};
+				  .cut_labels = labels, .x_first = first_day, .x_last = last_day[0] ? last_day : NULL};
 		band(med, n, metric, &c.band_lo, &c.band_hi);
 		chart(f, &c, p, np);
 		fputs("<p class=\"muted\">x: revisions in commit order (oldest left); the blue band: the era's median "
@@ -571,6 +589,39 @@ static void series_chart(FILE *f, const struct lb_run *run, const char *name, co
 	free(p);
 }
 
+/* The resident set size leakbench sampled from /proc while the run went (its rss-samples
+ * artifact, when the file is still there). */
+static void rss_chart(FILE *f, const struct lb_run *run)
+{
+	const char *path = NULL;
+	for (size_t i = 0; i < run->n_artifacts; i++)
+		if (!strcmp(run->artifacts[i].kind, "rss-samples"))
+			path = run->artifacts[i].path;
+	char *text = path ? file_read(path, 0, NULL, NULL) : NULL;
+	size_t n = 0, cap = 0;
+	struct pt *p = NULL;
+	for (char *line = text ? strchr(text, '\n') : NULL; line && line[1]; line = strchr(line + 1, '\n')) {
+		double t, v;
+		if (sscanf(line + 1, "%lf %lf", &t, &v) != 2)
+			continue;
+		if (n == cap) {
+			struct pt *g = realloc(p, (cap = cap ? 2 * cap : 256) * sizeof(*g));
+			if (!g)
+				break;
+			p = g;
+		}
+		memset(&p[n], 0, sizeof(p[n]));
+		p[n].x = t, p[n++].y = v;
+	}
+	if (n) {
+		fputs("<h2>resident set size over time (s), sampled from /proc</h2>\n", f);
+		struct chart c = {.w = 960, .h = 200, .metric = "rss_bytes", .band_lo = NAN, .band_hi = NAN};
+		chart(f, &c, p, n);
+	}
+	free(p);
+	free(text);
+}
+
 /* The census's five largest labels as stacked areas over the samples. */
 static void census_chart(FILE *f, const struct lb_run *run)
 {
@@ -704,6 +755,7 @@ static int run_page(struct site *s, const char *id, struct lb_error *err)
 		}
 	series_chart(f, &run, "live_bytes", cuts, nc, labels);
 	series_chart(f, &run, "heap_bytes", cuts, nc, labels);
+	rss_chart(f, &run);
 	census_chart(f, &run);
 	free(cuts);
 	free(labels);

@@ -71,6 +71,38 @@ Test(nightly, the_demo_flags_the_leak_and_bisects_it, .timeout = 600)
 	status = system(cmd);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 75, "a second run while the first holds the lock");
 	sleep(3);
+
+	/* a later night: the leak mended at 13 and back at 14; the webhook is down, a notify
+	 * command takes the message, and the night's work is done all the same */
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s/demo && echo 'command = cat > %s/message.json' >> leakbench.ini && cd demo-repo && "
+		 "sed -i 's/(\"--leak\" `elem` args || True)/(\"--leak\" `elem` args)/' lspfix.hs && "
+		 "git commit -qam '13: mend the leak' && "
+		 "sed -i 's/(\"--leak\" `elem` args)/(\"--leak\" `elem` args || True)/' lspfix.hs && "
+		 "git commit -qam '14: the leak is back'",
+		 dir, dir);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	int dead;
+	pid_t gone = http_server(dir, 0, 500, &dead);
+	kill(gone, SIGKILL);
+	waitpid(gone, NULL, 0);
+	snprintf(hook, sizeof(hook), "http://127.0.0.1:%d/hooks/demo-secret-token", dead);
+	setenv("LEAKBENCH_DEMO_WEBHOOK", hook, 1);
+	snprintf(cmd, sizeof(cmd), "cd %s/demo && %s nightly > %s/night3.out 2>&1", dir, getenv("LEAKBENCH_BIN"), dir);
+	status = system(cmd);
+	unsetenv("LEAKBENCH_DEMO_WEBHOOK");
+	snprintf(path, sizeof(path), "%s/night3.out", dir);
+	out = slurp_file(path);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "a new leak flagged: %s", out);
+	cr_assert(strstr(out, "warning: the webhook ($LEAKBENCH_DEMO_WEBHOOK) did not take the message") &&
+		      strstr(out, "notified the notify command") && strstr(out, "dashboard:") &&
+		      !strstr(out, "demo-secret-token"),
+		  "%s", out);
+	free(out);
+	snprintf(path, sizeof(path), "%s/message.json", dir);
+	char *msg = slurp_file(path);
+	cr_assert(msg && strstr(msg, "14: the leak is back") && strstr(msg, "\"target\": \"fixture\""), "%s", msg);
+	free(msg);
 	rm_rf(dir);
 	free(dir);
 }

@@ -19,6 +19,7 @@ static const char example_ini[] =
 	"database = leakbench.db          ; every run, build and revision\n"
 	"cache = .leakbench-cache         ; git mirrors, checkouts, cached builds\n"
 	"site = site                      ; where `leakbench report` writes the dashboard\n"
+	"bisect = yes                     ; `leakbench nightly` bisects what it newly flags\n"
 	"\n"
 	"# A target: a repository, and the command that builds one revision of it.  In `build`,\n"
 	"# {src} is the revision's checkout (the command runs there), {out} the folder the\n"
@@ -66,7 +67,14 @@ static const char example_ini[] =
 	"# Per-metric noise floor: a change smaller than this is never a regression.\n"
 	"[thresholds]\n"
 	"max_live_bytes = 3%\n"
-	"allocated_bytes = 1%\n";
+	"allocated_bytes = 1%\n"
+	"\n"
+	"# Where `leakbench nightly` sends what it newly flags: a webhook (Slack, Matrix ...) whose URL\n"
+	"# comes from an environment variable (a CI secret), and/or a command given the JSON on stdin.\n"
+	"[notify]\n"
+	"webhook-env = LEAKBENCH_WEBHOOK\n"
+	"retries = 3\n"
+	"# command = mail -s leakbench team@example.org\n";
 
 static const char example_scn[] =
 	"# Edit a leaf module 20 times; the server must not keep what it built for older versions.\n"

@@ -24,11 +24,11 @@ int expect_series_per_mark(const struct lb_run *run, const char *metric, const c
 
 /* A leak seen without any expectation: the checkpoint is the scenario's most frequent mark
  * (at least 3 of them, `mark edit` in a repeat, say).  Over its occurrences: the live bytes'
- * Theil-Sen slope (leak_live_bytes_per_checkpoint, _lo, _hi) and each census label's bytes
- * at its last sample before the mark; a label whose slope's lower bound passes the floor
- * gets census_growth:LABEL (bytes per checkpoint).  leak_suspected is 1 when the live
- * bytes' lower bound or any label passes 4 KiB per checkpoint, else 0.  Runs without such
- * a mark get none of these. */
+ * Theil-Sen slope (leak_live_bytes_per_checkpoint, _lo, _hi); leak_suspected is 1 when its
+ * lower bound passes 4 KiB per checkpoint, else 0.  Then, for a suspected leak, each census
+ * label's bytes at its last sample before the mark: a label whose slope's lower bound
+ * passes the floor gets census_growth:LABEL (bytes per checkpoint), saying what leaks.
+ * Runs without such a mark get none of these. */
 int expect_leak_metrics(struct lb_run *run, struct lb_error *err);
 
 #endif

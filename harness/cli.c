@@ -135,7 +135,7 @@ static void unknown_option(const struct cli_command *cmd, const char *name)
 			cmd->name, name, cmd->name);
 }
 
-int cli_parse(const struct cli_command *cmd, int argc, char **argv, int *nargs)
+static int parse(const struct cli_command *cmd, int argc, char **argv, int *nargs)
 {
 	int npos = 0, i = 1;
 	char **pos = argv + 1; /* positionals are moved down in place */
@@ -198,6 +198,14 @@ int cli_parse(const struct cli_command *cmd, int argc, char **argv, int *nargs)
 	return 1;
 }
 
+int cli_parse(const struct cli_command *cmd, int argc, char **argv, int *nargs)
+{
+	int first = parse(cmd, argc, argv, nargs);
+	if (first < 0)
+		cli_free(cmd); /* the command returns at once: what --x A --x B gathered goes now */
+	return first;
+}
+
 void cli_usage(FILE *out, const struct cli_command *cmd)
 {
 	fprintf(out, "usage: leakbench %s\n\n%s\n", cmd->usage, cmd->summary);
@@ -219,26 +227,6 @@ void cli_free(const struct cli_command *cmd)
 			free(*(char **)o->dest);
 			*(char **)o->dest = NULL;
 		}
-}
-
-const char *cli_bytes(double b, char *buf, size_t size)
-{
-	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	if (isnan(b)) {
-		snprintf(buf, size, "-");
-		return buf;
-	}
-	int u = 0;
-	double v = b;
-	while (fabs(v) >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, size, "%.0f %s", v, units[u]);
-	else
-		snprintf(buf, size, "%.*f %s", fabs(v) < 10 ? 2 : fabs(v) < 100 ? 1 : 0, v, units[u]);
-	return buf;
 }
 
 const char *cli_sparkline(const double *v, size_t n, size_t width, char *buf, size_t size)

@@ -53,7 +53,8 @@ struct cli_command {
 /* Parse argv[1..argc) against cmd->options.  Returns the index of the first positional
  * argument (positionals are compacted to argv[ret..argc') with *nargs of them), or
  * -LB_EXIT_USAGE after printing a one-line error to stderr, or -1 when --help was printed
- * (the caller exits 0). */
+ * (the caller exits 0).  On those two, what CLI_APPEND options gathered is freed already:
+ * the caller just returns. */
 int cli_parse(const struct cli_command *cmd, int argc, char **argv, int *nargs);
 
 void cli_usage(FILE *out, const struct cli_command *cmd);
@@ -67,8 +68,5 @@ void cli_free(const struct cli_command *cmd);
 /* A terminal sparkline of `v` squeezed (by maximum per bucket) into at most `width` cells
  * of the block characters U+2581..U+2588.  buf needs 3 * width + 1 bytes. */
 const char *cli_sparkline(const double *v, size_t n, size_t width, char *buf, size_t size);
-
-/* "1.5 GiB", "812 KiB", "37 B" into buf. */
-const char *cli_bytes(double bytes, char *buf, size_t size);
 
 #endif

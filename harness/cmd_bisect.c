@@ -78,10 +78,8 @@ int cmd_bisect(int argc, char **argv)
 		"130 interrupted.",
 		options, 0};
 	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0) {
-		cli_free(&cmd);
+	if (first < 0)
 		return first == -1 ? LB_EXIT_OK : -first;
-	}
 	int code = LB_EXIT_USAGE;
 	struct lb_error err = {0};
 	struct decide_session s;

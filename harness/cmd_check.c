@@ -103,10 +103,8 @@ int cmd_check(int argc, char **argv)
 		"usage or harness error (git bisect run then stops).",
 		options, 0};
 	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0) {
-		cli_free(&cmd);
+	if (first < 0)
 		return first == -1 ? CHECK_GOOD : CHECK_ERROR;
-	}
 	int code = CHECK_ERROR;
 	struct lb_error err = {0};
 	struct decide_session s;

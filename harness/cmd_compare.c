@@ -19,24 +19,7 @@
 #include "harness/context.h"
 #include "harness/target.h"
 #include "results/judge.h"
-
-/* A metric's value as a reader wants it. */
-static const char *show(const char *metric, double v, char *buf, size_t size)
-{
-	if (isnan(v))
-		snprintf(buf, size, "-");
-	else if (strstr(metric, "slope")) {
-		char b[32];
-		snprintf(buf, size, "%s%s/step", v < 0 ? "-" : "", cli_bytes(fabs(v), b, sizeof(b)));
-	}
-	else if (strstr(metric, "bytes"))
-		cli_bytes(v, buf, size);
-	else if (strstr(metric, "seconds"))
-		snprintf(buf, size, "%.3f s", v);
-	else
-		snprintf(buf, size, "%.4g", v);
-	return buf;
-}
+#include "results/text.h"
 
 /* A change: a percentage for ratios, else in the metric's own terms. */
 static const char *change(const struct judge_row *r, double v, char *buf, size_t size)
@@ -47,7 +30,7 @@ static const char *change(const struct judge_row *r, double v, char *buf, size_t
 		snprintf(buf, size, "%+.1f%%", 100 * v);
 	else {
 		char b[32];
-		snprintf(buf, size, "%s%s", v < 0 ? "-" : "+", show(r->metric, fabs(v), b, sizeof(b)));
+		snprintf(buf, size, "%s%s", v < 0 ? "-" : "+", text_metric(r->metric, fabs(v), b, sizeof(b)));
 	}
 	return buf;
 }
@@ -57,7 +40,7 @@ static const char *threshold(const struct judge_row *r, char *buf, size_t size)
 	if (r->log)
 		snprintf(buf, size, "%.1f%%", 100 * r->tau);
 	else
-		show(r->metric, r->tau, buf, size);
+		text_metric(r->metric, r->tau, buf, size);
 	return buf;
 }
 
@@ -78,7 +61,7 @@ void compare_print_text(const struct judge_report *rep, const char *target, cons
 				 : r->c.verdict == DETECT_IMPROVEMENT ? "\033[32m"
 				 : r->c.verdict == DETECT_UNKNOWN ? "\033[33m" : "";
 		printf("%-26s %12s %12s %9s  %-22s %8.3g %9s  %s%s%s (%zu vs %zu runs)\n", r->metric,
-		       show(r->metric, r->base, b, sizeof(b)), show(r->metric, r->cand, n, sizeof(n)),
+		       text_metric(r->metric, r->base, b, sizeof(b)), text_metric(r->metric, r->cand, n, sizeof(n)),
 		       change(r, r->change, c, sizeof(c)), iv, p, threshold(r, tau, sizeof(tau)),
 		       on, v, *on ? "\033[0m" : "", r->m, r->n);
 	}
@@ -90,8 +73,8 @@ void compare_print_text(const struct judge_report *rep, const char *target, cons
 			const struct judge_label *l = &rep->labels[i];
 			char b[32], n[32], d[32];
 			double diff = l->cand - l->base;
-			printf("  %-44s %10s -> %-10s %s%s\n", l->label, cli_bytes(l->base, b, sizeof(b)),
-			       cli_bytes(l->cand, n, sizeof(n)), diff < 0 ? "-" : "+", cli_bytes(fabs(diff), d, sizeof(d)));
+			printf("  %-44s %10s -> %-10s %s%s\n", l->label, text_bytes(l->base, b, sizeof(b)),
+			       text_bytes(l->cand, n, sizeof(n)), diff < 0 ? "-" : "+", text_bytes(fabs(diff), d, sizeof(d)));
 		}
 	}
 }
@@ -106,7 +89,7 @@ static void print_markdown(const struct judge_report *rep, const char *target, c
 		const struct judge_row *r = &rep->rows[i];
 		char b[32], n[32], c[32], lo[32], hi[32], tau[32];
 		printf("| `%s` | %s | %s | %s | [%s, %s] | %.3g | %s | %s%s%s |\n", r->metric,
-		       show(r->metric, r->base, b, sizeof(b)), show(r->metric, r->cand, n, sizeof(n)),
+		       text_metric(r->metric, r->base, b, sizeof(b)), text_metric(r->metric, r->cand, n, sizeof(n)),
 		       change(r, r->change, c, sizeof(c)), change(r, r->lo, lo, sizeof(lo)), change(r, r->hi, hi, sizeof(hi)),
 		       r->change >= 0 ? r->c.p_up : r->c.p_down, threshold(r, tau, sizeof(tau)),
 		       r->c.verdict == DETECT_REGRESSION ? "**" : "", detect_verdict_name(r->c.verdict),
@@ -116,8 +99,8 @@ static void print_markdown(const struct judge_report *rep, const char *target, c
 		printf("\n| census label | base | new |\n|---|---:|---:|\n");
 		for (size_t i = 0; i < rep->n_labels; i++) {
 			char b[32], n[32];
-			printf("| `%s` | %s | %s |\n", rep->labels[i].label, cli_bytes(rep->labels[i].base, b, sizeof(b)),
-			       cli_bytes(rep->labels[i].cand, n, sizeof(n)));
+			printf("| `%s` | %s | %s |\n", rep->labels[i].label, text_bytes(rep->labels[i].base, b, sizeof(b)),
+			       text_bytes(rep->labels[i].cand, n, sizeof(n)));
 		}
 	}
 }
@@ -180,10 +163,8 @@ int cmd_compare(int argc, char **argv)
 		"Exit status: 0 no metric regressed, 1 one did, 2 usage, 3 the database could not be read.",
 		options, 0};
 	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0) {
-		cli_free(&cmd);
+	if (first < 0)
 		return first == -1 ? LB_EXIT_OK : -first;
-	}
 	int code = LB_EXIT_USAGE;
 	struct cmd_context x = {0};
 	struct judge_report rep = {0};

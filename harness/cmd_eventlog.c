@@ -16,6 +16,7 @@
 #include "harness/cli.h"
 #include "harness/cmd.h"
 #include "results/detect.h"
+#include "results/text.h"
 #include "runners/eventlog.h"
 
 struct growth {
@@ -101,7 +102,7 @@ static int cmp_slope(const void *a, const void *b)
 static void print_summary(const char *path, const struct evlog_summary *s)
 {
 	char a[32], b[32], c[32];
-	printf("eventlog   %s (%s)\n", path, cli_bytes((double)s->file_bytes, a, sizeof(a)));
+	printf("eventlog   %s (%s)\n", path, text_bytes((double)s->file_bytes, a, sizeof(a)));
 	printf("state      %s\n", end_name(s->end));
 	printf("runtime    %s\n", s->rts_id ? s->rts_id : "(no RTS identifier)");
 	if (s->args) {
@@ -114,12 +115,12 @@ static void print_summary(const char *path, const struct evlog_summary *s)
 	       s->n_events);
 	printf("GCs        %" PRIu64 " (%" PRIu64 " major)\n", s->gcs, s->major_gcs);
 	printf("peak live  %s    peak heap %s    peak blocks %s\n",
-	       cli_bytes(s->live.n ? (double)s->peak_live : NAN, a, sizeof(a)),
-	       cli_bytes(s->heap.n ? (double)s->peak_heap : NAN, b, sizeof(b)),
-	       cli_bytes(s->blocks.n ? (double)s->peak_blocks : NAN, c, sizeof(c)));
+	       text_bytes(s->live.n ? (double)s->peak_live : NAN, a, sizeof(a)),
+	       text_bytes(s->heap.n ? (double)s->peak_heap : NAN, b, sizeof(b)),
+	       text_bytes(s->blocks.n ? (double)s->peak_blocks : NAN, c, sizeof(c)));
 	printf("allocated  %s    copied %s\n",
-	       cli_bytes(s->alloc.n ? (double)s->allocated_bytes : NAN, a, sizeof(a)),
-	       cli_bytes((double)s->copied_bytes, b, sizeof(b)));
+	       text_bytes(s->alloc.n ? (double)s->allocated_bytes : NAN, a, sizeof(a)),
+	       text_bytes((double)s->copied_bytes, b, sizeof(b)));
 	if (s->heap_profile)
 		printf("census     %zu samples, %s, every %.3f s, %zu labels\n", s->n_samples,
 		       evlog_breakdown_flag(s->breakdown), (double)s->sampling_ns / 1e9, s->n_labels);
@@ -143,11 +144,11 @@ static void print_census(const struct evlog_summary *s, struct growth *g, int to
 	const struct evlog_sample *last = &s->samples[s->n_samples - 1];
 	printf("census at %.3f s (the last of %zu), %s, total %s:\n",
 	       (double)(last->t - s->t_first) / 1e9, s->n_samples, evlog_breakdown_flag(s->breakdown),
-	       cli_bytes((double)last->total, a, sizeof(a)));
+	       text_bytes((double)last->total, a, sizeof(a)));
 	qsort(g, s->n_labels, sizeof(*g), cmp_last);
 	for (size_t i = 0; i < s->n_labels && (int)i < top && g[i].last; i++) {
 		display_label(s, g[i].label, lab, sizeof(lab));
-		printf("  %12s  %s\n", cli_bytes((double)g[i].last, a, sizeof(a)), lab);
+		printf("  %12s  %s\n", text_bytes((double)g[i].last, a, sizeof(a)), lab);
 	}
 	qsort(g, s->n_labels, sizeof(*g), cmp_slope);
 	printf("\nfastest growing (Theil-Sen slope, 95%% interval):\n");
@@ -158,9 +159,9 @@ static void print_census(const struct evlog_summary *s, struct growth *g, int to
 		char lo[32], hi[32], pm[32] = "-";
 		display_label(s, g[i].label, lab, sizeof(lab));
 		if (g[i].have_marker)
-			cli_bytes(g[i].per_marker.slope, pm, sizeof(pm));
-		printf("  %12s/s  [%10s, %10s]  %14s  %s\n", cli_bytes(g[i].per_s.slope, a, sizeof(a)),
-		       cli_bytes(g[i].per_s.lo, lo, sizeof(lo)), cli_bytes(g[i].per_s.hi, hi, sizeof(hi)),
+			text_bytes(g[i].per_marker.slope, pm, sizeof(pm));
+		printf("  %12s/s  [%10s, %10s]  %14s  %s\n", text_bytes(g[i].per_s.slope, a, sizeof(a)),
+		       text_bytes(g[i].per_s.lo, lo, sizeof(lo)), text_bytes(g[i].per_s.hi, hi, sizeof(hi)),
 		       pm, lab);
 		(void)b;
 	}
@@ -186,7 +187,7 @@ static void print_series(const struct evlog_summary *s, const struct evlog_serie
 	double *v = malloc((se->n + 1) * sizeof(*v));
 	for (size_t i = 0; i < se->n; i++) {
 		printf("%-12.3f %16" PRIu64 "  %s\n", (double)(se->p[i].t - s->t_first) / 1e9, se->p[i].v,
-		       cli_bytes((double)se->p[i].v, a, sizeof(a)));
+		       text_bytes((double)se->p[i].v, a, sizeof(a)));
 		if (v)
 			v[i] = (double)se->p[i].v;
 	}

@@ -15,8 +15,9 @@
 
 #include "harness/cli.h"
 #include "harness/cmd.h"
-#include "results/store.h"
 #include "harness/measure.h"
+#include "results/store.h"
+#include "results/text.h"
 
 /* The headline metrics of the summary table, in its order. */
 static const struct {
@@ -40,7 +41,7 @@ static void fmt_value(double v, int bytes, char *buf, size_t size)
 	if (isnan(v))
 		snprintf(buf, size, "-");
 	else if (bytes)
-		cli_bytes(v, buf, size);
+		text_bytes(v, buf, size);
 	else
 		snprintf(buf, size, "%.3f s", v);
 }
@@ -93,10 +94,8 @@ int cmd_exec(int argc, char **argv)
 		"Exit status: 0 every run ok, 1 a run crashed or timed out, 2 usage, 3 cannot measure.",
 		options, 1};
 	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0) {
-		cli_free(&cmd);
+	if (first < 0)
 		return first == -1 ? LB_EXIT_OK : -first;
-	}
 	if (nargs < 1 || repeat < 1 || repeat > 64) {
 		fprintf(stderr, "leakbench exec: %s (see 'leakbench exec --help')\n",
 			nargs < 1 ? "no program given: leakbench exec [options] -- PROGRAM [ARGS...]"

@@ -196,11 +196,13 @@ int cmd_nightly(int argc, char **argv)
 	printf("\n== flagged at a revision measured tonight\n");
 	for (size_t i = 0; i < flags.n; i++) {
 		struct judge_flag *f = &flags.v[i];
-		free(since);
-		since = NULL;
-		if (store_revisions_measured_since(st, f->target, started, &since, &n_since, &err)) {
-			harness_trouble = 1;
-			continue;
+		/* the flags come target by target: what each measured tonight is read once */
+		if (!i || strcmp(f->target, flags.v[i - 1].target)) {
+			free(since);
+			since = NULL;
+			n_since = 0;
+			if (store_revisions_measured_since(st, f->target, started, &since, &n_since, &err))
+				harness_trouble = 1;
 		}
 		if (f->accepted || !is_new(since, n_since, f->after))
 			continue;

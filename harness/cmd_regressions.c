@@ -36,10 +36,8 @@ int cmd_regressions(int argc, char **argv)
 		"Exit status: 0 nothing flagged (or all of it accepted), 1 something is, 2 usage, 3 error.",
 		options, 0};
 	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0) {
-		cli_free(&cmd);
+	if (first < 0)
 		return first == -1 ? LB_EXIT_OK : -first;
-	}
 	int code = LB_EXIT_USAGE;
 	struct cmd_context x = {0};
 	struct judge_flags fl = {0};

@@ -22,6 +22,7 @@
 #include "harness/measure.h"
 #include "harness/target.h"
 #include "results/expect.h"
+#include "results/text.h"
 #include "runners/codebase.h"
 #include "runners/session.h"
 #include "scenarios/replay.h"
@@ -40,7 +41,7 @@ static void print_table(const struct lb_run *run)
 		if (!isnan(lat))
 			snprintf(l, sizeof(l), "%.3f s", lat);
 		if (!isnan(lb)) {
-			cli_bytes(lb, b, sizeof(b));
+			text_bytes(lb, b, sizeof(b));
 			if (live)
 				live[n_live++] = lb;
 		}
@@ -300,10 +301,8 @@ int cmd_run(int argc, char **argv)
 		"scenario or config error, 3 the measurement (or the build) could not be made.",
 		options, 0};
 	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0) {
-		cli_free(&cmd);
+	if (first < 0)
 		return first == -1 ? LB_EXIT_OK : -first;
-	}
 	int code = LB_EXIT_USAGE;
 	struct scn_scenario *sc = NULL;
 	struct lb_error err = {0};

@@ -9,6 +9,7 @@
 #include "harness/cli.h"
 #include "harness/cmd.h"
 #include "results/store.h"
+#include "results/text.h"
 
 static json_t *num_or_null(double v)
 {
@@ -71,8 +72,8 @@ int cmd_runs(int argc, char **argv)
 			if (!isnan(rows[i].wall_seconds))
 				snprintf(w, sizeof(w), "%.3f s", rows[i].wall_seconds);
 			printf("%-26s  %-19s  %-7s  %11s  %11s  %9s  %s\n", rows[i].id, rows[i].started,
-			       rows[i].status, cli_bytes(rows[i].allocated_bytes, a, sizeof(a)),
-			       cli_bytes(rows[i].max_live_bytes, l, sizeof(l)), w, rows[i].program);
+			       rows[i].status, text_bytes(rows[i].allocated_bytes, a, sizeof(a)),
+			       text_bytes(rows[i].max_live_bytes, l, sizeof(l)), w, rows[i].program);
 		}
 	}
 	free(rows);

@@ -10,6 +10,7 @@
 #include "harness/cli.h"
 #include "harness/cmd.h"
 #include "results/store.h"
+#include "results/text.h"
 
 static json_t *run_json(const struct lb_run *r)
 {
@@ -80,7 +81,7 @@ static void print_metric(const struct lb_metric *m)
 {
 	char buf[64];
 	if (strcmp(m->unit, "bytes") == 0)
-		printf("  %-44s %16.0f bytes  (%s)\n", m->name, m->value, cli_bytes(m->value, buf, sizeof(buf)));
+		printf("  %-44s %16.0f bytes  (%s)\n", m->name, m->value, text_bytes(m->value, buf, sizeof(buf)));
 	else
 		printf("  %-44s %16.6g %s\n", m->name, m->value, m->unit);
 }
@@ -120,7 +121,7 @@ static void print_run(const struct lb_run *r)
 		for (size_t i = 0; i < r->n_series; i++) {
 			const struct lb_series *se = &r->series[i];
 			printf("  %-16s %zu points, last %s\n", se->name, se->n,
-			       se->n ? cli_bytes(se->p[se->n - 1].v, b, sizeof(b)) : "-");
+			       se->n ? text_bytes(se->p[se->n - 1].v, b, sizeof(b)) : "-");
 		}
 		int samples = r->n_census ? r->census[r->n_census - 1].sample + 1 : 0;
 		printf("  %-16s %d samples, %zu labels\n", "census", samples, r->n_census_labels);
@@ -137,7 +138,7 @@ static void print_run(const struct lb_run *r)
 			const struct lb_step *st = &r->steps[i];
 			double live = record_step_metric(r, (int)i, "live_bytes");
 			printf("  %4zu  line %-4d %-8s %-30.30s %8.3f s  %10s%s%s\n", i + 1, st->line, st->kind,
-			       st->detail, st->end - st->start, isnan(live) ? "" : cli_bytes(live, b, sizeof(b)),
+			       st->detail, st->end - st->start, isnan(live) ? "" : text_bytes(live, b, sizeof(b)),
 			       st->failed ? "  FAILED: " : "", st->failed && st->note ? st->note : "");
 		}
 	}
@@ -152,7 +153,7 @@ static void print_run(const struct lb_run *r)
 		char b[32];
 		const struct lb_artifact *a = &r->artifacts[i];
 		printf("  %-12s %-10s %.12s  %s\n", a->kind,
-		       a->bytes >= 0 ? cli_bytes((double)a->bytes, b, sizeof(b)) : "missing",
+		       a->bytes >= 0 ? text_bytes((double)a->bytes, b, sizeof(b)) : "missing",
 		       a->sha256[0] ? a->sha256 : "-", a->path);
 	}
 }

@@ -174,10 +174,8 @@ int cmd_sweep(int argc, char **argv)
 		"3 leakbench could not do its part on some revision; 130 interrupted.",
 		options, 0};
 	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0) {
-		cli_free(&cmd);
+	if (first < 0)
 		return first == -1 ? LB_EXIT_OK : -first;
-	}
 	const char *range = nargs == 1 ? argv[first] : NULL;
 	int shard_k = 0, shard_n = 0, code = LB_EXIT_USAGE;
 	const char *why = !target				      ? "--target NAME is required"

@@ -13,6 +13,7 @@
 
 #include "harness/cli.h"
 #include "harness/target.h"
+#include "results/text.h"
 #include "scenarios/scenario.h"
 
 double sweep_now(void)
@@ -124,7 +125,7 @@ void sweep_revision(const struct cfg *cfg, const struct cfg_target *t, struct re
 		}
 		char b[32] = "-";
 		if (!isnan(live))
-			cli_bytes(live, b, sizeof(b));
+			text_bytes(live, b, sizeof(b));
 		if (ran && used < (int)sizeof(line))
 			used += snprintf(line + used, sizeof(line) - (size_t)used, "; %s: %d/%d ok, max live %s",
 					 scs[s].sc->name, ok, ran, b);

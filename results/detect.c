@@ -25,6 +25,14 @@ static double median_sorted(const double *v, size_t n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+double detect_median(double *v, size_t n)
+{
+	if (!n)
+		return NAN;
+	qsort(v, n, sizeof(*v), cmp_double);
+	return median_sorted(v, n);
+}
+
 #define EXACT_LIMIT 400
 #define SAMPLED_PAIRS 80000
 

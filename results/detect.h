@@ -26,6 +26,9 @@ struct detect_slope {
  * (cost stays bounded; the estimate and interval change little). */
 int detect_theil_sen(const double *x, const double *y, size_t n, struct detect_slope *out);
 
+/* The median of v[0..n), sorting v in place; NaN when n is 0. */
+double detect_median(double *v, size_t n);
+
 /* P(U >= u) for "y is stochastically larger than x", U = #{(i,j): y_j > x_i} + ties/2.
  * Exact (the null distribution counted by recursion) when m * n <= 2500, else the normal
  * approximation with continuity and tie corrections.  A half-integer U (ties) takes the

@@ -43,20 +43,6 @@ int judge_known_metric(const char *name)
 	return !strncmp(name, "rts.", 4) || !strncmp(name, "eventlog.", 9);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-	if (!n)
-		return NAN;
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static double scaled(double v, int log_scale)
 {
 	return log_scale ? log(fmax(v, 1e-9)) : v;
@@ -93,7 +79,7 @@ static int era_medians(struct store *st, const char *target, const char *scenari
 		for (; j < n && !strcmp(rows[j].key, rows[i].key); j++)
 			group[g++] = scaled(rows[j].value, log_scale);
 		snprintf((*shas)[*k], 41, "%.40s", rows[i].key);
-		(*med)[(*k)++] = median(group, g);
+		(*med)[(*k)++] = detect_median(group, g);
 		int at_end = upto && !strcmp(rows[i].key, upto);
 		i = j;
 		if (at_end)
@@ -153,9 +139,9 @@ int judge_trend(struct store *st, const char *target, const char *scenario, cons
 		memcpy(js->before_sha, shas[cp[i] - 1], 41);
 		memcpy(js->sha, shas[cp[i]], 41);
 		memcpy(tmp, before, (cp[i] - from) * sizeof(*tmp));
-		double lb = median(tmp, cp[i] - from);
+		double lb = detect_median(tmp, cp[i] - from);
 		memcpy(tmp, after, (to - cp[i]) * sizeof(*tmp));
-		double la = median(tmp, to - cp[i]);
+		double la = detect_median(tmp, to - cp[i]);
 		free(tmp);
 		js->log = log_scale;
 		js->before = log_scale ? exp(lb) : lb;
@@ -198,8 +184,8 @@ static int judge_metric(struct store *st, const struct judge_req *q, const char 
 		goto out;
 	r->m = m;
 	r->n = n;
-	r->base = median(x, m); /* of the values as measured (median sorts, which is harmless) */
-	r->cand = median(y, n);
+	r->base = detect_median(x, m); /* of the values as measured (sorting them is harmless) */
+	r->cand = detect_median(y, n);
 	for (size_t i = 0; i < m; i++)
 		x[i] = scaled(x[i], r->log);
 	for (size_t j = 0; j < n; j++)
@@ -260,7 +246,7 @@ static int label_medians(struct store *st, const struct judge_req *q, const char
 			snprintf(l->label, sizeof(l->label), "%s", rows[i].key);
 			l->base = l->cand = 0;
 		}
-		*(side ? &l->cand : &l->base) = median(v, k);
+		*(side ? &l->cand : &l->base) = detect_median(v, k);
 	}
 	free(rows), free(v), free(done);
 	return rc;

@@ -72,25 +72,6 @@ static void safe(char *out, size_t size, const char *s)
 	out[i] = '\0';
 }
 
-static const char *human(const char *metric, double v, char *buf, size_t size)
-{
-	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	if (isnan(v))
-		snprintf(buf, size, "-");
-	else if (metric && strstr(metric, "bytes")) {
-		double a = fabs(v);
-		int u = 0;
-		while (a >= 1024 && u < 4)
-			a /= 1024, u++;
-		snprintf(buf, size, "%s%.*f %s%s", v < 0 ? "-" : "", u ? (a < 10 ? 2 : a < 100 ? 1 : 0) : 0, a, units[u],
-			 strstr(metric, "slope") ? "/step" : "");
-	} else if (metric && strstr(metric, "seconds"))
-		snprintf(buf, size, "%.3f s", v);
-	else
-		snprintf(buf, size, "%.4g", v);
-	return buf;
-}
-
 /* The commit link of a target, malloc'ed, or NULL. */
 static char *commit_href(const struct report_link *links, size_t n, const char *target, const char *sha)
 {
@@ -180,9 +161,9 @@ static void chart(FILE *f, const struct chart *c, const struct pt *p, size_t n)
 	}
 	if (!c->small) {
 		char a[32], b[32];
-		fprintf(f, "<text x=\"2\" y=\"%d\" font-size=\"10\">%s</text>\n", top + 8, human(c->metric, y1, a, sizeof(a)));
+		fprintf(f, "<text x=\"2\" y=\"%d\" font-size=\"10\">%s</text>\n", top + 8, text_metric(c->metric, y1, a, sizeof(a)));
 		fprintf(f, "<text x=\"2\" y=\"%d\" font-size=\"10\">%s</text>\n", c->h - bottom,
-			human(c->metric, y0, b, sizeof(b)));
+			text_metric(c->metric, y0, b, sizeof(b)));
 		if (c->x_first) {
 			fprintf(f, "<text class=\"xlabel\" x=\"%d\" y=\"%d\" font-size=\"10\">", left, c->h - 4);
 			esc(f, c->x_first);
@@ -216,22 +197,18 @@ static int medians(struct store *st, const char *target, const char *scenario, c
 		free(rows);
 		return lb_error_oom(err);
 	}
-	for (size_t i = 0; i < n; i++) {
-		size_t k = 0;
-		for (size_t j = 0; j < m; j++)
-			if (!strcmp(rows[j].key, revs[i].sha))
-				v[k++] = rows[j].value;
-		if (!k) {
-			out[i] = NAN;
-			continue;
-		}
-		for (size_t a = 1; a < k; a++) /* insertion sort: a few runs a revision */
-			for (size_t b = a; b > 0 && v[b - 1] > v[b]; b--) {
-				double t = v[b];
-				v[b] = v[b - 1];
-				v[b - 1] = t;
-			}
-		out[i] = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+	for (size_t i = 0; i < n; i++)
+		out[i] = NAN;
+	/* both lists are in revision order: one walk pairs each revision's rows with it */
+	for (size_t j = 0, r = 0; j < m && r < n;) {
+		size_t k = 0, g = j;
+		for (; g < m && !strcmp(rows[g].key, rows[j].key); g++)
+			v[k++] = rows[g].value;
+		while (r < n && strcmp(revs[r].sha, rows[j].key))
+			r++;
+		if (r < n)
+			out[r] = detect_median(v, k);
+		j = g;
 	}
 	free(rows);
 	free(v);
@@ -290,7 +267,7 @@ static int trend_points(struct site *s, const char *target, const char *scenario
 		time_t at = (time_t)revs[i].author_time;
 		strftime(when, sizeof(when), "%Y-%m-%d", gmtime(&at));
 		int n_title = snprintf(q->title, sizeof(q->title), "%.12s %s\n%s  %s", revs[i].sha, when, revs[i].subject,
-				       human(metric, med[i], v, sizeof(v)));
+				       text_metric(metric, med[i], v, sizeof(v)));
 		if (!isnan(prev) && prev != 0 && n_title > 0 && (size_t)n_title < sizeof(q->title))
 			snprintf(q->title + n_title, sizeof(q->title) - (size_t)n_title, " (%+.1f%%)",
 				 100 * (med[i] / prev - 1));
@@ -325,40 +302,36 @@ static void band(const double *med, size_t n, const char *metric, double *lo, do
 		if (!isnan(med[i]) && med[i] > 0)
 			l[k++] = log(med[i]);
 	if (k >= 3 && !strstr(metric, "slope")) {
-		double tau = detect_noise_threshold(l, k, log1p(0.02));
-		double *sorted = malloc(k * sizeof(*sorted));
-		if (sorted) {
-			memcpy(sorted, l, k * sizeof(*sorted));
-			for (size_t a = 1; a < k; a++)
-				for (size_t b = a; b > 0 && sorted[b - 1] > sorted[b]; b--) {
-					double t = sorted[b];
-					sorted[b] = sorted[b - 1];
-					sorted[b - 1] = t;
-				}
-			double m = k % 2 ? sorted[k / 2] : (sorted[k / 2 - 1] + sorted[k / 2]) / 2;
-			*lo = exp(m - tau);
-			*hi = exp(m + tau);
-			free(sorted);
-		}
+		double tau = detect_noise_threshold(l, k, log1p(0.02)); /* before the median sorts l */
+		double m = detect_median(l, k);
+		*lo = exp(m - tau);
+		*hi = exp(m + tau);
 	}
 	free(l);
 }
 
-static int metric_page(struct site *s, const char *target, const char *scenario, const char *metric,
-		       const struct store_revision_row *revs, size_t n, const double *med, const char *name,
-		       struct lb_error *err)
+/* One target and scenario's measured revisions, with each one's runs: what every metric
+ * page of the scenario lists, read once. */
+struct history {
+	const char *target, *scenario;
+	struct store_revision_row *revs;
+	size_t n;
+	struct store_value **runs; /* runs[i]: the runs of revs[i], n_runs[i] of them */
+	size_t *n_runs;
+};
+
+static int metric_page(struct site *s, const struct history *h, const char *metric, const double *med,
+		       const struct pt *p, size_t np, const char *name, struct lb_error *err)
 {
-	struct pt *p = calloc(n + 1, sizeof(*p));
+	const char *target = h->target, *scenario = h->scenario;
+	const struct store_revision_row *revs = h->revs;
+	size_t n = h->n;
 	struct judge_shift *sh = NULL;
-	size_t np = 0, n_sh = 0;
+	size_t n_sh = 0;
 	double *cuts = NULL;
 	const char **labels = NULL;
 	FILE *f = NULL;
-	int rc = p ? 0 : lb_error_oom(err);
-	if (!rc)
-		rc = trend_points(s, target, scenario, metric, revs, n, med, p, &np, err);
-	if (!rc)
-		rc = judge_trend(s->st, target, scenario, metric, &sh, &n_sh, err);
+	int rc = judge_trend(s->st, target, scenario, metric, &sh, &n_sh, err);
 	if (!rc && (!(cuts = calloc(n_sh + 1, sizeof(*cuts))) || !(labels = calloc(n_sh + 1, sizeof(*labels)))))
 		rc = lb_error_oom(err);
 	for (size_t i = 0; !rc && i < n_sh; i++)
@@ -407,21 +380,15 @@ static int metric_page(struct site *s, const char *target, const char *scenario,
 			free(href);
 			fprintf(f, "</code></td><td>%s</td><td>", when);
 			esc(f, revs[i].subject);
-			fprintf(f, "</td><td class=\"num\">%s</td><td>", human(metric, med[i], v, sizeof(v)));
-			struct store_value *runs;
-			size_t nr;
-			if ((rc = store_runs_of_revision(s->st, target, revs[i].sha, scenario, &runs, &nr, err)))
-				break;
-			for (size_t k = 0; k < nr; k++)
-				fprintf(f, "<a href=\"r-%s.html\">%zu</a> ", runs[k].key, k + 1);
-			free(runs);
+			fprintf(f, "</td><td class=\"num\">%s</td><td>", text_metric(metric, med[i], v, sizeof(v)));
+			for (size_t k = 0; k < h->n_runs[i]; k++)
+				fprintf(f, "<a href=\"r-%s.html\">%zu</a> ", h->runs[i][k].key, k + 1);
 			fputs("</td></tr>\n", f);
 		}
 		fputs("</table>\n", f);
 		int crc = close_page(f, err);
 		rc = rc ? rc : crc;
 	}
-	free(p);
 	free(sh);
 	free(cuts);
 	free(labels);
@@ -455,8 +422,11 @@ static int target_section(struct site *s, FILE *idx, const char *target, struct 
 		fprintf(idx, " <span class=\"muted\">(%zu revisions)</span></h3>\n<table>\n", n);
 		double *med = calloc(n + 1, sizeof(*med));
 		struct pt *p = calloc(n + 1, sizeof(*p));
-		if (!med || !p)
+		struct history h = {target, scenario, revs, n, calloc(n + 1, sizeof(*h.runs)), calloc(n + 1, sizeof(size_t))};
+		if (!med || !p || !h.runs || !h.n_runs)
 			rc = lb_error_oom(err);
+		for (size_t i = 0; !rc && i < n; i++)
+			rc = store_runs_of_revision(s->st, target, revs[i].sha, scenario, &h.runs[i], &h.n_runs[i], err);
 		for (size_t m = 0; !rc && judge_headline[m]; m++) {
 			const char *metric = judge_headline[m];
 			size_t np = 0;
@@ -468,7 +438,7 @@ static int target_section(struct site *s, FILE *idx, const char *target, struct 
 			char name[600], a[128], b[128], c[128], v[32];
 			safe(a, sizeof(a), target), safe(b, sizeof(b), scenario), safe(c, sizeof(c), metric);
 			snprintf(name, sizeof(name), "m-%s-%s-%s.html", a, b, c);
-			if ((rc = metric_page(s, target, scenario, metric, revs, n, med, name, err)))
+			if ((rc = metric_page(s, &h, metric, med, p, np, name, err)))
 				break;
 			size_t flagged = 0;
 			for (size_t i = 0; i < np; i++)
@@ -477,7 +447,7 @@ static int target_section(struct site *s, FILE *idx, const char *target, struct 
 			struct chart ch = {.w = 240, .h = 40, .small = 1, .metric = metric, .band_lo = NAN, .band_hi = NAN};
 			chart(idx, &ch, p, np);
 			fprintf(idx, "</td><td class=\"num\">%s</td><td>%s</td></tr>\n",
-				human(metric, p[np - 1].y, v, sizeof(v)), flagged ? "<span class=\"bad\">flagged</span>" : "");
+				text_metric(metric, p[np - 1].y, v, sizeof(v)), flagged ? "<span class=\"bad\">flagged</span>" : "");
 		}
 		fputs("</table>\n", idx);
 		for (size_t i = 0; i < s->flags.n; i++) {
@@ -490,6 +460,10 @@ static int target_section(struct site *s, FILE *idx, const char *target, struct 
 			esc(idx, fl->detail);
 			fputs(" (<a href=\"regressions.html\">regressions</a>)</p>\n", idx);
 		}
+		for (size_t i = 0; h.runs && i < n; i++)
+			free(h.runs[i]);
+		free(h.runs);
+		free(h.n_runs);
 		free(med);
 		free(p);
 		free(revs);
@@ -689,7 +663,7 @@ static void census_chart(FILE *f, const struct lb_run *run)
 		fputs("</title></polygon>\n", f);
 	}
 	char a[32];
-	fprintf(f, "<text x=\"2\" y=\"18\" font-size=\"10\">%s</text>\n</svg>\n<p>", human("bytes", ymax, a, sizeof(a)));
+	fprintf(f, "<text x=\"2\" y=\"18\" font-size=\"10\">%s</text>\n</svg>\n<p>", text_metric("bytes", ymax, a, sizeof(a)));
 	for (size_t k = 0; k < nt; k++) {
 		fprintf(f, "<span style=\"color:%s\">■</span> ", colours[k]);
 		esc(f, run->census_labels[top[k]]);
@@ -768,7 +742,7 @@ static int run_page(struct site *s, const char *id, struct lb_error *err)
 			char a[32], b[32];
 			double lat = record_step_metric(&run, (int)i, "latency_seconds");
 			snprintf(a, sizeof(a), isnan(lat) ? "" : "%.3f s", lat);
-			human("bytes", record_step_metric(&run, (int)i, "live_bytes"), b, sizeof(b));
+			text_metric("bytes", record_step_metric(&run, (int)i, "live_bytes"), b, sizeof(b));
 			fprintf(f, "<tr%s><td>%zu</td><td>%d</td><td>", st->failed ? " class=\"bad\"" : "", i + 1, st->line);
 			esc(f, st->kind);
 			fputs("</td><td>", f);
@@ -797,7 +771,7 @@ static int run_page(struct site *s, const char *id, struct lb_error *err)
 		fputs("<tr><td>", f);
 		esc(f, run.metrics[i].name);
 		fprintf(f, "</td><td class=\"num\">%.10g</td><td>%s</td></tr>\n", run.metrics[i].value,
-			strstr(run.metrics[i].name, "bytes") ? human("bytes", run.metrics[i].value, v, sizeof(v)) : "");
+			strstr(run.metrics[i].name, "bytes") ? text_metric("bytes", run.metrics[i].value, v, sizeof(v)) : "");
 	}
 	fputs("</table>\n<h2>artifacts</h2>\n<ul>\n", f);
 	for (size_t i = 0; i < run.n_artifacts; i++) {

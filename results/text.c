@@ -1,8 +1,10 @@
 /*
- * text.c - placeholder replacement: count, allocate once, copy.
+ * text.c - placeholder replacement (count, allocate once, copy) and figures for people.
  */
 #include "results/text.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,4 +27,40 @@ char *text_replace(const char *s, const char *from, const char *to)
 	}
 	*o = '\0';
 	return out;
+}
+
+const char *text_bytes(double b, char *buf, size_t size)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	if (isnan(b)) {
+		snprintf(buf, size, "-");
+		return buf;
+	}
+	int u = 0;
+	double v = b;
+	while (fabs(v) >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, size, "%.0f %s", v, units[u]);
+	else
+		snprintf(buf, size, "%.*f %s", fabs(v) < 10 ? 2 : fabs(v) < 100 ? 1 : 0, v, units[u]);
+	return buf;
+}
+
+const char *text_metric(const char *metric, double v, char *buf, size_t size)
+{
+	if (isnan(v))
+		snprintf(buf, size, "-");
+	else if (metric && strstr(metric, "slope")) {
+		char b[32];
+		snprintf(buf, size, "%s%s/step", v < 0 ? "-" : "", text_bytes(fabs(v), b, sizeof(b)));
+	} else if (metric && strstr(metric, "bytes"))
+		text_bytes(v, buf, size);
+	else if (metric && strstr(metric, "seconds"))
+		snprintf(buf, size, "%.3f s", v);
+	else
+		snprintf(buf, size, "%.4g", v);
+	return buf;
 }

@@ -198,7 +198,7 @@ static int commits_made(git_repository *repo)
 	return n;
 }
 
-void git_commit_file(git_repository *repo, const char *msg, const char *name, const char *text)
+void git_commit_file(git_repository *repo, const char *msg, const char *name, const char *text, char sha[41])
 {
 	git_oid blob, tree_id, id;
 	git_treebuilder *tb;
@@ -219,6 +219,8 @@ void git_commit_file(git_repository *repo, const char *msg, const char *name, co
 	cr_assert_eq(git_signature_new(&sig, "Test Author", "t@example.org", 1700000000 + 60 * (git_time_t)commits_made(repo), 0), 0);
 	const git_commit *parents[] = {parent};
 	cr_assert_eq(git_commit_create(&id, repo, "HEAD", sig, sig, NULL, msg, new_tree, parent ? 1 : 0, parents), 0);
+	if (sha)
+		git_oid_tostr(sha, 41, &id);
 	git_signature_free(sig);
 	git_tree_free(new_tree);
 	git_tree_free(tree);

@@ -52,8 +52,8 @@ pid_t http_server(const char *dir, int fail_first, int fail_status, int *port);
 pid_t http_file_server(const char *serve_dir, const char *log_dir, int *port);
 
 /* A commit on top of HEAD of `repo` (libgit2, no git binary) that sets file `name` to
- * `text`; the other files stay as they were. */
+ * `text`; the other files stay as they were.  Its sha goes to `sha` unless that is NULL. */
 typedef struct git_repository git_repository;
-void git_commit_file(git_repository *repo, const char *msg, const char *name, const char *text);
+void git_commit_file(git_repository *repo, const char *msg, const char *name, const char *text, char sha[41]);
 
 #endif

@@ -58,13 +58,6 @@ char *history_swap(char *s, const char *from, const char *to)
 	return t;
 }
 
-void head_sha(git_repository *repo, char sha[41])
-{
-	git_oid oid;
-	cr_assert_eq(git_reference_name_to_id(&oid, repo, "HEAD"), 0);
-	git_oid_tostr(sha, 41, &oid);
-}
-
 /* README first; then the server over eight commits.  sha[i] is commit i; *last is the
  * server's text at commit 8. */
 git_repository *history_make(const char *dir, char sha[9][41], char **last)
@@ -76,36 +69,27 @@ git_repository *history_make(const char *dir, char sha[9][41], char **last)
 	cr_assert(v1, "%s", path);
 	git_repository *repo;
 	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
-	git_commit_file(repo, "zero: readme", "README", "the fixture server's history\n");
-	head_sha(repo, sha[0]);
+	git_commit_file(repo, "zero: readme", "README", "the fixture server's history\n", sha[0]);
 	const char *name = "\"name\" .= (\"lspfix\" :: T.Text)";
 	char *v = strdup(v1);
-	git_commit_file(repo, "one: the fixture server", "lspfix.hs", v);
-	head_sha(repo, sha[1]);
+	git_commit_file(repo, "one: the fixture server", "lspfix.hs", v, sha[1]);
 	v = history_swap(v, name, "\"name\" .= (\"lspfix 2\" :: T.Text)");
-	git_commit_file(repo, "two: a version in serverInfo", "lspfix.hs", v);
-	head_sha(repo, sha[2]);
+	git_commit_file(repo, "two: a version in serverInfo", "lspfix.hs", v, sha[2]);
 	char *broken = NULL;
 	cr_assert(asprintf(&broken, "%smain = notDefinedAnywhere\n", v) > 0);
-	git_commit_file(repo, "three: does not build", "lspfix.hs", broken);
-	head_sha(repo, sha[3]);
+	git_commit_file(repo, "three: does not build", "lspfix.hs", broken, sha[3]);
 	free(broken);
 	v = history_swap(v, "lspfix 2", "lspfix 4");
-	git_commit_file(repo, "four: builds again", "lspfix.hs", v);
-	head_sha(repo, sha[4]);
+	git_commit_file(repo, "four: builds again", "lspfix.hs", v, sha[4]);
 	v = history_swap(v, "(\"--leak\" `elem` args)", "(\"--leak\" `elem` args || True)");
-	git_commit_file(repo, "five: keep every module env", "lspfix.hs", v);
-	head_sha(repo, sha[5]);
+	git_commit_file(repo, "five: keep every module env", "lspfix.hs", v, sha[5]);
 	v = history_swap(v, "lspfix 4", "lspfix 6");
-	git_commit_file(repo, "six", "lspfix.hs", v);
-	head_sha(repo, sha[6]);
+	git_commit_file(repo, "six", "lspfix.hs", v, sha[6]);
 	v = history_swap(v, "lspfix 6", "lspfix 7");
-	git_commit_file(repo, "seven", "lspfix.hs", v);
-	head_sha(repo, sha[7]);
+	git_commit_file(repo, "seven", "lspfix.hs", v, sha[7]);
 	char *commented = NULL;
 	cr_assert(asprintf(&commented, "%s-- only a comment changes\n", v) > 0);
-	git_commit_file(repo, "eight: a comment", "lspfix.hs", commented);
-	head_sha(repo, sha[8]);
+	git_commit_file(repo, "eight: a comment", "lspfix.hs", commented, sha[8]);
 	free(commented);
 	free(v1);
 	*last = v;

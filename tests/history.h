@@ -17,8 +17,6 @@ void history_write_scenario(const char *dir);
 void write_file(const char *dir, const char *name, const char *text);
 /* `s` with `from` (which must be there) replaced; frees `s`. */
 char *history_swap(char *s, const char *from, const char *to);
-/* HEAD's sha. */
-void head_sha(git_repository *repo, char sha[41]);
 /* DIR/src: a README commit (sha[0]), then the server over commits 1..8 (sha[1..8]); *last
  * gets the server's text at commit 8 (malloc'ed). */
 git_repository *history_make(const char *dir, char sha[9][41], char **last);

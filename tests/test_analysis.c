@@ -39,14 +39,11 @@ Test(analysis, compare_check_and_bisect_see_a_doubled_allocation, .timeout = 300
 	git_libgit2_init();
 	git_repository *repo;
 	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
-	git_commit_file(repo, "one", "alloc.hs", alloc_src);
-	head_sha(repo, sha[1]);
+	git_commit_file(repo, "one", "alloc.hs", alloc_src, sha[1]);
 	char *v = history_swap(strdup(alloc_src), "main :: IO ()", "-- counting\nmain :: IO ()");
-	git_commit_file(repo, "two: a comment", "alloc.hs", v);
-	head_sha(repo, sha[2]);
+	git_commit_file(repo, "two: a comment", "alloc.hs", v, sha[2]);
 	v = history_swap(v, "300000", "600000");
-	git_commit_file(repo, "three: twice the numbers", "alloc.hs", v);
-	head_sha(repo, sha[3]);
+	git_commit_file(repo, "three: twice the numbers", "alloc.hs", v, sha[3]);
 	free(v);
 	write_file(dir, "leakbench.ini", alloc_config);
 	write_file(dir, "count.scn", "scenario count\nrunner exec\nrun\n");
@@ -114,10 +111,9 @@ Test(analysis, compare_check_and_bisect_see_a_doubled_allocation, .timeout = 300
 	lb_out_free(&o);
 	/* a Metric-Increase trailer accepts as the commit is measured */
 	v = history_swap(strdup(alloc_src), "300000", "1200000");
-	git_commit_file(repo, "four: four times\n\nMetric-Increase: allocated_bytes\n", "alloc.hs", v);
-	free(v);
 	char four[41];
-	head_sha(repo, four);
+	git_commit_file(repo, "four: four times\n\nMetric-Increase: allocated_bytes\n", "alloc.hs", v, four);
+	free(v);
 	cr_assert_eq(run_lb(&o, dir, "check", "--rev", four, "--metric", "allocated_bytes", NULL), 0, "%s%s", o.out,
 		     o.err);
 	cr_assert(strstr(o.out, "but for a change accepted at"), "%s", o.out);
@@ -219,7 +215,7 @@ Test(analysis, regressions_finds_a_change_of_level_in_single_run_nights, .timeou
 		char text[200];
 		snprintf(text, sizeof(text), "-- %d\nmain :: IO ()\nmain = print (sum [1 .. n])\n  where n = %d :: Integer\n",
 			 i, i < 3 ? 300000 : 600000);
-		git_commit_file(repo, msgs[i], "alloc.hs", text);
+		git_commit_file(repo, msgs[i], "alloc.hs", text, NULL);
 	}
 	write_file(dir, "leakbench.ini", alloc_config);
 	write_file(dir, "count.scn", "scenario count\nrunner exec\nrun\n");

@@ -102,10 +102,10 @@ Test(config, revisions_from_a_real_repository)
 	git_libgit2_init();
 	git_repository *repo;
 	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
-	git_commit_file(repo, "one", "a.txt", "1\n");
-	git_commit_file(repo, "two", "a.txt", "2\n");
-	git_commit_file(repo, "three\n\nMetric-Increase: max_live_bytes\n", "b.txt", "b\n");
-	git_commit_file(repo, "four", "a.txt", "4\n");
+	git_commit_file(repo, "one", "a.txt", "1\n", NULL);
+	git_commit_file(repo, "two", "a.txt", "2\n", NULL);
+	git_commit_file(repo, "three\n\nMetric-Increase: max_live_bytes\n", "b.txt", "b\n", NULL);
+	git_commit_file(repo, "four", "a.txt", "4\n", NULL);
 	struct rev_repo *r;
 	struct lb_error err = {0};
 	cr_assert_eq(rev_open(&r, cache, "t", src, 0, &err), 0, "%s", err.msg);
@@ -140,7 +140,7 @@ Test(config, revisions_from_a_real_repository)
 	cr_assert_eq(rev_list(r, "HEAD..HEAD~2", &list, &n, &err), LB_EINVAL);
 	cr_assert(strstr(err.msg, "is not an ancestor"), "%s", err.msg);
 	/* new commits reach the mirror by fetching */
-	git_commit_file(repo, "five", "a.txt", "5\n");
+	git_commit_file(repo, "five", "a.txt", "5\n", NULL);
 	rev_close(r);
 	cr_assert_eq(rev_open(&r, cache, "t", src, 1, &err), 0, "%s", err.msg);
 	cr_assert_eq(rev_resolve(r, "HEAD", &c, &err), 0, "%s", err.msg);
@@ -164,10 +164,10 @@ Test(config, submodules_are_checked_out_with_their_revision)
 	git_libgit2_init();
 	git_repository *lib, *repo;
 	cr_assert_eq(git_repository_init(&lib, lib_dir, 0), 0);
-	git_commit_file(lib, "lib one", "lib.txt", "the submodule's first\n");
+	git_commit_file(lib, "lib one", "lib.txt", "the submodule's first\n", NULL);
 	git_oid pinned;
 	cr_assert_eq(git_reference_name_to_id(&pinned, lib, "HEAD"), 0);
-	git_commit_file(lib, "lib two", "lib.txt", "the submodule's second\n");
+	git_commit_file(lib, "lib two", "lib.txt", "the submodule's second\n", NULL);
 	/* the parent pins the first commit at vendor/lib, with a URL relative to its own */
 	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
 	const char *modules = "[submodule \"lib\"]\n\tpath = vendor/lib\n\turl = ../lib\n";

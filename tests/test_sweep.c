@@ -147,7 +147,7 @@ Test(sweep, eight_commits_resume_shards_merge_and_new, .timeout = 900)
 
 	/* a new commit that mends the leak: --new measures it and only it */
 	text = history_swap(text, "(\"--leak\" `elem` args || True)", "(\"--leak\" `elem` args)");
-	git_commit_file(repo, "nine: the leak mended", "lspfix.hs", text);
+	git_commit_file(repo, "nine: the leak mended", "lspfix.hs", text, NULL);
 	sweep(&o, dir, 0, "--new", "--scenario", "edits.scn", NULL);
 	cr_assert(strstr(o.out, "1 revision of HEAD since the last one measured"), "%s", o.out);
 	cr_assert(strstr(o.out, "1 measured (1 runs, 0 failing)"), "%s", o.out);
@@ -180,7 +180,7 @@ Test(sweep, bad_config_and_revisions_store_nothing, .timeout = 120)
 	git_libgit2_init();
 	git_repository *repo;
 	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
-	git_commit_file(repo, "one", "lspfix.hs", "main = pure ()\n");
+	git_commit_file(repo, "one", "lspfix.hs", "main = pure ()\n", NULL);
 	history_write_scenario(dir);
 	write_file(dir, "revs.txt", "HEAD\nno-such-tag\n");
 	const struct bad_case cases[] = {
@@ -232,7 +232,7 @@ Test(sweep, two_processes_build_one_revision_once, .timeout = 180)
 	git_libgit2_init();
 	git_repository *repo;
 	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
-	git_commit_file(repo, "one", "README", "the build copies the fixture server\n");
+	git_commit_file(repo, "one", "README", "the build copies the fixture server\n", NULL);
 	/* a slow build that leaves a trace of each time it ran */
 	snprintf(line, sizeof(line), "sleep 2; echo ran >> %s/builds.txt; cp %s {out}/lspfix", dir,
 		 fixture("lspfix", fix, sizeof(fix)));

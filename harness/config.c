@@ -416,8 +416,15 @@ static void no_such(const struct cfg *c, const char *kind, const char *name, con
 		    struct lb_error *err)
 {
 	const char *near = cli_nearest(name, names, n);
-	lb_error_set(err, LB_EINVAL, "%s: no [%s %s]%s%s%s", c->path, kind, name, near ? " (did you mean '" : "",
-		     near ? near : "", near ? "'?)" : "");
+	if (near) {
+		lb_error_set(err, LB_EINVAL, "%s: no [%s %s] (did you mean '%s'?)", c->path, kind, name, near);
+		return;
+	}
+	char known[600] = "";
+	for (size_t i = 0, used = 0; i < n && used < sizeof(known); i++)
+		used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s", i ? ", " : "", names[i]);
+	lb_error_set(err, LB_EINVAL, "%s: no [%s %s] (%s%s)", c->path, kind, name, n ? "the config has: " : "the config has none",
+		     known);
 }
 
 const struct cfg_target *cfg_target(const struct cfg *c, const char *name, struct lb_error *err)

@@ -29,7 +29,7 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(PKG_CFLAGS)
 LDLIBS  = $(PKG_LIBS) -lm
 
-LIB_SRC := $(wildcard runners/*.c results/*.c scenarios/*.c) \
+LIB_SRC := $(wildcard base/*.c runners/*.c results/*.c scenarios/*.c) \
            $(filter-out harness/main.c,$(wildcard harness/*.c))
 HDRS    := $(wildcard */*.h)
 TEST_SRC := $(wildcard tests/*.c)

@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "results/digest.h"
-#include "results/file.h"
-#include "results/text.h"
+#include "base/digest.h"
+#include "base/file.h"
+#include "base/text.h"
 #include "runners/exec.h"
 #include "runners/proc.h"
 
@@ -221,7 +221,7 @@ int build_get(const struct build_req *q, struct rev_repo *r, const struct rev_co
 		rc = lb_error_oom(err);
 		goto done;
 	}
-	if ((rc = exec_mkdirs(dir, err)) || (rc = take_lock(lock, q->timeout, &fd, err)))
+	if ((rc = file_mkdirs(dir, err)) || (rc = take_lock(lock, q->timeout, &fd, err)))
 		goto done;
 	if ((rc = read_result(dir, res, err)) != 0) {
 		rc = rc < 0 ? rc : 0; /* built before (ok or failed) */
@@ -230,7 +230,7 @@ int build_get(const struct build_req *q, struct rev_repo *r, const struct rev_co
 	/* a fresh start: whatever an interrupted build left goes */
 	file_remove_tree(src);
 	file_remove_tree(out);
-	if ((rc = rev_checkout(r, c, src, err)) || (rc = exec_mkdirs(out, err)) ||
+	if ((rc = rev_checkout(r, c, src, err)) || (rc = file_mkdirs(out, err)) ||
 	    (rc = run_recipe(q, src, out, res, err)))
 		goto done;
 	if (res->ok && access(res->binary, X_OK) != 0) {

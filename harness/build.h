@@ -12,8 +12,8 @@
 #ifndef LB_BUILD_H
 #define LB_BUILD_H
 
+#include "base/error.h"
 #include "harness/rev.h"
-#include "results/error.h"
 
 struct build_req {
 	const char *cache;     /* the cache folder */

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "results/error.h"
+#include "base/error.h"
 
 enum {
 	LB_EXIT_OK = 0,

@@ -71,8 +71,4 @@ struct cfg;
 int cmd_find_scenario(const char *name, const struct cfg *c, struct scn_scenario **sc, int *repeat,
 		      struct lb_error *err);
 
-/* Words separated by spaces or tabs, pointing into `text` (which is cut up); NULL-terminated,
- * malloc'ed (free the array only). */
-char **cmd_split_words(char *text);
-
 #endif

@@ -14,12 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/text.h"
 #include "harness/cli.h"
 #include "harness/cmd.h"
 #include "harness/context.h"
 #include "harness/target.h"
 #include "results/judge.h"
-#include "results/text.h"
 
 /* A change: a percentage for ratios, else in the metric's own terms. */
 static const char *change(const struct judge_row *r, double v, char *buf, size_t size)

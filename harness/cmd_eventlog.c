@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "harness/cli.h"
 #include "harness/cmd.h"
 #include "results/detect.h"
-#include "results/text.h"
 #include "runners/eventlog.h"
 
 struct growth {

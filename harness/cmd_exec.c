@@ -13,11 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/text.h"
 #include "harness/cli.h"
 #include "harness/cmd.h"
 #include "harness/measure.h"
 #include "results/store.h"
-#include "results/text.h"
 
 /* The headline metrics of the summary table, in its order. */
 static const struct {

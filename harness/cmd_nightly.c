@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/text.h"
 #include "harness/cli.h"
 #include "harness/cmd.h"
 #include "harness/config.h"
@@ -24,7 +25,6 @@
 #include "harness/rev.h"
 #include "results/judge.h"
 #include "results/report.h"
-#include "results/text.h"
 
 /* Run one of leakbench's commands in process, as argv words. */
 static int call(int (*fn)(int, char **), char **words)

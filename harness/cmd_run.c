@@ -16,13 +16,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.h"
+#include "base/text.h"
 #include "harness/cli.h"
 #include "harness/cmd.h"
 #include "harness/config.h"
 #include "harness/measure.h"
 #include "harness/target.h"
 #include "results/expect.h"
-#include "results/text.h"
 #include "runners/codebase.h"
 #include "runners/session.h"
 #include "scenarios/replay.h"
@@ -106,7 +107,7 @@ int run_scenario_once(const struct scn_scenario *sc, const struct run_once *o)
 	if (o->outcome)
 		*o->outcome = (struct run_outcome){.max_live_bytes = NAN, .wall_seconds = NAN};
 	art = measure_artifacts_dir(o->db, o->artifacts);
-	if (!art || exec_mkdirs(art, &err)) {
+	if (!art || file_mkdirs(art, &err)) {
 		fprintf(stderr, "leakbench run: %s\n", art ? err.msg : "out of memory");
 		goto out;
 	}
@@ -152,7 +153,7 @@ int run_scenario_once(const struct scn_scenario *sc, const struct run_once *o)
 		goto out;
 	}
 	have_run = 1;
-	if (asprintf(&run_dir, "%s/%s", abs_art, run.id) < 0 || exec_mkdirs(run_dir, &err) ||
+	if (asprintf(&run_dir, "%s/%s", abs_art, run.id) < 0 || file_mkdirs(run_dir, &err) ||
 	    (sc->codebase.kind != SCN_CODEBASE_NONE && asprintf(&cb_dir, "%s/codebase", run_dir) < 0)) {
 		fprintf(stderr, "leakbench run: %s\n", err.msg[0] ? err.msg : "out of memory");
 		goto out;
@@ -247,15 +248,6 @@ int cmd_find_scenario(const char *name, const struct cfg *c, struct scn_scenario
 	if (cs && repeat && *repeat <= 0)
 		*repeat = cs->repeat;
 	return scn_parse_file(sc, cs ? cs->file : name, err);
-}
-
-char **cmd_split_words(char *text)
-{
-	char **w = calloc(strlen(text) / 2 + 2, sizeof(char *));
-	size_t n = 0;
-	for (char *tok = w ? strtok(text, " \t") : NULL; tok; tok = strtok(NULL, " \t"))
-		w[n++] = tok;
-	return w;
 }
 
 int cmd_run(int argc, char **argv)
@@ -391,7 +383,7 @@ int cmd_run(int argc, char **argv)
 	char abs_prog[PATH_MAX];
 	if (strchr(program, '/') && realpath(program, abs_prog))
 		program = abs_prog;
-	if ((args || target_args) && !(fixed = cmd_split_words(args ? args : target_args))) {
+	if ((args || target_args) && !(fixed = text_split_words(args ? args : target_args))) {
 		fprintf(stderr, "leakbench run: out of memory\n");
 		code = LB_EXIT_ERROR;
 		goto out;

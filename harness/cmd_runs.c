@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/text.h"
 #include "harness/cli.h"
 #include "harness/cmd.h"
 #include "results/store.h"
-#include "results/text.h"
 
 static json_t *num_or_null(double v)
 {

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/text.h"
 #include "harness/cli.h"
 #include "harness/cmd.h"
 #include "results/store.h"
-#include "results/text.h"
 
 static json_t *run_json(const struct lb_run *r)
 {

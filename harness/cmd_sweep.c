@@ -19,12 +19,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/file.h"
+#include "base/text.h"
 #include "harness/cli.h"
 #include "harness/cmd.h"
 #include "harness/config.h"
 #include "harness/sweep.h"
 #include "harness/target.h"
-#include "results/file.h"
 #include "scenarios/scenario.h"
 
 /* The commits a --list file names, one per line (blank lines and # comments skipped). */
@@ -219,7 +220,7 @@ int cmd_sweep(int argc, char **argv)
 	printf("sweeping %s: %zu revision%s (of %zu listed%s%s), %zu scenario%s\n", t->name, n, n == 1 ? "" : "s",
 	       listed, shard ? ", shard " : "", shard ? shard : "", n_sc, n_sc == 1 ? "" : "s");
 	fflush(stdout);
-	if (t->args && (!(args = strdup(t->args)) || !(fixed = cmd_split_words(args)))) {
+	if (t->args && (!(args = strdup(t->args)) || !(fixed = text_split_words(args)))) {
 		fprintf(stderr, "leakbench sweep: out of memory\n");
 		code = LB_EXIT_ERROR;
 		goto out;

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/text.h"
 #include "harness/cli.h"
 
 struct parse {
@@ -126,7 +127,7 @@ static int target_key(struct parse *ps, struct cfg_target *t, const char *name, 
 		if (!copy)
 			return ps->oom = 1, 0;
 		int ok = 1;
-		for (char *w = strtok(copy, " \t"); ok && w; w = strtok(NULL, " \t"))
+		for (char *cur = copy, *w; ok && (w = text_word(&cur, " \t"));)
 			ok = strchr(w, '=') && w[0] != '='
 				     ? push_word(ps, &t->env, &t->n_env, w)
 				     : complain(ps, "env: expected KEY=VALUE words, found '%s'", w);
@@ -160,7 +161,7 @@ static int scenario_key(struct parse *ps, struct cfg_scenario *s, const char *na
 	if (!strcmp(name, "targets")) {
 		char *copy = strdup(value);
 		int ok = copy != NULL;
-		for (char *w = copy ? strtok(copy, " \t,") : NULL; ok && w; w = strtok(NULL, " \t,"))
+		for (char *cur = copy, *w; ok && (w = text_word(&cur, " \t,"));)
 			ok = push_word(ps, &s->targets, &s->n_targets, w);
 		free(copy);
 		return ok || (ps->oom = 1, 0);

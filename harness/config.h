@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "results/error.h"
+#include "base/error.h"
 #include "results/judge.h"
 
 struct cfg_target {

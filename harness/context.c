@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/text.h"
 #include "harness/cli.h"
 #include "harness/cmd.h"
 #include "results/judge.h"
@@ -56,7 +57,7 @@ void cmd_context_close(struct cmd_context *x)
 int cmd_metrics(const char *cmd, char *words, char ***out)
 {
 	*out = NULL;
-	if (words && !(*out = cmd_split_words(words))) {
+	if (words && !(*out = text_split_words(words))) {
 		fprintf(stderr, "leakbench %s: out of memory\n", cmd);
 		return -1;
 	}

@@ -16,6 +16,7 @@
 
 #include <unistd.h>
 
+#include "base/text.h"
 #include "harness/cli.h"
 #include "harness/context.h"
 #include "scenarios/scenario.h"
@@ -154,7 +155,7 @@ int decide_session_open(struct decide_session *s, const char *cmd, const char *c
 	}
 	if (!repeat && !leak && s->scs[0].repeat < 5)
 		s->scs[0].repeat = 5; /* fewer a side cannot reach p = 0.01 */
-	if (s->t->args && (!(s->args = strdup(s->t->args)) || !(s->fixed = cmd_split_words(s->args)))) {
+	if (s->t->args && (!(s->args = strdup(s->t->args)) || !(s->fixed = text_split_words(s->args)))) {
 		fprintf(stderr, "leakbench %s: out of memory\n", cmd);
 		return -1;
 	}

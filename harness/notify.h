@@ -8,7 +8,7 @@
 #ifndef LB_NOTIFY_H
 #define LB_NOTIFY_H
 
-#include "results/error.h"
+#include "base/error.h"
 
 struct notify_target {
 	const char *url;   /* NULL: nothing to do */

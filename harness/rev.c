@@ -9,6 +9,7 @@
  * revision's own .gitmodules, relative URLs resolved against the parent's) and its commit
  * checked out into place, recursively.
  */
+#include "base/mem.h"
 #include "harness/rev.h"
 
 #include <ctype.h>
@@ -21,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "results/file.h"
+#include "base/file.h"
 #include "runners/exec.h"
 
 struct rev_repo {
@@ -78,7 +79,7 @@ int rev_open(struct rev_repo **out, const char *cache, const char *name, const c
 		}
 		goto out;
 	}
-	if ((rc = exec_mkdirs(dir, err)))
+	if ((rc = file_mkdirs(dir, err)))
 		goto out;
 	if (!strstr(url, "://") && !strchr(url, '@') && stat(url, &sb) < 0) {
 		/* libgit2 would call a missing local path an "unsupported URL protocol" */
@@ -217,14 +218,9 @@ static int walk_back(struct rev_repo *r, const git_commit *b, const git_commit *
 			rc = git_fail(err, "reading commit %s", sha);
 			break;
 		}
-		if (*n == cap) {
-			struct rev_commit *p = realloc(*list, (cap = cap ? cap * 2 : 64) * sizeof(*p));
-			if (!p) {
-				git_commit_free(gc);
-				rc = lb_error_oom(err);
-				break;
-			}
-			*list = p;
+		if ((rc = LB_GROW(*list, *n + 1, cap, err))) {
+			git_commit_free(gc);
+			break;
 		}
 		rc = fill(gc, &(*list)[*n], err);
 		git_commit_free(gc);
@@ -481,7 +477,7 @@ int rev_checkout(struct rev_repo *r, const struct rev_commit *c, const char *dir
 		rc = git_fail(err, "reading commit %s", c->sha);
 		goto out;
 	}
-	if ((rc = exec_mkdirs(dir, err)))
+	if ((rc = file_mkdirs(dir, err)))
 		goto out;
 	if (git_tree_walk(tree, GIT_TREEWALK_PRE, write_entry, &w) < 0) {
 		rc = w.rc ? w.rc : git_fail(err, "checking out %s", c->sha);

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "results/error.h"
+#include "base/error.h"
 
 struct rev_repo;
 

@@ -11,9 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/text.h"
 #include "harness/cli.h"
 #include "harness/target.h"
-#include "results/text.h"
 #include "scenarios/scenario.h"
 
 double sweep_now(void)

@@ -13,7 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "results/digest.h"
+#include "base/digest.h"
 
 int target_open(struct rev_repo **out, const struct cfg *c, const struct cfg_target *t, const char *rev,
 		struct rev_commit *commit, struct lb_error *err)

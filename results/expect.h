@@ -8,7 +8,7 @@
 #ifndef LB_EXPECT_H
 #define LB_EXPECT_H
 
-#include "results/error.h"
+#include "base/error.h"
 #include "results/record.h"
 #include "scenarios/scenario.h"
 

@@ -14,8 +14,8 @@
 
 #include <stddef.h>
 
+#include "base/error.h"
 #include "results/detect.h"
-#include "results/error.h"
 #include "results/store.h"
 
 /* The headline metrics, NULL-terminated. */

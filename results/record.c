@@ -5,6 +5,7 @@
  * Crockford's base32.  Sorting ids sorts runs by time, and two machines writing separate
  * databases never collide, which is what `leakbench merge` relies on.
  */
+#include "base/mem.h"
 #include "results/record.h"
 
 #include <errno.h>
@@ -13,16 +14,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
-
-char *lb_strdup(const char *s, struct lb_error *err)
-{
-	if (!s)
-		return NULL;
-	char *d = strdup(s);
-	if (!d)
-		lb_error_oom(err);
-	return d;
-}
 
 int record_new_id(char *out, struct lb_error *err)
 {
@@ -91,20 +82,6 @@ int record_env_copy(struct lb_environment *dst, const struct lb_environment *src
 		return lb_error_oom(err);
 	}
 	*dst = e;
-	return 0;
-}
-
-/* Grow `*arr` (of `size`-byte elements) so it can hold one more. */
-static int grow(void **arr, size_t *cap, size_t n, size_t size, struct lb_error *err)
-{
-	if (n < *cap)
-		return 0;
-	size_t ncap = *cap ? *cap * 2 : 16;
-	void *p = realloc(*arr, ncap * size);
-	if (!p)
-		return lb_error_oom(err);
-	*arr = p;
-	*cap = ncap;
 	return 0;
 }
 
@@ -209,8 +186,7 @@ int record_step_failed(struct lb_run *run, size_t step, const char *note, struct
 int record_add_step_metric(struct lb_run *run, int step, const char *name, double value,
 			   const char *unit, struct lb_error *err)
 {
-	if (grow((void **)&run->step_metrics, &run->cap_step_metrics, run->n_step_metrics,
-		 sizeof(*run->step_metrics), err))
+	if (LB_GROW(run->step_metrics, run->n_step_metrics + 1, run->cap_step_metrics, err))
 		return err ? err->code : LB_ENOMEM;
 	struct lb_step_metric *m = &run->step_metrics[run->n_step_metrics];
 	m->step = step;
@@ -304,8 +280,7 @@ int record_add_metric(struct lb_run *run, const char *name, double value, const 
 		m->value = value;
 		return 0;
 	}
-	if (grow((void **)&run->metrics, &run->cap_metrics, run->n_metrics,
-		 sizeof(*run->metrics), err))
+	if (LB_GROW(run->metrics, run->n_metrics + 1, run->cap_metrics, err))
 		return err ? err->code : LB_ENOMEM;
 	m = &run->metrics[run->n_metrics];
 	m->name = lb_strdup(name, err);
@@ -323,8 +298,7 @@ int record_add_metric(struct lb_run *run, const char *name, double value, const 
 int record_add_artifact(struct lb_run *run, const char *kind, const char *path,
 			struct lb_error *err)
 {
-	if (grow((void **)&run->artifacts, &run->cap_artifacts, run->n_artifacts,
-		 sizeof(*run->artifacts), err))
+	if (LB_GROW(run->artifacts, run->n_artifacts + 1, run->cap_artifacts, err))
 		return err ? err->code : LB_ENOMEM;
 	struct lb_artifact *a = &run->artifacts[run->n_artifacts];
 	memset(a, 0, sizeof(*a));

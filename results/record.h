@@ -17,7 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "results/error.h"
+#include "base/error.h"
+#include "base/mem.h"
 
 #define LB_RUN_ID_LEN 26 /* ULID: 48-bit milliseconds + 80 random bits, Crockford base32 */
 
@@ -201,8 +202,5 @@ int record_new_id(char *out, struct lb_error *err);
 
 const char *record_status_name(enum lb_run_status s);
 int record_status_parse(const char *name, enum lb_run_status *out);
-
-/* strdup that reports through `err`; NULL in gives NULL out without error. */
-char *lb_strdup(const char *s, struct lb_error *err);
 
 #endif

@@ -5,6 +5,7 @@
  * <a> for the click, so a page works without any script and a test can count what is drawn.
  * Pages are written with stdio into a temporary folder; the folder is moved into place last.
  */
+#include "base/mem.h"
 #include "results/report.h"
 
 #include <ctype.h>
@@ -17,11 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/file.h"
+#include "base/text.h"
 #include "results/detect.h"
-#include "results/file.h"
 #include "results/judge.h"
 #include "results/record.h"
-#include "results/text.h"
 
 /* --- writing HTML ---------------------------------------------------------------------- */
 
@@ -578,12 +579,8 @@ static void rss_chart(FILE *f, const struct lb_run *run)
 		double t, v;
 		if (sscanf(line + 1, "%lf %lf", &t, &v) != 2)
 			continue;
-		if (n == cap) {
-			struct pt *g = realloc(p, (cap = cap ? 2 * cap : 256) * sizeof(*g));
-			if (!g)
-				break;
-			p = g;
-		}
+		if (LB_GROW(p, n + 1, cap, NULL))
+			break;
 		memset(&p[n], 0, sizeof(p[n]));
 		p[n].x = t, p[n++].y = v;
 	}

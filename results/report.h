@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 
-#include "results/error.h"
+#include "base/error.h"
 #include "results/store.h"
 
 /* A target's link to its commits: `url` with {sha} (NULL: no links). */

@@ -12,6 +12,7 @@
  *  - Ids: runs use ULIDs (record.h) and environments their fingerprint, so rows from
  *    different machines never collide and a merge can copy them by id.
  */
+#include "base/mem.h"
 #include "results/store.h"
 
 #include <math.h>
@@ -22,7 +23,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "results/digest.h"
+#include "base/digest.h"
 
 #define BUSY_TIMEOUT_MS 60000
 
@@ -583,17 +584,12 @@ int store_list_runs(struct store *st, size_t limit, struct store_run_row **rows,
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct store_run_row *p = realloc(*rows, cap * sizeof(**rows));
-			if (!p) {
-				sqlite3_finalize(s);
-				free(*rows);
-				*rows = NULL;
-				*n = 0;
-				return lb_error_oom(err);
-			}
-			*rows = p;
+		if (LB_GROW(*rows, *n + 1, cap, err)) {
+			sqlite3_finalize(s);
+			free(*rows);
+			*rows = NULL;
+			*n = 0;
+			return err->code;
 		}
 		struct store_run_row *row = &(*rows)[(*n)++];
 		copy_col(row->id, sizeof(row->id), s, 0);
@@ -844,15 +840,10 @@ static int load_timeline(struct store *st, const char *id, struct lb_run *run, s
 			break;
 		snprintf(name, sizeof(name), "%s", nm);
 		copy_col(unit, sizeof(unit), s, 1);
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			struct lb_point *p = realloc(pts, cap * sizeof(*p));
-			if (!p) {
-				free(pts);
-				sqlite3_finalize(s);
-				return lb_error_oom(err);
-			}
-			pts = p;
+		if (LB_GROW(pts, n + 1, cap, err)) {
+			free(pts);
+			sqlite3_finalize(s);
+			return err->code;
 		}
 		pts[n++] = (struct lb_point){sqlite3_column_double(s, 2), sqlite3_column_double(s, 3)};
 	}
@@ -909,14 +900,9 @@ static int load_timeline(struct store *st, const char *id, struct lb_run *run, s
 			run->census_labels = nl;
 			run->n_census_labels++;
 		}
-		if (run->n_census == cap_rows) {
-			cap_rows = cap_rows ? cap_rows * 2 : 256;
-			struct lb_census_row *c = realloc(run->census, cap_rows * sizeof(*c));
-			if (!c) {
-				sqlite3_finalize(s);
-				return lb_error_oom(err);
-			}
-			run->census = c;
+		if (LB_GROW(run->census, run->n_census + 1, cap_rows, err)) {
+			sqlite3_finalize(s);
+			return err->code;
 		}
 		run->census[run->n_census++] = (struct lb_census_row){
 			sqlite3_column_int(s, 1), sqlite3_column_int(s, 0), sqlite3_column_double(s, 2),
@@ -1165,16 +1151,12 @@ static int query_values(struct store *st, const char *sql, const char *const p[4
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (*n == cap) {
-			struct store_value *g = realloc(*rows, (cap = cap ? 2 * cap : 32) * sizeof(*g));
-			if (!g) {
-				sqlite3_finalize(s);
-				free(*rows);
-				*rows = NULL;
-				*n = 0;
-				return lb_error_oom(err);
-			}
-			*rows = g;
+		if (LB_GROW(*rows, *n + 1, cap, err)) {
+			sqlite3_finalize(s);
+			free(*rows);
+			*rows = NULL;
+			*n = 0;
+			return err->code;
 		}
 		const unsigned char *k = sqlite3_column_text(s, 0);
 		snprintf((*rows)[*n].key, sizeof((*rows)[*n].key), "%s", k ? (const char *)k : "");
@@ -1358,13 +1340,9 @@ int store_measured_revisions(struct store *st, const char *target, const char *s
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (*n == cap) {
-			struct store_revision_row *g = realloc(*rows, (cap = cap ? 2 * cap : 32) * sizeof(*g));
-			if (!g) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			*rows = g;
+		if (LB_GROW(*rows, *n + 1, cap, NULL)) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
 		struct store_revision_row *r = &(*rows)[(*n)++];
 		const unsigned char *sha = sqlite3_column_text(s, 0), *subj = sqlite3_column_text(s, 1);
@@ -1421,13 +1399,9 @@ int store_list_bisects(struct store *st, struct store_bisect_row **rows, size_t 
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (*n == cap) {
-			struct store_bisect_row *g = realloc(*rows, (cap = cap ? 2 * cap : 16) * sizeof(*g));
-			if (!g) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			*rows = g;
+		if (LB_GROW(*rows, *n + 1, cap, NULL)) {
+			rc = SQLITE_NOMEM;
+			break;
 		}
 		struct store_bisect_row *r = &(*rows)[(*n)++];
 		char *const text[] = {r->target, r->scenario, r->criterion, r->good, r->bad, r->result};

@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 
-#include "results/error.h"
+#include "base/error.h"
 #include "results/record.h"
 
 #define STORE_SCHEMA_VERSION 4

@@ -6,7 +6,7 @@
 #ifndef LB_CODEBASE_H
 #define LB_CODEBASE_H
 
-#include "results/error.h"
+#include "base/error.h"
 #include "scenarios/scenario.h"
 
 /* Make the codebase `cb` in `dest` (a new directory).  `where` names the scenario for

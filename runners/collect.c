@@ -5,6 +5,7 @@
  * clock); the run's start in unix time is in the record, and the eventlog's WALL_CLOCK_TIME
  * ties the two together when a later step needs wall-clock windows.
  */
+#include "base/mem.h"
 #include "runners/collect.h"
 
 #include <math.h>
@@ -12,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "results/file.h"
+#include "base/file.h"
 #include "runners/eventlog.h"
 #include "runners/rts.h"
 

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "results/error.h"
+#include "base/error.h"
 #include "results/record.h"
 
 /* Every RTS key as metric rts.<key>, and the headline metrics by their own names.  Reads

@@ -3,7 +3,7 @@
  */
 #include "runners/edit.h"
 
-#include "results/file.h"
+#include "base/file.h"
 
 #include <errno.h>
 #include <regex.h>

@@ -8,7 +8,7 @@
 #ifndef LB_EDIT_H
 #define LB_EDIT_H
 
-#include "results/error.h"
+#include "base/error.h"
 #include "scenarios/scenario.h"
 
 struct edit_book;

@@ -12,6 +12,7 @@
  *  - The summary keeps series and census rows in growable arrays, sorted stably by time at
  *    the end (the file interleaves per-capability buffers out of time order).
  */
+#include "base/mem.h"
 #include "runners/eventlog.h"
 
 #include <errno.h>
@@ -430,29 +431,9 @@ int evlog_next(struct evlog *ev, struct evlog_event *e, struct lb_error *err)
 
 static int push_point(struct evlog_series *s, uint64_t t, uint64_t v)
 {
-	if (s->n == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 256;
-		struct evlog_point *p = realloc(s->p, ncap * sizeof(*p));
-		if (!p)
-			return -1;
-		s->p = p;
-		s->cap = ncap;
-	}
-	s->p[s->n++] = (struct evlog_point){t, v};
-	return 0;
-}
-
-/* Generic growth for the summary's arrays. */
-static int reserve(void **arr, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return 0;
-	size_t ncap = *cap ? *cap * 2 : 64;
-	void *p = realloc(*arr, ncap * size);
-	if (!p)
+	if (LB_GROW(s->p, s->n + 1, s->cap, NULL))
 		return -1;
-	*arr = p;
-	*cap = ncap;
+	s->p[s->n++] = (struct evlog_point){t, v};
 	return 0;
 }
 
@@ -543,7 +524,7 @@ static long intern(struct intern *in, struct evlog_summary *s, const char *str, 
 			return in->slots[h] - 1;
 		h = (h + 1) & (in->cap - 1);
 	}
-	if (reserve((void **)&s->labels, &in->cap_labels, s->n_labels, sizeof(char *)))
+	if (LB_GROW(s->labels, s->n_labels + 1, in->cap_labels, NULL))
 		return -1;
 	char *copy = strndup(str, n);
 	if (!copy)
@@ -584,7 +565,7 @@ struct pass {
 static int add_mark(struct pass *ps, struct evlog_mark **arr, size_t *n, size_t *cap, uint64_t t,
 		    const struct evlog_event *e)
 {
-	if (reserve((void **)arr, cap, *n, sizeof(**arr)))
+	if (LB_GROW(*arr, *n + 1, *cap, NULL))
 		return -1;
 	size_t len = e->len;
 	const uint8_t *nul = memchr(e->payload, 0, len);
@@ -614,7 +595,7 @@ static void fix_marks(struct evlog_mark *m, size_t n, char *arena)
 static int begin_sample(struct pass *ps, uint64_t t, uint64_t era)
 {
 	struct evlog_summary *s = ps->s;
-	if (reserve((void **)&s->samples, &ps->cap_samples, s->n_samples, sizeof(*s->samples)))
+	if (LB_GROW(s->samples, s->n_samples + 1, ps->cap_samples, NULL))
 		return -1;
 	s->samples[s->n_samples] = (struct evlog_sample){t, era, s->n_rows, 0, 0};
 	ps->open_sample = (long)s->n_samples++;
@@ -627,7 +608,7 @@ static int add_row(struct pass *ps, uint64_t t, const char *label, size_t n, uin
 	if (ps->open_sample < 0 && begin_sample(ps, t, 0))
 		return -1;
 	long id = intern(&ps->in, s, label, n);
-	if (id < 0 || reserve((void **)&s->rows, &ps->cap_rows, s->n_rows, sizeof(*s->rows)))
+	if (id < 0 || LB_GROW(s->rows, s->n_rows + 1, ps->cap_rows, NULL))
 		return -1;
 	s->rows[s->n_rows++] = (struct evlog_row){(uint32_t)id, bytes};
 	struct evlog_sample *sm = &s->samples[ps->open_sample];
@@ -677,8 +658,7 @@ static int on_event(struct pass *ps, const struct evlog_event *e)
 		return 0;
 	case EV_HEAP_ALLOCATED:
 		if (get64(e, 4, &v) == 0) {
-			if (reserve((void **)&ps->allocs, &ps->cap_allocs, ps->n_allocs,
-				    sizeof(*ps->allocs)))
+			if (LB_GROW(ps->allocs, ps->n_allocs + 1, ps->cap_allocs, NULL))
 				return -1;
 			ps->allocs[ps->n_allocs++] = (struct alloc_ev){e->t, e->cap, v};
 		}
@@ -749,7 +729,7 @@ static int on_event(struct pass *ps, const struct evlog_event *e)
 			return 0;
 		char *label = get_cstr(e, &off), *mod = get_cstr(e, &off), *name = NULL;
 		if (!label || !mod || asprintf(&name, "%s.%s", mod, label) < 0 ||
-		    reserve((void **)&ps->ccs, &ps->cap_ccs, ps->n_ccs, sizeof(*ps->ccs))) {
+		    LB_GROW(ps->ccs, ps->n_ccs + 1, ps->cap_ccs, NULL)) {
 			free(label);
 			free(mod);
 			if (name)
@@ -798,7 +778,7 @@ static int on_event(struct pass *ps, const struct evlog_event *e)
 	case EV_IPE: {
 		if (get64(e, 0, &v))
 			return 0;
-		if (reserve((void **)&s->ipes, &ps->cap_ipes, s->n_ipes, sizeof(*s->ipes)))
+		if (LB_GROW(s->ipes, s->n_ipes + 1, ps->cap_ipes, NULL))
 			return -1;
 		struct evlog_ipe *ipe = &s->ipes[s->n_ipes];
 		memset(ipe, 0, sizeof(*ipe));

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "results/error.h"
+#include "base/error.h"
 
 /* Event ids leakbench reads (the full table is in the reference). */
 enum {

@@ -10,6 +10,7 @@
  *    meets it, so refusals that only print an error (and would exit later) are read from
  *    stderr rather than from the exit status.
  */
+#include "base/mem.h"
 #include "runners/exec.h"
 
 #include <errno.h>
@@ -20,29 +21,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "results/file.h"
+#include "base/file.h"
 #include "runners/collect.h"
 #include "runners/proc.h"
-
-int exec_mkdirs(const char *path, struct lb_error *err)
-{
-	char buf[4096];
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return lb_error_set(err, LB_EINVAL, "path too long: %.100s...", path);
-	for (char *p = buf + 1;; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-			*p = '\0';
-			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-				return lb_error_set(err, LB_EIO, "cannot create directory %s: %s", buf,
-						    strerror(errno));
-			*p = c;
-			if (!c)
-				break;
-		}
-	}
-	return 0;
-}
 
 /* argv[0], the +RTS block, then the rest. */
 static char **full_argv(const struct exec_opts *o, char **rts, size_t nrts)
@@ -75,7 +56,7 @@ int exec_probe(const struct exec_opts *o, const char *scratch_dir, struct rts_st
 	memset(info, 0, sizeof(*info));
 	if (o->no_rts)
 		return 0;
-	if (exec_mkdirs(scratch_dir, err))
+	if (file_mkdirs(scratch_dir, err))
 		return err->code;
 	char *out = path_in(scratch_dir, "probe.stdout"), *errp = path_in(scratch_dir, "probe.stderr");
 	char *stats = path_in(scratch_dir, "probe.stats"), *ev = path_in(scratch_dir, "probe.eventlog");
@@ -295,7 +276,7 @@ int exec_start(const struct exec_opts *o, const char *run_dir, struct lb_run *ru
 	       struct exec_live **out, struct lb_error *err)
 {
 	*out = NULL;
-	if (exec_mkdirs(run_dir, err))
+	if (file_mkdirs(run_dir, err))
 		return err->code;
 	struct exec_live *l = calloc(1, sizeof(*l));
 	if (!l)

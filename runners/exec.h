@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "results/error.h"
+#include "base/error.h"
 #include "results/record.h"
 #include "runners/rts.h"
 
@@ -59,8 +59,5 @@ int exec_start(const struct exec_opts *o, const char *run_dir, struct lb_run *ru
 	       struct exec_live **live, struct lb_error *err);
 struct proc *exec_proc(struct exec_live *live);
 int exec_finish(struct exec_live *live, struct lb_run *run, struct lb_error *err);
-
-/* mkdir -p. */
-int exec_mkdirs(const char *path, struct lb_error *err);
 
 #endif

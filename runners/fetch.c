@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "results/digest.h"
-#include "results/file.h"
+#include "base/digest.h"
+#include "base/file.h"
 #include "runners/exec.h"
 #include "runners/proc.h"
 
@@ -96,7 +96,7 @@ int fetch_tarball(const char *cache, const char *url, const char *sha256, char *
 	struct stat sb;
 	if (stat(*tree, &sb) == 0 && S_ISDIR(sb.st_mode))
 		goto out; /* fetched before */
-	if ((rc = exec_mkdirs(unpacked, err)) || (rc = download(url, part, err)))
+	if ((rc = file_mkdirs(unpacked, err)) || (rc = download(url, part, err)))
 		goto out;
 	char got[65];
 	if ((rc = digest_file(part, got, NULL, err)))

@@ -11,7 +11,7 @@
 #ifndef LB_FETCH_H
 #define LB_FETCH_H
 
-#include "results/error.h"
+#include "base/error.h"
 
 /* The unpacked tree of the tarball at `url` whose SHA-256 is `sha256` (64 hex digits), as
  * a malloc'ed path under CACHE/codebases/; downloaded and unpacked when not there yet.  A

@@ -9,7 +9,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "results/digest.h"
+#include "base/digest.h"
 
 static char *cpu_model(void)
 {

@@ -9,7 +9,7 @@
 #ifndef LB_HOSTENV_H
 #define LB_HOSTENV_H
 
-#include "results/error.h"
+#include "base/error.h"
 #include "results/record.h"
 #include "runners/rts.h"
 

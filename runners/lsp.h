@@ -19,7 +19,7 @@
 
 #include <jansson.h>
 
-#include "results/error.h"
+#include "base/error.h"
 
 struct lsp;
 struct proc;

@@ -8,6 +8,7 @@
  * events and notices the exit at once (the wall time is not rounded up to a poll period).
  * Kernels without pidfd_open fall back to polling every 10 ms.
  */
+#include "base/mem.h"
 #include "runners/proc.h"
 
 #include <dirent.h>
@@ -139,14 +140,8 @@ void proc_result_free(struct proc_result *res)
 
 static int add_sample(struct proc_result *res, size_t *cap, double t, uint64_t rss)
 {
-	if (res->n_samples == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 256;
-		struct proc_sample *p = realloc(res->samples, ncap * sizeof(*p));
-		if (!p)
-			return -1;
-		res->samples = p;
-		*cap = ncap;
-	}
+	if (LB_GROW(res->samples, res->n_samples + 1, *cap, NULL))
+		return -1;
 	res->samples[res->n_samples++] = (struct proc_sample){t, rss};
 	if (rss > res->sampled_peak_rss)
 		res->sampled_peak_rss = rss;
@@ -433,14 +428,8 @@ static int drain(struct proc *p)
 {
 	int got = 0;
 	for (;;) {
-		if (p->buf_cap - p->buf_n < 4096 + 1) {
-			size_t ncap = p->buf_cap ? p->buf_cap * 2 : 65536;
-			char *nb = realloc(p->buf, ncap);
-			if (!nb)
-				return got;
-			p->buf = nb;
-			p->buf_cap = ncap;
-		}
+		if (LB_GROW(p->buf, p->buf_n + 4096 + 1, p->buf_cap, NULL))
+			return got;
 		ssize_t n = read(p->out_fd, p->buf + p->buf_n, p->buf_cap - p->buf_n - 1);
 		if (n > 0) {
 			p->buf_n += (size_t)n;

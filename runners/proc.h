@@ -23,7 +23,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
-#include "results/error.h"
+#include "base/error.h"
 
 struct proc_spec {
 	char *const *argv;       /* argv[0] is looked up in PATH */

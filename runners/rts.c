@@ -6,9 +6,10 @@
  * is an error naming the source and line.  The free-text formats (-s, -S) change between
  * GHC versions, so unknown lines there are skipped rather than refused.
  */
+#include "base/mem.h"
 #include "runners/rts.h"
 
-#include "results/file.h"
+#include "base/file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -21,14 +22,8 @@ static int add_kv(struct rts_stats *st, const char *key, size_t klen, const char
 {
 	while (klen > 0 && isspace((unsigned char)key[klen - 1]))
 		klen--; /* "sparks_dud " */
-	if (st->n_kv == st->cap_kv) {
-		size_t ncap = st->cap_kv ? st->cap_kv * 2 : 64;
-		struct rts_kv *p = realloc(st->kv, ncap * sizeof(*p));
-		if (!p)
-			return lb_error_oom(err);
-		st->kv = p;
-		st->cap_kv = ncap;
-	}
+	if (LB_GROW(st->kv, st->n_kv + 1, st->cap_kv, err))
+		return err->code;
 	char *k = strndup(key, klen), *v = strndup(value, vlen);
 	if (!k || !v) {
 		free(k);
@@ -404,14 +399,8 @@ static int parse_text(struct rts_stats *st, struct lines *it, struct lb_error *e
 			if (sscanf(buf, "%llu %llu %llu %lf %lf %lf %lf %lu %lu (Gen: %d)", &g.alloc,
 				   &g.copied, &g.live, &g.gc_cpu, &g.gc_wall, &g.total_cpu, &g.total_wall,
 				   &g.faults, &g.faults_between, &g.gen) == 10) {
-				if (st->n_gcs == st->cap_gcs) {
-					size_t ncap = st->cap_gcs ? st->cap_gcs * 2 : 64;
-					struct rts_gc *p = realloc(st->gcs, ncap * sizeof(*p));
-					if (!p)
-						return lb_error_oom(err);
-					st->gcs = p;
-					st->cap_gcs = ncap;
-				}
+				if (LB_GROW(st->gcs, st->n_gcs + 1, st->cap_gcs, err))
+					return err->code;
 				st->gcs[st->n_gcs++] = g;
 				st->format = RTS_FMT_VERBOSE;
 				continue;

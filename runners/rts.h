@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "results/error.h"
+#include "base/error.h"
 
 enum rts_format {
 	RTS_FMT_UNKNOWN = 0,

@@ -6,6 +6,7 @@
  * boundaries expectations count.  A `run` step is one `leakbench exec` run in the step's own
  * folder (step-NNN/), with the codebase as its working directory.
  */
+#include "base/mem.h"
 #include "runners/session.h"
 
 #include <errno.h>
@@ -15,10 +16,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/file.h"
+#include "base/text.h"
 #include "results/detect.h"
 #include "runners/edit.h"
-#include "results/file.h"
-#include "results/text.h"
 #include "runners/lsp.h"
 #include "runners/proc.h"
 

@@ -13,7 +13,7 @@
 #ifndef LB_SESSION_H
 #define LB_SESSION_H
 
-#include "results/error.h"
+#include "base/error.h"
 #include "results/record.h"
 #include "runners/exec.h"
 #include "scenarios/scenario.h"

@@ -21,7 +21,7 @@
 
 #include <stddef.h>
 
-#include "results/error.h"
+#include "base/error.h"
 
 enum gen_shape { GEN_LAYERED = 0, GEN_BREADTH_DEPTH = 1 };
 

@@ -9,7 +9,7 @@
 #ifndef LB_REPLAY_H
 #define LB_REPLAY_H
 
-#include "results/error.h"
+#include "base/error.h"
 
 struct replay_opts {
 	const char *codebase; /* the tree the server is to see; NULL: the recording's root */

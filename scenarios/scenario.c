@@ -8,12 +8,13 @@
  * the block's start are replaced by N copies with {i} substituted, which makes nested
  * repeats work without a tree.
  */
+#include "base/mem.h"
 #include "scenarios/scenario.h"
 
 #include <jansson.h>
 
-#include "results/file.h"
-#include "results/text.h"
+#include "base/file.h"
+#include "base/text.h"
 #include "scenarios/codegen.h"
 
 #include <ctype.h>
@@ -359,16 +360,8 @@ static void step_free(struct scn_step *s)
 static struct scn_step *new_step(struct parser *ps, enum scn_step_kind kind)
 {
 	struct scn_scenario *sc = ps->sc;
-	if (sc->n_steps == ps->cap_steps) {
-		size_t ncap = ps->cap_steps ? ps->cap_steps * 2 : 32;
-		struct scn_step *p = realloc(sc->steps, ncap * sizeof(*p));
-		if (!p) {
-			lb_error_oom(ps->err);
-			return NULL;
-		}
-		sc->steps = p;
-		ps->cap_steps = ncap;
-	}
+	if (LB_GROW(sc->steps, sc->n_steps + 1, ps->cap_steps, ps->err))
+		return NULL;
 	struct scn_step *s = &sc->steps[sc->n_steps++];
 	memset(s, 0, sizeof(*s));
 	s->kind = kind;
@@ -769,14 +762,8 @@ static void expect_free(struct scn_expect *e)
 static int parse_expect(struct parser *ps)
 {
 	struct scn_scenario *sc = ps->sc;
-	if (sc->n_expects == ps->cap_expects) {
-		size_t ncap = ps->cap_expects ? ps->cap_expects * 2 : 8;
-		struct scn_expect *p = realloc(sc->expects, ncap * sizeof(*p));
-		if (!p)
-			return lb_error_oom(ps->err);
-		sc->expects = p;
-		ps->cap_expects = ncap;
-	}
+	if (LB_GROW(sc->expects, sc->n_expects + 1, ps->cap_expects, ps->err))
+		return ps->err->code;
 	struct scn_expect *e = &sc->expects[sc->n_expects++];
 	memset(e, 0, sizeof(*e));
 	e->line = ps->lx.line;
@@ -1004,7 +991,7 @@ static int parse_directive(struct parser *ps, const char *word, int col, int *ha
 			return 0;
 		}
 		/* args: split on spaces, as a shell would without quoting */
-		for (char *tok = strtok(rest, " \t"); tok; tok = strtok(NULL, " \t")) {
+		for (char *cur = rest, *tok; (tok = text_word(&cur, " \t"));) {
 			char *d = strdup(tok);
 			if (!d || push_string(&sc->args, &sc->n_args, d)) {
 				free(rest);

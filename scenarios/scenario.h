@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 
-#include "results/error.h"
+#include "base/error.h"
 
 enum scn_runner { SCN_RUNNER_NONE = 0, SCN_RUNNER_LSP, SCN_RUNNER_GHCI, SCN_RUNNER_EXEC };
 

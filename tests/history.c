@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "results/text.h"
+#include "base/text.h"
 #include "tests/helpers.h"
 
 const char history_config[] =

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/text.h"
 #include "results/detect.h"
 #include "runners/eventlog.h"
 #include "runners/proc.h"
@@ -214,7 +215,7 @@ static struct evlog_summary *run_and_read(const char *dir, char **argv_tail, con
 	argv[n++] = ol;
 	char flags[256];
 	snprintf(flags, sizeof(flags), "%s", rts_flags);
-	for (char *tok = strtok(flags, " "); tok; tok = strtok(NULL, " "))
+	for (char *cur = flags, *tok; (tok = text_word(&cur, " "));)
 		argv[n++] = strdup(tok);
 	argv[n++] = "-RTS";
 	argv[n] = NULL;

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "results/digest.h"
+#include "base/digest.h"
 #include "tests/helpers.h"
 
 static int entries(const char *dir)

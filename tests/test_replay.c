@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "results/file.h"
+#include "base/file.h"
 #include "runners/lsp.h"
 #include "runners/proc.h"
 #include "tests/helpers.h"

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "results/text.h"
+#include "base/text.h"
 #include "tests/helpers.h"
 #include "tests/history.h"
 

@@ -1,12 +1,13 @@
 /*
- * file.h - reading a whole (text) file, the one way every folder does it; removing a tree.
+ * file.h - reading a whole (text) file, the one way every folder does it; making and
+ * removing a tree of folders.
  */
 #ifndef LB_FILE_H
 #define LB_FILE_H
 
 #include <stddef.h>
 
-#include "results/error.h"
+#include "base/error.h"
 
 /* The first `max` bytes of `path` (0: all of it), NUL-terminated, malloc'ed; *len (if not
  * NULL) gets their count.  NULL on failure, with `err` (if not NULL) naming the file:
@@ -16,5 +17,8 @@ char *file_read(const char *path, size_t max, size_t *len, struct lb_error *err)
 /* Remove `path` and everything under it (symlinks are removed, not followed); a missing
  * path is fine.  Returns 0, or -1 with errno when something could not be removed. */
 int file_remove_tree(const char *path);
+
+/* mkdir -p: `path` and every missing parent (0755).  0, or LB_EIO naming the folder. */
+int file_mkdirs(const char *path, struct lb_error *err);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * error.c - filling struct lb_error.  Messages are truncated, never overflowed.
  */
-#include "results/error.h"
+#include "base/error.h"
 
 #include <stdio.h>
 #include <string.h>

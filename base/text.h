@@ -1,7 +1,8 @@
 /*
  * text.h - string work more than one folder does: placeholders filled in ({i} in a
  * scenario's repeat, {root} in a sent message, {src}/{out}/{jobs} in a build command), and
- * figures written for people (the terminal's tables and the dashboard's pages alike).
+ * figures written for people (the terminal's tables and the dashboard's pages alike), and
+ * words cut out of a line (a config's `env`, a scenario's `args`, --args).
  */
 #ifndef LB_TEXT_H
 #define LB_TEXT_H
@@ -18,5 +19,15 @@ const char *text_bytes(double bytes, char *buf, size_t size);
 /* A metric's value by its name: bytes as text_bytes (a slope with "/step"), seconds as
  * "1.234 s", anything else with 4 significant digits; "-" for NaN. */
 const char *text_metric(const char *metric, double v, char *buf, size_t size);
+
+/* The next word of *cursor: separators (any of `seps`) skipped, the word NUL-terminated in
+ * place, *cursor moved past it.  NULL when only separators are left.  Unlike strtok it
+ * keeps its place in the caller's variable, so loops can nest and threads can share it:
+ *     for (char *cur = line, *w; (w = text_word(&cur, " \t"));) ... */
+char *text_word(char **cursor, const char *seps);
+
+/* Every word of `text` separated by spaces or tabs, pointing into `text` (which is cut
+ * up); NULL-terminated, malloc'ed (free the array only).  NULL when out of memory. */
+char **text_split_words(char *text);
 
 #endif

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "results/error.h"
+#include "base/error.h"
 
 int digest_file(const char *path, char out[65], int64_t *bytes, struct lb_error *err);
 int digest_buffer(const void *buf, size_t len, char out[65], struct lb_error *err);

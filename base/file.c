@@ -1,7 +1,7 @@
 /*
  * file.c - whole-file reads, grown by doubling, bounded by `max`.
  */
-#include "results/file.h"
+#include "base/file.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -63,4 +63,24 @@ int file_remove_tree(const char *path)
 	if (lstat(path, &sb) < 0)
 		return errno == ENOENT ? 0 : -1;
 	return nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int file_mkdirs(const char *path, struct lb_error *err)
+{
+	char buf[4096];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return lb_error_set(err, LB_EINVAL, "path too long: %.100s...", path);
+	for (char *p = buf + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+				return lb_error_set(err, LB_EIO, "cannot create directory %s: %s", buf,
+						    strerror(errno));
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	return 0;
 }

@@ -1,7 +1,8 @@
 /*
- * text.c - placeholder replacement (count, allocate once, copy) and figures for people.
+ * text.c - placeholder replacement (count, allocate once, copy), figures for people, and
+ * splitting words in place.
  */
-#include "results/text.h"
+#include "base/text.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -63,4 +64,31 @@ const char *text_metric(const char *metric, double v, char *buf, size_t size)
 	else
 		snprintf(buf, size, "%.4g", v);
 	return buf;
+}
+
+char *text_word(char **cursor, const char *seps)
+{
+	char *p = *cursor;
+	if (!p)
+		return NULL;
+	p += strspn(p, seps);
+	if (!*p) {
+		*cursor = p;
+		return NULL;
+	}
+	char *end = p + strcspn(p, seps);
+	if (*end)
+		*end++ = '\0';
+	*cursor = end;
+	return p;
+}
+
+char **text_split_words(char *text)
+{
+	/* at most one word per two characters, plus the NULL */
+	char **w = calloc(strlen(text) / 2 + 2, sizeof(char *));
+	size_t n = 0;
+	for (char *cur = text, *word; w && (word = text_word(&cur, " \t"));)
+		w[n++] = word;
+	return w;
 }

@@ -2,7 +2,7 @@
  * digest.c - SHA-256 through libcrypto's EVP interface, streaming files in 64 KiB chunks so
  * hashing a multi-gigabyte eventlog costs no memory.
  */
-#include "results/digest.h"
+#include "base/digest.h"
 
 #include <errno.h>
 #include <openssl/evp.h>

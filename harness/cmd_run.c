@@ -203,6 +203,8 @@ int run_scenario_once(const struct scn_scenario *sc, const struct run_once *o)
 		       scn_runner_name(sc->runner), sc->n_steps, o->program, run.id, run_dir);
 	fflush(stdout);
 	int rc = session_run(sc, &so, &run, &err);
+	if (!rc)
+		rc = expect_step_slope(&run, &err);
 	free(rts_all);
 	if (rc) {
 		fprintf(stderr, "leakbench run: %s\n", err.msg);

@@ -26,6 +26,35 @@ static void fmt(double v, const char *metric, char *buf, size_t size)
 		snprintf(buf, size, "%.6g%s", v, bytes ? " B" : metric && strstr(metric, "seconds") ? " s" : "");
 }
 
+/* Theil-Sen over (0, y0), (1, y1) ...: 0 with *sl, or -1 when fewer than 3 points or out of
+ * memory.  Every slope leakbench reports is this one computation. */
+static int slope_over_index(const double *y, size_t n, struct detect_slope *sl)
+{
+	if (n < 3)
+		return -1;
+	double *x = malloc(n * sizeof(*x));
+	if (!x)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		x[i] = (double)i;
+	int rc = detect_theil_sen(x, y, n, sl);
+	free(x);
+	return rc ? -1 : 0;
+}
+
+/* NAME, NAME_lo and NAME_hi: a slope with its 95% interval, in bytes. */
+static int add_slope_metrics(struct lb_run *run, const char *name, const struct detect_slope *sl,
+			     struct lb_error *err)
+{
+	char lo[200], hi[200];
+	snprintf(lo, sizeof(lo), "%s_lo", name);
+	snprintf(hi, sizeof(hi), "%s_hi", name);
+	if (record_add_metric(run, name, sl->slope, "bytes", err) || record_add_metric(run, lo, sl->lo, "bytes", err) ||
+	    record_add_metric(run, hi, sl->hi, "bytes", err))
+		return err->code;
+	return 0;
+}
+
 /* Index of the first step that is `mark NAME`, or -1. */
 static long find_mark(const struct lb_run *run, const char *name)
 {
@@ -84,15 +113,7 @@ static int judge_slope(const struct scn_expect *e, struct lb_run *run, struct lb
 		return err->code;
 	fmt(e->bound, e->metric, b, sizeof(b));
 	struct detect_slope sl;
-	double *x = malloc((n + 1) * sizeof(*x));
-	if (!x) {
-		free(y);
-		return lb_error_oom(err);
-	}
-	for (size_t i = 0; i < n; i++)
-		x[i] = (double)i;
-	int ok = n >= 3 && detect_theil_sen(x, y, n, &sl) == 0;
-	free(x);
+	int ok = slope_over_index(y, n, &sl) == 0;
 	free(y);
 	if (!ok) {
 		snprintf(msg, sizeof(msg),
@@ -198,24 +219,15 @@ int expect_leak_metrics(struct lb_run *run, struct lb_error *err)
 	const char *mark = checkpoint_mark(run);
 	if (!mark)
 		return 0;
-	double *y = NULL, *x = NULL;
+	double *y = NULL;
 	size_t n = 0;
 	int rc = expect_series_per_mark(run, "live_bytes", mark, NULL, &y, &n, err);
 	int suspected = 0;
 	struct detect_slope sl;
-	if (!rc && n >= 3 && (x = malloc(n * sizeof(*x)))) {
-		for (size_t i = 0; i < n; i++)
-			x[i] = (double)i;
-		if (detect_theil_sen(x, y, n, &sl) == 0) {
-			suspected |= sl.lo > LEAK_FLOOR;
-			rc = record_add_metric(run, "leak_live_bytes_per_checkpoint", sl.slope, "bytes", err) ||
-				     record_add_metric(run, "leak_live_bytes_per_checkpoint_lo", sl.lo, "bytes", err) ||
-				     record_add_metric(run, "leak_live_bytes_per_checkpoint_hi", sl.hi, "bytes", err)
-			     ? err->code
-			     : 0;
-		}
+	if (!rc && slope_over_index(y, n, &sl) == 0) {
+		suspected |= sl.lo > LEAK_FLOOR;
+		rc = add_slope_metrics(run, "leak_live_bytes_per_checkpoint", &sl, err);
 	}
-	free(x);
 	free(y);
 	/* each census label at the checkpoints: its bytes in the last sample taken before each */
 	size_t n_marks = 0;
@@ -256,4 +268,21 @@ int expect_leak_metrics(struct lb_run *run, struct lb_error *err)
 	free(v);
 	free(k);
 	return rc ? rc : record_add_metric(run, "leak_suspected", suspected, "count", err);
+}
+
+int expect_step_slope(struct lb_run *run, struct lb_error *err)
+{
+	size_t n = 0;
+	double *y = malloc((run->n_steps + 1) * sizeof(*y));
+	if (!y)
+		return lb_error_oom(err);
+	for (size_t i = 0; i < run->n_steps; i++) {
+		double v = record_step_metric(run, (int)i, "live_bytes");
+		if (!isnan(v))
+			y[n++] = v;
+	}
+	struct detect_slope sl;
+	int rc = slope_over_index(y, n, &sl) == 0 ? add_slope_metrics(run, "live_bytes_slope_per_step", &sl, err) : 0;
+	free(y);
+	return rc;
 }

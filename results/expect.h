@@ -12,6 +12,11 @@
 #include "results/record.h"
 #include "scenarios/scenario.h"
 
+/* The live bytes' Theil-Sen slope over every step that measured them, with its interval:
+ * live_bytes_slope_per_step, _lo, _hi (none with fewer than 3 such steps).  A run metric
+ * like any other, so it is computed before the expectations are judged. */
+int expect_step_slope(struct lb_run *run, struct lb_error *err);
+
 /* Judge every expectation of `sc` against `run`, appending one verdict each to the run.
  * *failed gets the number that do not hold (one that cannot be measured does not hold). */
 int expect_judge(const struct scn_scenario *sc, struct lb_run *run, int *failed,

@@ -589,7 +589,7 @@ int rts_check_refusal(const char *text, const char *program, struct lb_error *er
 			"OS figures only with --no-rts",
 			program);
 	if (strstr(text, "requires the program to be built with -eventlog"))
-		return lb_error_set(err, LB_ERTS,
+		return lb_error_set(err, LB_ENOEVENTLOG,
 				    "%s was linked without eventlog support (before GHC 9.4 `-l` needs "
 				    "-eventlog at link time): relink it with -eventlog, or measure "
 				    "without an eventlog with --no-eventlog",

@@ -84,7 +84,8 @@ void rts_argv_free(char **argv);
 char *rts_args_string(char *const *argv, size_t n);
 
 /* If `stderr_text` shows that the RTS refused the flags, describe why and how to fix it in
- * `err` (code LB_ERTS) and return LB_ERTS; otherwise 0.  `program` names the target. */
+ * `err` and return its code: LB_ENOEVENTLOG when only the eventlog is missing (the target
+ * can be measured without one), else LB_ERTS; otherwise 0.  `program` names the target. */
 int rts_check_refusal(const char *stderr_text, const char *program, struct lb_error *err);
 
 #endif

@@ -2,13 +2,16 @@
  * session.h - carrying out a scenario: its steps, in order, against the target, each one
  * timed (wall clock) and measured, into one run record.
  *
- * Runners so far: exec (every `run` step starts the program once, measured like
- * `leakbench exec`; its figures become that step's metrics).  The ghci and lsp runners plug
- * in here.  The session neither stores nor judges the run.
+ * The scenario's runner says how: exec (a process per `run` step, measured like `leakbench
+ * exec`), ghci (one REPL driven through its prompt) or lsp (one language server driven as
+ * an editor would); each is one file behind runners/runner.h.  The session neither stores
+ * nor judges the run (results/expect.c derives the slopes, the caller stores).
  *
- * Per-step metrics of a `run` step: live_bytes (the process's max_live_bytes: the live data
- * the step needed), max_live_bytes, allocated_bytes, max_mem_in_use_bytes, peak_rss_bytes,
- * gc_cpu_seconds; every step gets latency_seconds.
+ * Per-step metrics: every step gets latency_seconds.  A `run` step of the exec runner:
+ * live_bytes (the process's max_live_bytes: the live data the step needed), max_live_bytes,
+ * allocated_bytes, max_mem_in_use_bytes, peak_rss_bytes, gc_cpu_seconds.  A long-lived
+ * target's steps: live_bytes (the last major GC in the step's window), peak_live_bytes,
+ * allocated_bytes; LSP waits add done_seconds.
  */
 #ifndef LB_SESSION_H
 #define LB_SESSION_H

@@ -1,0 +1,129 @@
+/*
+ * run_exec.c - the exec runner: a process per `run` step, measured like `leakbench exec`.
+ *
+ * Each `run` step starts the program (fixed arguments, then the step's) in the step's own
+ * folder (step-NNN/) with the codebase as its working directory; the process's whole-run
+ * figures become that step's metrics (live_bytes is its max_live_bytes: the live data the
+ * step needed), its artifacts and census rows the run's.  `wait` and `settle` sleep; an
+ * edit changes the codebase for the next run.  A failed program fails its step, not the
+ * session.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "runners/exec.h"
+#include "runners/runner.h"
+
+/* A step's own process took heap censuses: keep them as that step's, with sample numbers
+ * continuing the run's (times stay those of the step's process). */
+static int adopt_census(struct lb_run *run, const struct lb_run *sub, int step, struct lb_error *err)
+{
+	if (!sub->n_census)
+		return 0;
+	int base = run->n_census ? run->census[run->n_census - 1].sample + 1 : 0;
+	struct lb_census_row *rows = realloc(run->census, (run->n_census + sub->n_census) * sizeof(*rows));
+	if (!rows)
+		return lb_error_oom(err);
+	run->census = rows;
+	for (size_t i = 0; i < sub->n_census; i++) {
+		const char *label = sub->census_labels[sub->census[i].label];
+		size_t li = 0;
+		while (li < run->n_census_labels && strcmp(run->census_labels[li], label) != 0)
+			li++;
+		if (li == run->n_census_labels) {
+			char **nl = realloc(run->census_labels, (li + 1) * sizeof(*nl));
+			if (!nl)
+				return lb_error_oom(err);
+			run->census_labels = nl;
+			if (!(nl[li] = strdup(label)))
+				return lb_error_oom(err);
+			run->n_census_labels++;
+		}
+		struct lb_census_row r = sub->census[i];
+		r.sample += base;
+		r.step = step;
+		r.label = (uint32_t)li;
+		run->census[run->n_census++] = r;
+	}
+	return 0;
+}
+
+/* The step's program run: argv = program, fixed args, step args. */
+static int run_step(const struct session_opts *o, const struct scn_step *s, size_t index,
+		    struct lb_run *run, struct lb_error *err)
+{
+	size_t nfixed = 0;
+	while (o->args && o->args[nfixed])
+		nfixed++;
+	char **argv = calloc(1 + nfixed + s->n_args + 1, sizeof(char *));
+	char *dir = NULL;
+	if (!argv || asprintf(&dir, "%s/step-%03zu", o->run_dir, index) < 0) {
+		free(argv);
+		return lb_error_oom(err);
+	}
+	size_t k = 0;
+	argv[k++] = (char *)o->program;
+	for (size_t i = 0; i < nfixed; i++)
+		argv[k++] = o->args[i];
+	for (size_t i = 0; i < s->n_args; i++)
+		argv[k++] = s->args[i];
+	struct exec_opts eo = o->measure;
+	eo.argv = argv;
+	eo.cwd = o->codebase;
+	struct lb_run sub;
+	int rc = record_init(&sub, err);
+	if (!rc)
+		rc = exec_run(&eo, dir, &sub, err);
+	if (!rc) {
+		static const char *const copied[] = {"allocated_bytes", "max_live_bytes",
+						     "max_mem_in_use_bytes", "peak_rss_bytes",
+						     "gc_cpu_seconds"};
+		for (size_t i = 0; !rc && i < sizeof(copied) / sizeof(*copied); i++) {
+			const struct lb_metric *m = record_metric(&sub, copied[i]);
+			if (m)
+				rc = record_add_step_metric(run, (int)index, copied[i], m->value, m->unit, err);
+		}
+		const struct lb_metric *live = record_metric(&sub, "max_live_bytes");
+		if (!rc && live)
+			rc = record_add_step_metric(run, (int)index, "live_bytes", live->value, "bytes", err);
+		for (size_t i = 0; !rc && i < sub.n_artifacts; i++) {
+			char kind[64];
+			snprintf(kind, sizeof(kind), "step-%03zu-%s", index, sub.artifacts[i].kind);
+			rc = record_add_artifact(run, kind, sub.artifacts[i].path, err);
+		}
+		if (!rc && sub.status != LB_RUN_OK) {
+			char note[600];
+			snprintf(note, sizeof(note), "%s", sub.reason ? sub.reason : record_status_name(sub.status));
+			rc = record_step_failed(run, index, note, err);
+		}
+		if (!rc && !run->rts_flags)
+			run->rts_flags = lb_strdup(sub.rts_flags, err);
+		if (!rc)
+			rc = adopt_census(run, &sub, (int)index, err);
+	}
+	record_free(&sub);
+	free(dir);
+	free(argv);
+	return rc;
+}
+
+static int exec_act(struct session *s, const struct scn_step *st, size_t i, struct lb_run *run,
+		    struct lb_error *err)
+{
+	switch (st->kind) {
+	case SCN_RUN:
+		return run_step(s->o, st, i, run, err);
+	case SCN_EDIT:
+		return session_edit(s, st, err);
+	case SCN_WAIT:
+	case SCN_SETTLE:
+		session_sleep(st->seconds);
+		return 0;
+	default:
+		return 0; /* mark: a point in time */
+	}
+}
+
+const struct runner_ops runner_exec = {.name = "exec", .act = exec_act};

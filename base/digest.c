@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static void to_hex(const unsigned char *md, unsigned len, char out[65])
+static void to_hex(const unsigned char *md, unsigned len, char out[LB_DIGEST_HEX + 1])
 {
 	static const char hex[] = "0123456789abcdef";
 	for (unsigned i = 0; i < len && i < 32; i++) {
@@ -19,7 +19,7 @@ static void to_hex(const unsigned char *md, unsigned len, char out[65])
 	out[64] = '\0';
 }
 
-int digest_buffer(const void *buf, size_t len, char out[65], struct lb_error *err)
+int digest_buffer(const void *buf, size_t len, char out[LB_DIGEST_HEX + 1], struct lb_error *err)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
@@ -29,7 +29,7 @@ int digest_buffer(const void *buf, size_t len, char out[65], struct lb_error *er
 	return 0;
 }
 
-int digest_file(const char *path, char out[65], int64_t *bytes, struct lb_error *err)
+int digest_file(const char *path, char out[LB_DIGEST_HEX + 1], int64_t *bytes, struct lb_error *err)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)

@@ -22,6 +22,8 @@ enum {
 	LB_ENOTFOUND = -6, /* the asked-for thing (run id, program) does not exist */
 	LB_EINTR = -7,     /* interrupted by a signal (Ctrl-C); children were killed and reaped */
 	LB_ETIMEOUT = -8,  /* a wait ran out of time */
+	LB_ENOEVENTLOG = -9, /* the target's RTS has no eventlog (GHC < 9.4 linked without
+			      * -eventlog): measurable without one */
 };
 
 struct lb_error {

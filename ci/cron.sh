@@ -6,7 +6,7 @@
 # WORKDIR holds leakbench.ini (and its scenarios); the database, cache and site live where
 # the config says.  A lock keeps a slow night from overlapping the next one.  With
 # LEAKBENCH_PUBLISH=DIR set, the site is copied there after the run (a web server's root).
-# Exit status: nightly's (0 nothing new, 1 something flagged, 2 trouble), 75 when another
+# Exit status: nightly's (0 nothing new, 1 something flagged, 3 trouble), 75 when another
 # run still holds the lock.
 set -u
 workdir=${1:?usage: cron.sh WORKDIR}

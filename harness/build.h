@@ -12,6 +12,7 @@
 #ifndef LB_BUILD_H
 #define LB_BUILD_H
 
+#include "base/digest.h"
 #include "base/error.h"
 #include "harness/rev.h"
 
@@ -26,12 +27,12 @@ struct build_req {
 };
 
 struct build_result {
-	char key[65];
+	char key[LB_DIGEST_HEX + 1];
 	int ok;                /* the program is there */
 	int cached;            /* nothing ran: an earlier build's result */
 	int timed_out;
 	char *binary;          /* absolute path of the program (ok) */
-	char binary_hash[65];  /* its SHA-256 (ok) */
+	char binary_hash[LB_DIGEST_HEX + 1];  /* its SHA-256 (ok) */
 	char *log;             /* the build's log */
 	double seconds;        /* how long the recipe ran */
 	char *why;             /* not ok: one line */

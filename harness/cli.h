@@ -16,6 +16,9 @@
 
 #include "base/error.h"
 
+#define LEAKBENCH_VERSION "0.1.0"
+#define LB_DEFAULT_DB "leakbench.db"
+
 enum {
 	LB_EXIT_OK = 0,
 	LB_EXIT_FAIL = 1,   /* the measured program or the check failed */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/digest.h"
 #include "harness/cli.h"
 #include "harness/cmd.h"
 #include "harness/context.h"
@@ -48,7 +49,7 @@ int cmd_accept(int argc, char **argv)
 	if (code)
 		return code;
 	struct lb_error err = {0};
-	char sha[41], stored[41];
+	char sha[LB_SHA_HEX + 1], stored[LB_SHA_HEX + 1];
 	code = LB_EXIT_USAGE;
 	if (target_resolve(x.cfg, x.t, x.st, x.target, rev, sha, &err) ||
 	    store_find_revision(x.st, x.target, sha, stored, &err)) {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/digest.h"
 #include "harness/cli.h"
 #include "harness/cmd.h"
 #include "harness/decide.h"
@@ -27,7 +28,7 @@ enum { CHECK_GOOD = 0, CHECK_BAD = 1, CHECK_SKIP = 125, CHECK_ERROR = 128 };
 struct seen_arg {
 	struct store *st;
 	const char *target, *scenario;
-	char sha[41];
+	char sha[LB_SHA_HEX + 1];
 	struct lb_error err;
 };
 
@@ -40,14 +41,14 @@ static int seen(const char *sha, void *arg)
 		return 1;
 	int fit = n > 0 && failing * 2 <= total; /* measured, and not itself breaking the expectations */
 	if (fit)
-		memcpy(a->sha, sha, 41);
+		memcpy(a->sha, sha, LB_SHA_HEX + 1);
 	return fit;
 }
 
 static int find_baseline(struct rev_repo *repo, struct store *st, const char *target, const char *scenario,
 			 const struct rev_commit *c, struct rev_commit *base, struct lb_error *err)
 {
-	char parent[41];
+	char parent[LB_SHA_HEX + 1];
 	if (!c->parents[0])
 		return lb_error_set(err, LB_EINVAL, "%.12s is a root commit: give --baseline REV", c->sha);
 	snprintf(parent, sizeof(parent), "%.40s", c->parents);
@@ -112,7 +113,7 @@ int cmd_check(int argc, char **argv)
 	struct rev_commit c = {0}, base = {0};
 	struct store *st = NULL;
 	struct judge_report rep = {0};
-	char here[41];
+	char here[LB_SHA_HEX + 1];
 	if (nargs || (leak && metric_words)) {
 		fprintf(stderr, "leakbench check: %s (usage: %s)\n", nargs ? "unexpected argument" : "--metric or --leak, not both",
 			cmd.usage);
@@ -140,7 +141,7 @@ int cmd_check(int argc, char **argv)
 	char why[600] = "";
 	enum decide_outcome o = decide_revision(&s.x, &base, &c, 0, &rep, why, sizeof(why));
 	if (rep.n_rows)
-		compare_print_text(&rep, t->name, base.sha, c.sha, scn, isatty(STDOUT_FILENO));
+		judge_print_text(stdout, &rep, t->name, base.sha, c.sha, scn, isatty(STDOUT_FILENO));
 	static const char *const said[] = {"good", "bad", "cannot be tested", "cannot be tested", "error", "interrupted"};
 	printf("\n%.12s is %s: %s\n", c.sha, said[o], why);
 	code = o == DECIDE_GOOD ? CHECK_GOOD : o == DECIDE_BAD ? CHECK_BAD

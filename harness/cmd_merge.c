@@ -14,6 +14,7 @@
 
 #include "harness/cli.h"
 #include "harness/cmd.h"
+#include "harness/context.h"
 #include "results/store.h"
 
 int cmd_merge(int argc, char **argv)
@@ -52,7 +53,7 @@ int cmd_merge(int argc, char **argv)
 	int code = LB_EXIT_OK;
 	for (int i = first + 1; i < first + nargs; i++) {
 		/* opening it the usual way checks it is a leakbench database (and migrates it) */
-		struct store *in = cmd_open_existing_store("merge", argv[i]);
+		struct store *in = cmd_context_store("merge", argv[i]);
 		if (!in) {
 			code = LB_EXIT_ERROR;
 			continue;

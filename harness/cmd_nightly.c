@@ -5,10 +5,12 @@
  * the whole history (`regressions`' scan), pick out what was flagged at a revision measured
  * tonight, bisect those (when the config says `bisect = yes` and commits lie between the
  * flagged pair), write the dashboard, and sum it up, as Markdown for the CI job's page when
- * $GITHUB_STEP_SUMMARY is set.  The steps are the commands themselves, called in process,
- * so a nightly does exactly what a maintainer would do by hand.
+ * $GITHUB_STEP_SUMMARY is set.  The steps are the library functions behind `sweep`
+ * (sweep_target) and `bisect` (bisect_run), so a nightly does exactly what a maintainer
+ * would do by hand, and a bisection's result comes back to it rather than being read again
+ * from a database that other jobs may be writing.
  *
- * Exit status: 0 nothing new flagged, 1 a new regression or leak, 2 leakbench could not do
+ * Exit status: 0 nothing new flagged, 1 a new regression or leak, 3 leakbench could not do
  * its part somewhere (the rest still ran and the site is still written), 130 interrupted.
  */
 #include <jansson.h>
@@ -18,25 +20,16 @@
 #include <time.h>
 
 #include "base/text.h"
+#include "harness/bisect.h"
 #include "harness/cli.h"
 #include "harness/cmd.h"
 #include "harness/config.h"
 #include "harness/notify.h"
 #include "harness/rev.h"
+#include "harness/sweep.h"
 #include "results/judge.h"
 #include "results/report.h"
-
-/* Run one of leakbench's commands in process, as argv words. */
-static int call(int (*fn)(int, char **), char **words)
-{
-	int argc = 0;
-	while (words[argc])
-		argc++;
-	fflush(stdout);
-	int code = fn(argc, words);
-	fflush(stdout);
-	return code;
-}
+#include "scenarios/scenario.h"
 
 /* Where [notify] says to post, or url NULL (with a warning when the variable is missing). */
 static struct notify_target webhook(const struct cfg *cfg, char *from, size_t size)
@@ -112,6 +105,72 @@ static int is_new(const struct store_value *since, size_t n, const char *sha)
 	return 0;
 }
 
+/* What is new for target t: sweep_target with --new --every K; 0 done, 1 trouble, 130
+ * interrupted. */
+static int sweep_new(const struct cfg *cfg, const struct cfg_target *t, int every)
+{
+	struct lb_error err = {0};
+	struct sweep_scenario *scs = NULL;
+	size_t n_sc = 0;
+	struct sweep_totals tot = {0};
+	int rc = sweep_pick_scenarios(NULL, cfg, t, 0, &scs, &n_sc, &err);
+	if (!rc) {
+		struct sweep_req q = {.cfg = cfg, .t = t, .scs = scs, .n_sc = n_sc, .new = 1, .every = every,
+				      .db = cfg->database};
+		measure_defaults(&q.mc);
+		fflush(stdout);
+		rc = sweep_target(&q, &tot, &err);
+		fflush(stdout);
+	}
+	if (rc)
+		fprintf(stderr, "leakbench nightly: %s\n", err.msg);
+	for (size_t i = 0; i < n_sc; i++)
+		scn_free(scs[i].sc);
+	free(scs);
+	int code = rc ? LB_EXIT_ERROR : sweep_exit_code(&tot);
+	return code == LB_EXIT_INTR ? LB_EXIT_INTR : code == LB_EXIT_ERROR;
+}
+
+/* Bisect the commits between a flagged pair (`--leak --repeat 1` for broken expectations:
+ * one run a revision tells; `--metric` for a metric).  `first_bad` gets the commit when
+ * one was found.  Returns 1 when leakbench could not do its part, else 0. */
+static int bisect_flag(const char *path, const struct judge_flag *f, char *first_bad, size_t size, FILE *md)
+{
+	int leak = !strcmp(f->what, "expectations");
+	const char *metric = leak ? NULL : f->what;
+	struct decide_session s;
+	struct bisect_result res = {0};
+	struct lb_error err = {0};
+	struct measure_cli mc;
+	measure_defaults(&mc);
+	memset(&s, 0, sizeof(s));
+	fflush(stdout);
+	int trouble = 0;
+	if (decide_session_open(&s, "nightly", path, f->target, f->scenario, (char *)metric, leak ? 1 : 0, 20, leak,
+				NULL, NULL, &mc)) {
+		trouble = 1;
+	} else {
+		s.x.use_expectations = !metric;
+		int rc = bisect_run(&s, f->before, f->after, leak, metric, &res, &err);
+		if (rc) {
+			fprintf(stderr, "leakbench nightly: bisecting: %s\n", err.msg);
+			trouble = rc != LB_EINVAL; /* a pair that cannot be bisected is an answer */
+		} else {
+			bisect_print(&s, &res, leak);
+			if (res.found) {
+				snprintf(first_bad, size, "%s", res.first_bad->sha);
+				if (md)
+					fprintf(md, "  - first bad commit: `%s` (%zu builds, %zu runs)\n", res.first_bad->sha,
+						res.builds, res.runs);
+			}
+		}
+	}
+	fflush(stdout);
+	bisect_result_free(&res);
+	decide_session_close(&s);
+	return trouble;
+}
+
 int cmd_nightly(int argc, char **argv)
 {
 	const char *config = NULL, *out = NULL;
@@ -126,7 +185,7 @@ int cmd_nightly(int argc, char **argv)
 	const struct cli_command cmd = {
 		"nightly", "nightly [--config FILE] [--every K] [--no-bisect] [--out DIR]",
 		"Sweep what is new for every target, flag, bisect, write the dashboard.",
-		"Exit status: 0 nothing new flagged, 1 a new regression or leak, 2 leakbench could not\n"
+		"Exit status: 0 nothing new flagged, 1 a new regression or leak, 3 leakbench could not\n"
 		"do its part somewhere (the rest still ran), 130 interrupted.  With $GITHUB_STEP_SUMMARY\n"
 		"set, a Markdown summary is appended to it.",
 		options, 0};
@@ -146,16 +205,12 @@ int cmd_nightly(int argc, char **argv)
 		return LB_EXIT_USAGE;
 	}
 	double started = (double)time(NULL) - 1; /* a run started tonight is at or after this */
-	int harness_trouble = 0, interrupted = 0, code = 2;
-	char every_s[16];
-	snprintf(every_s, sizeof(every_s), "%d", every);
+	int harness_trouble = 0, interrupted = 0, code = LB_EXIT_ERROR;
 	for (size_t i = 0; i < cfg->n_targets && !interrupted; i++) {
 		printf("== %s: what is new\n", cfg->targets[i].name);
-		char *words[] = {"sweep", "--config", (char *)path, "--target", cfg->targets[i].name, "--new", "--every",
-				 every_s, NULL};
-		int c = call(cmd_sweep, words);
+		int c = sweep_new(cfg, &cfg->targets[i], every);
 		interrupted = c == LB_EXIT_INTR;
-		harness_trouble |= c == LB_EXIT_ERROR || c == LB_EXIT_USAGE;
+		harness_trouble |= c == 1;
 	}
 	struct store *st = NULL;
 	struct judge_flags flags = {0};
@@ -212,7 +267,7 @@ int cmd_nightly(int argc, char **argv)
 		if (md)
 			fprintf(md, "- **%s** `%s` `%s`: `%.12s` → `%.12s` %s — %s\n", f->target, f->scenario, f->what,
 				f->before, f->after, f->subject, f->detail);
-		char first_bad[41] = "";
+		char first_bad[LB_SHA_HEX + 1] = "";
 		if (!cfg->bisect || no_bisect) {
 			notify_flag(cfg, &hook, f, NULL, out ? out : cfg->site);
 			continue;
@@ -221,31 +276,13 @@ int cmd_nightly(int argc, char **argv)
 		struct rev_repo *repo = NULL;
 		struct rev_commit *list = NULL;
 		size_t n = 0;
-		char range[100];
+		char range[2 * LB_SHA_HEX + 3];
 		snprintf(range, sizeof(range), "%s..%s", f->before, f->after);
 		const struct cfg_target *t = cfg_target(cfg, f->target, &err);
 		if (t && rev_open(&repo, cfg->cache, t->name, t->repo, 0, &err) == 0 &&
 		    rev_list(repo, range, &list, &n, &err) == 0 && n > 1) {
-			char *words[16] = {"bisect", "--config", (char *)path, "--target", f->target, "--good", f->before,
-					   "--bad", f->after, "--scenario", f->scenario};
-			size_t w = 11;
-			if (!strcmp(f->what, "expectations")) /* a leak: one run a revision tells */
-				words[w++] = "--leak", words[w++] = "--repeat", words[w++] = "1";
-			else
-				words[w++] = "--metric", words[w++] = f->what;
-			words[w] = NULL;
 			printf("\n== bisecting %.12s..%.12s (%zu commits)\n", f->before, f->after, n);
-			int c = call(cmd_bisect, words);
-			struct store_bisect_row *b = NULL;
-			size_t nb = 0;
-			if (c == LB_EXIT_OK && store_list_bisects(st, &b, &nb, &err) == 0 && nb && b[0].result[0]) {
-				memcpy(first_bad, b[0].result, 41);
-				if (md)
-					fprintf(md, "  - first bad commit: `%s` (%ld builds, %ld runs)\n", b[0].result, b[0].builds,
-						b[0].runs);
-			}
-			free(b);
-			harness_trouble |= c == LB_EXIT_ERROR;
+			harness_trouble |= bisect_flag(path, f, first_bad, sizeof(first_bad), md);
 		}
 		for (size_t k = 0; k < n; k++)
 			rev_commit_free(&list[k]);
@@ -273,7 +310,7 @@ int cmd_nightly(int argc, char **argv)
 				sum.flagged);
 	}
 	free(links);
-	code = harness_trouble ? 2 : n_new ? LB_EXIT_FAIL : LB_EXIT_OK;
+	code = harness_trouble ? LB_EXIT_ERROR : n_new ? LB_EXIT_FAIL : LB_EXIT_OK;
 	printf("nightly: %zu new flagged%s\n", n_new, harness_trouble ? "; leakbench could not do all of its part" : "");
 out:
 	if (md)

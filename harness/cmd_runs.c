@@ -9,6 +9,7 @@
 #include "base/text.h"
 #include "harness/cli.h"
 #include "harness/cmd.h"
+#include "harness/context.h"
 #include "results/store.h"
 
 static json_t *num_or_null(double v)
@@ -36,7 +37,7 @@ int cmd_runs(int argc, char **argv)
 		fprintf(stderr, "leakbench runs: unexpected argument '%s'\n", argv[first]);
 		return LB_EXIT_USAGE;
 	}
-	struct store *st = cmd_open_existing_store("runs", db);
+	struct store *st = cmd_context_store("runs", db);
 	if (!st)
 		return LB_EXIT_ERROR;
 	struct store_run_row *rows;

@@ -10,6 +10,7 @@
 #include "base/text.h"
 #include "harness/cli.h"
 #include "harness/cmd.h"
+#include "harness/context.h"
 #include "results/store.h"
 
 static json_t *run_json(const struct lb_run *r)
@@ -180,7 +181,7 @@ int cmd_show(int argc, char **argv)
 			nargs ? "one run id, please" : "which run? give its id");
 		return LB_EXIT_USAGE;
 	}
-	struct store *st = cmd_open_existing_store("show", db);
+	struct store *st = cmd_context_store("show", db);
 	if (!st)
 		return LB_EXIT_ERROR;
 	struct lb_run run;

@@ -10,130 +10,22 @@
  * revision may well work and a nightly job should get as far as it can.  Only an interrupt
  * stops it.  --resume leaves alone what is stored already: a revision with its repeats of
  * each scenario is not built or run again, one with fewer gets only the missing ones.
+ * The sweep itself is harness/sweep.c's sweep_target, which nightly calls too.
  */
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "base/file.h"
-#include "base/text.h"
 #include "harness/cli.h"
 #include "harness/cmd.h"
 #include "harness/config.h"
 #include "harness/sweep.h"
-#include "harness/target.h"
 #include "scenarios/scenario.h"
-
-/* The commits a --list file names, one per line (blank lines and # comments skipped). */
-static int list_from_file(struct rev_repo *r, const char *path, struct rev_commit **list, size_t *n,
-			  struct lb_error *err)
-{
-	*list = NULL;
-	*n = 0;
-	char *text = file_read(path, 0, NULL, err);
-	if (!text)
-		return err->code;
-	int rc = 0, line = 0;
-	for (char *p = text, *next; p && *p && !rc; p = next) {
-		line++;
-		next = strchr(p, '\n');
-		if (next)
-			*next++ = '\0';
-		p += strspn(p, " \t");
-		char *end = p + strcspn(p, " \t\r#");
-		*end = '\0';
-		if (!*p)
-			continue;
-		struct rev_commit *grown = realloc(*list, (*n + 1) * sizeof(**list));
-		if (!grown) {
-			rc = lb_error_oom(err);
-			break;
-		}
-		*list = grown;
-		if ((rc = rev_resolve(r, p, &(*list)[*n], err)) == 0)
-			(*n)++;
-		else
-			lb_error_prefix(err, "%s:%d: ", path, line);
-	}
-	free(text);
-	if (!rc && *n == 0)
-		rc = lb_error_set(err, LB_EINVAL, "%s: names no revision (one per line expected)", path);
-	return rc;
-}
-
-/* Keep list[i] for which keep(i) holds, in order; free the rest. */
-static void list_filter(struct rev_commit *list, size_t *n, int every, int shard_k, int shard_n)
-{
-	size_t kept = 0, total = *n;
-	for (size_t i = 0, j = 0; i < total; i++) {
-		/* every k-th counted back from the newest, so the newest is always measured */
-		int keep = (total - 1 - i) % (size_t)every == 0;
-		if (keep) {
-			keep = shard_n == 0 || j % (size_t)shard_n == (size_t)(shard_k - 1);
-			j++;
-		}
-		if (keep)
-			list[kept++] = list[i];
-		else
-			rev_commit_free(&list[i]);
-	}
-	*n = kept;
-}
 
 static int parse_shard(const char *s, int *k, int *n)
 {
 	char tail;
 	return s && (sscanf(s, "%d/%d%c", k, n, &tail) != 2 || *n < 1 || *k < 1 || *k > *n) ? -1 : 0;
-}
-
-/* sweep --new stops walking back at the first revision with runs stored. */
-struct known_arg {
-	struct store *st;
-	const char *target;
-	struct lb_error err;
-};
-
-static int known(const char *sha, void *arg)
-{
-	struct known_arg *k = arg;
-	long n = 0;
-	return store_count_revision_runs(k->st, k->target, sha, NULL, &n, &k->err) || n > 0;
-}
-
-/* What the revision list is: RANGE, --new or --list. */
-static int revisions_to_sweep(struct rev_repo *repo, const struct cfg_target *t, struct store *st, const char *range,
-			      int new, const char *list_file, struct rev_commit **list, size_t *n, struct lb_error *err)
-{
-	if (list_file)
-		return list_from_file(repo, list_file, list, n, err);
-	if (!new)
-		return rev_list(repo, range, list, n, err);
-	/* walking back the branch's first parents, not "after the newest author date": squash
-	 * merges and rebases make author dates go backwards */
-	const char *branch = t->branch ? t->branch : "HEAD";
-	struct known_arg k = {.st = st, .target = t->name};
-	int found, rc = rev_list_since(repo, branch, known, &k, list, n, &found, err);
-	if (!rc && k.err.code) {
-		*err = k.err;
-		rc = err->code;
-	}
-	if (rc || found) {
-		if (!rc)
-			printf("%zu revision%s of %s since the last one measured\n", *n, *n == 1 ? "" : "s", branch);
-		return rc;
-	}
-	/* nothing of this branch measured yet: begin with its tip */
-	printf("nothing of %s measured yet: --new begins with its tip\n", branch);
-	for (size_t i = 0; i + 1 < *n; i++)
-		rev_commit_free(&(*list)[i]);
-	if (*n > 1)
-		(*list)[0] = (*list)[*n - 1];
-	*n = *n ? 1 : 0;
-	return 0;
 }
 
 int cmd_sweep(int argc, char **argv)
@@ -188,12 +80,8 @@ int cmd_sweep(int argc, char **argv)
 									      : NULL;
 	struct cfg *cfg = NULL;
 	struct lb_error err = {0};
-	struct store *st = NULL;
-	struct rev_repo *repo = NULL;
-	struct rev_commit *list = NULL;
 	struct sweep_scenario *scs = NULL;
-	size_t n = 0, n_sc = 0;
-	char *args = NULL, **fixed = NULL;
+	size_t n_sc = 0;
 	if (why) {
 		fprintf(stderr, "leakbench sweep: %s (usage: %s)\n", why, cmd.usage);
 		goto out;
@@ -205,57 +93,20 @@ int cmd_sweep(int argc, char **argv)
 		code = err.code == LB_ENOMEM ? LB_EXIT_ERROR : LB_EXIT_USAGE;
 		goto out;
 	}
-	if (!db)
-		db = cfg->database;
-	/* the database is opened first only when --new needs it: a bad range stores nothing */
-	if (rev_open(&repo, cfg->cache, t->name, t->repo, 1, &err) || (new && store_open(&st, db, &err)) ||
-	    revisions_to_sweep(repo, t, st, range, new, list_file, &list, &n, &err) ||
-	    (!st && store_open(&st, db, &err))) {
+	struct sweep_req q = {.cfg = cfg, .t = t, .scs = scs, .n_sc = n_sc, .range = range, .new = new,
+			      .list_file = list_file, .every = every, .shard_k = shard_k, .shard_n = shard_n,
+			      .resume = resume, .db = db ? db : cfg->database, .artifacts = artifacts, .mc = mc};
+	struct sweep_totals tot;
+	if (sweep_target(&q, &tot, &err)) {
 		fprintf(stderr, "leakbench sweep: %s\n", err.msg);
 		code = err.code == LB_EINVAL ? LB_EXIT_USAGE : LB_EXIT_ERROR;
 		goto out;
 	}
-	size_t listed = n;
-	list_filter(list, &n, every, shard_k, shard_n);
-	printf("sweeping %s: %zu revision%s (of %zu listed%s%s), %zu scenario%s\n", t->name, n, n == 1 ? "" : "s",
-	       listed, shard ? ", shard " : "", shard ? shard : "", n_sc, n_sc == 1 ? "" : "s");
-	fflush(stdout);
-	if (t->args && (!(args = strdup(t->args)) || !(fixed = text_split_words(args)))) {
-		fprintf(stderr, "leakbench sweep: out of memory\n");
-		code = LB_EXIT_ERROR;
-		goto out;
-	}
-	struct run_once once = {.db = db, .artifacts = artifacts, .cache = cfg->cache, .args = fixed, .mc = mc, .rts = t->rts, .env = t->env,
-				.target = t->name, .quiet = 1};
-	struct sweep_progress p = {.tty = isatty(STDERR_FILENO) && !getenv("CI"), .start = sweep_now(), .n = n, .left = n};
-	struct sweep_totals tot = {0};
-	for (size_t i = 0; i < n && !tot.interrupted; i++, p.left--)
-		sweep_revision(cfg, t, repo, &list[i], st, scs, n_sc, resume, &once, &p, i, &tot);
-	sweep_progress_clear(&p);
-	char el[32];
-	printf("swept %zu revision%s in %s: %zu measured (%zu runs, %zu failing), %zu build%s failed, %zu stored "
-	       "already%s\n",
-	       n, n == 1 ? "" : "s", sweep_hms(sweep_now() - p.start, el, sizeof(el)), tot.measured, tot.runs, tot.failed_runs,
-	       tot.failed_builds, tot.failed_builds == 1 ? "" : "s", tot.skipped,
-	       tot.interrupted ? "; interrupted" : "");
-	if (tot.errors)
-		printf("%zu revision%s or run%s could not be measured: see the errors above\n", tot.errors,
-		       tot.errors == 1 ? "" : "s", tot.errors == 1 ? "" : "s");
-	code = tot.interrupted ? LB_EXIT_INTR
-	       : tot.errors    ? LB_EXIT_ERROR
-	       : tot.failed_runs ? LB_EXIT_FAIL
-				 : LB_EXIT_OK;
+	code = sweep_exit_code(&tot);
 out:
-	for (size_t i = 0; i < n; i++)
-		rev_commit_free(&list[i]);
-	free(list);
 	for (size_t i = 0; i < n_sc; i++)
 		scn_free(scs[i].sc);
 	free(scs);
-	free(fixed);
-	free(args);
-	rev_close(repo);
-	store_close(st);
 	cfg_free(cfg);
 	cli_free(&cmd);
 	return code;

@@ -21,6 +21,7 @@
 
 #include "base/text.h"
 #include "harness/cli.h"
+#include "scenarios/scenario.h"
 
 struct parse {
 	struct cfg *c;
@@ -452,4 +453,15 @@ const struct cfg_scenario *cfg_scenario(const struct cfg *c, const char *name, s
 	}
 	no_such(c, "scenario", name, names, c->n_scenarios < 64 ? c->n_scenarios : 64, err);
 	return NULL;
+}
+
+int cfg_find_scenario(const char *name, const struct cfg *c, struct scn_scenario **sc, int *repeat,
+		      struct lb_error *err)
+{
+	const struct cfg_scenario *cs = NULL;
+	if (access(name, F_OK) != 0 && c && (cs = cfg_scenario(c, name, err)) == NULL)
+		return err->code;
+	if (cs && repeat && *repeat <= 0)
+		*repeat = cs->repeat;
+	return scn_parse_file(sc, cs ? cs->file : name, err);
 }

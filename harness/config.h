@@ -73,4 +73,10 @@ void cfg_free(struct cfg *c);
 const struct cfg_target *cfg_target(const struct cfg *c, const char *name, struct lb_error *err);
 const struct cfg_scenario *cfg_scenario(const struct cfg *c, const char *name, struct lb_error *err);
 
+/* A scenario named on the command line: a file, else a [scenario NAME] of the config (c may
+ * be NULL), parsed into *sc (free with scn_free); *repeat, when 0, takes the config's. */
+struct scn_scenario;
+int cfg_find_scenario(const char *name, const struct cfg *c, struct scn_scenario **sc, int *repeat,
+		      struct lb_error *err);
+
 #endif

@@ -11,7 +11,6 @@
 
 #include "base/text.h"
 #include "harness/cli.h"
-#include "harness/cmd.h"
 #include "results/judge.h"
 
 int cmd_context_open(struct cmd_context *x, const char *cmd, const char *config, const char *target, const char *db,
@@ -39,7 +38,7 @@ int cmd_context_open(struct cmd_context *x, const char *cmd, const char *config,
 	}
 	x->target = target;
 	x->db = db ? db : x->cfg ? x->cfg->database : LB_DEFAULT_DB;
-	if (!(x->st = cmd_open_existing_store(cmd, x->db))) {
+	if (!(x->st = cmd_context_store(cmd, x->db))) {
 		int missing = access(x->db, F_OK) != 0;
 		cmd_context_close(x);
 		return missing ? LB_EXIT_USAGE : LB_EXIT_ERROR;
@@ -71,4 +70,22 @@ int cmd_metrics(const char *cmd, char *words, char ***out)
 			return -1;
 		}
 	return 0;
+}
+
+struct store *cmd_context_store(const char *cmd, const char *path)
+{
+	if (access(path, F_OK) != 0) {
+		fprintf(stderr,
+			"leakbench %s: no database at %s (measure something with `leakbench exec` "
+			"first, or choose one with --db FILE)\n",
+			cmd, path);
+		return NULL;
+	}
+	struct store *st;
+	struct lb_error err = {0};
+	if (store_open(&st, path, &err)) {
+		fprintf(stderr, "leakbench %s: %s\n", cmd, err.msg);
+		return NULL;
+	}
+	return st;
 }

@@ -32,4 +32,8 @@ void cmd_context_close(struct cmd_context *x);
  * printing why as "leakbench CMD: ...".  Free *out (the words point into `words`). */
 int cmd_metrics(const char *cmd, char *words, char ***out);
 
+/* Open an existing database, refusing to create one: NULL after saying why on stderr as
+ * "leakbench CMD: ...". */
+struct store *cmd_context_store(const char *cmd, const char *path);
+
 #endif

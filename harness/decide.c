@@ -16,6 +16,7 @@
 
 #include <unistd.h>
 
+#include "base/digest.h"
 #include "base/text.h"
 #include "harness/cli.h"
 #include "harness/context.h"
@@ -40,7 +41,7 @@ static enum decide_outcome ensure(struct decide_ctx *x, const struct rev_commit 
 }
 
 /* Whether a change of `metric` was accepted at a commit after `base` up to `c`. */
-static int accepted_between(struct decide_ctx *x, const char *base, const char *c, const char *metric, char at[41])
+static int accepted_between(struct decide_ctx *x, const char *base, const char *c, const char *metric, char at[LB_SHA_HEX + 1])
 {
 	char *range = NULL;
 	struct rev_commit *list = NULL;
@@ -50,7 +51,7 @@ static int accepted_between(struct decide_ctx *x, const char *base, const char *
 	if (asprintf(&range, "%s..%s", base, c) >= 0 && rev_list(x->repo, range, &list, &n, &err) == 0)
 		for (size_t i = 0; i < n && !yes; i++)
 			if (store_accepted(x->st, x->t->name, list[i].sha, metric, &yes, &err) == 0 && yes)
-				memcpy(at, list[i].sha, 41);
+				memcpy(at, list[i].sha, LB_SHA_HEX + 1);
 	for (size_t i = 0; i < n; i++)
 		rev_commit_free(&list[i]);
 	free(list);
@@ -103,7 +104,7 @@ enum decide_outcome decide_revision(struct decide_ctx *x, const struct rev_commi
 			snprintf(why, size, "%s", err.msg);
 			return DECIDE_ERROR;
 		}
-		char accepted_at[41] = "";
+		char accepted_at[LB_SHA_HEX + 1] = "";
 		for (size_t i = 0; i < r->n_rows; i++)
 			if (r->rows[i].c.verdict == DETECT_REGRESSION) {
 				const struct judge_row *w = &r->rows[i];

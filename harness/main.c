@@ -4,13 +4,12 @@
  * This is the only table of commands; `leakbench help` lists it, an unknown name is
  * answered with the nearest one, and everything else happens in cmd_NAME().
  */
+#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "harness/cli.h"
 #include "harness/cmd.h"
-#include "results/store.h"
 
 struct command {
 	const char *name;
@@ -76,24 +75,6 @@ static int unknown_command(const char *name)
 	return LB_EXIT_USAGE;
 }
 
-struct store *cmd_open_existing_store(const char *cmd, const char *path)
-{
-	if (access(path, F_OK) != 0) {
-		fprintf(stderr,
-			"leakbench %s: no database at %s (measure something with `leakbench exec` "
-			"first, or choose one with --db FILE)\n",
-			cmd, path);
-		return NULL;
-	}
-	struct store *st;
-	struct lb_error err = {0};
-	if (store_open(&st, path, &err)) {
-		fprintf(stderr, "leakbench %s: %s\n", cmd, err.msg);
-		return NULL;
-	}
-	return st;
-}
-
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -135,5 +116,13 @@ int main(int argc, char **argv)
 	const struct command *c = find(name);
 	if (!c)
 		return unknown_command(name);
-	return c->fn(argc - 1, argv + 1);
+	/* libcurl's global state, once for the process (fetching tarballs, webhooks), before
+	 * any thread could exist */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		fprintf(stderr, "leakbench: libcurl could not start\n");
+		return LB_EXIT_ERROR;
+	}
+	int code = c->fn(argc - 1, argv + 1);
+	curl_global_cleanup();
+	return code;
 }

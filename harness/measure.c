@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/cmd.h"
 #include "runners/hostenv.h"
 
 void measure_defaults(struct measure_cli *m)

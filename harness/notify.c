@@ -23,8 +23,6 @@ int notify_send(const struct notify_target *t, const char *json, struct lb_error
 {
 	if (!t->url || !*t->url)
 		return 0;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		return lb_error_set(err, LB_EIO, "the webhook (%s): libcurl could not start", t->from);
 	CURL *c = curl_easy_init();
 	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
 	char why[CURL_ERROR_SIZE + 64] = "";
@@ -64,7 +62,6 @@ int notify_send(const struct notify_target *t, const char *json, struct lb_error
 			     why[0] ? why : "out of memory");
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(c);
-	curl_global_cleanup();
 	return rc;
 }
 

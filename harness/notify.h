@@ -1,6 +1,7 @@
 /*
  * notify.h - telling people: a JSON message POSTed to a webhook (Slack, Matrix, Discord
- * and most chat tools take one), through libcurl, retried with backoff.
+ * and most chat tools take one), through libcurl (whose curl_global_init main does
+ * once), retried with backoff.
  *
  * The URL usually carries a token, so it never appears in an error or a log: messages name
  * "the webhook" and, when it came from one, the environment variable.

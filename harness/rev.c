@@ -9,6 +9,7 @@
  * revision's own .gitmodules, relative URLs resolved against the parent's) and its commit
  * checked out into place, recursively.
  */
+#include "base/digest.h"
 #include "base/mem.h"
 #include "harness/rev.h"
 
@@ -141,9 +142,9 @@ static int fill(const git_commit *gc, struct rev_commit *c, struct lb_error *err
 	git_oid_tostr(c->sha, sizeof(c->sha), git_commit_id(gc));
 	git_oid_tostr(c->tree, sizeof(c->tree), git_commit_tree_id(gc));
 	unsigned np = git_commit_parentcount(gc);
-	c->parents = calloc(np * 41 + 1, 1);
+	c->parents = calloc(np * (LB_SHA_HEX + 1) + 1, 1);
 	for (unsigned i = 0; c->parents && i < np; i++) {
-		char s[41];
+		char s[LB_SHA_HEX + 1];
 		git_oid_tostr(s, sizeof(s), git_commit_parent_id(gc, i));
 		strcat(strcat(c->parents, i ? " " : ""), s);
 	}
@@ -198,11 +199,11 @@ static int walk_back(struct rev_repo *r, const git_commit *b, const git_commit *
 	*stopped = 0;
 	if (git_revwalk_new(&walk, r->repo) < 0)
 		return git_fail(err, "walking the history of %.12s", git_oid_tostr_s(git_commit_id(b)));
-	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL);
-	git_revwalk_simplify_first_parent(walk);
-	git_revwalk_push(walk, git_commit_id(b));
-	if (a)
-		git_revwalk_hide(walk, git_commit_id(a));
+	if (git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL) < 0 || git_revwalk_simplify_first_parent(walk) < 0 ||
+	    git_revwalk_push(walk, git_commit_id(b)) < 0 || (a && git_revwalk_hide(walk, git_commit_id(a)) < 0)) {
+		git_revwalk_free(walk);
+		return git_fail(err, "walking the history of %.12s", git_oid_tostr_s(git_commit_id(b)));
+	}
 	git_oid oid;
 	size_t cap = 0;
 	int rc = 0;
@@ -390,7 +391,7 @@ static int sub_entry(const char *root, const git_tree_entry *entry, void *payloa
 		w->rc = lb_error_oom(w->err);
 		goto done;
 	}
-	char sha[41];
+	char sha[LB_SHA_HEX + 1];
 	git_oid_tostr(sha, sizeof(sha), git_tree_entry_id(entry));
 	struct rev_repo *sub = NULL;
 	struct rev_commit c;
@@ -499,7 +500,7 @@ out:
 	return rc;
 }
 
-int rev_worktree_head(const char *dir, char sha[41])
+int rev_worktree_head(const char *dir, char sha[LB_SHA_HEX + 1])
 {
 	git_repository *repo = NULL;
 	git_oid oid;
@@ -508,7 +509,7 @@ int rev_worktree_head(const char *dir, char sha[41])
 			 ? -1
 			 : 0;
 	if (!rc)
-		git_oid_tostr(sha, 41, &oid);
+		git_oid_tostr(sha, LB_SHA_HEX + 1, &oid);
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 	return rc;

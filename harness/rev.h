@@ -8,13 +8,14 @@
 
 #include <stddef.h>
 
+#include "base/digest.h"
 #include "base/error.h"
 
 struct rev_repo;
 
 struct rev_commit {
-	char sha[41];
-	char tree[41];     /* the tree id: what a build depends on */
+	char sha[LB_SHA_HEX + 1];
+	char tree[LB_SHA_HEX + 1];     /* the tree id: what a build depends on */
 	char *parents;     /* space-separated shas; "" for a root commit */
 	char *author;      /* "Name <email>" */
 	double author_time; /* unix seconds */
@@ -49,7 +50,7 @@ int rev_checkout(struct rev_repo *r, const struct rev_commit *c, const char *dir
 
 /* The commit checked out in the git work tree that holds `dir` (as inside `git bisect run`);
  * -1 when `dir` is in no repository or its HEAD is unborn. */
-int rev_worktree_head(const char *dir, char sha[41]);
+int rev_worktree_head(const char *dir, char sha[LB_SHA_HEX + 1]);
 
 void rev_commit_free(struct rev_commit *c);
 

@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "base/file.h"
+#include "base/mem.h"
 #include "base/text.h"
 #include "harness/cli.h"
 #include "harness/target.h"
@@ -151,7 +154,7 @@ int sweep_pick_scenarios(const char *name, const struct cfg *c, const struct cfg
 		return lb_error_oom(err);
 	if (name) {
 		(*out)[0].repeat = repeat;
-		int rc = cmd_find_scenario(name, c, &(*out)[0].sc, &(*out)[0].repeat, err);
+		int rc = cfg_find_scenario(name, c, &(*out)[0].sc, &(*out)[0].repeat, err);
 		*n = rc ? 0 : 1;
 		(*out)[0].repeat = (*out)[0].repeat > 0 ? (*out)[0].repeat : 1;
 		return rc;
@@ -177,3 +180,164 @@ int sweep_pick_scenarios(const char *name, const struct cfg *c, const struct cfg
 	return 0;
 }
 
+/* The commits a --list file names, one per line (blank lines and # comments skipped). */
+static int list_from_file(struct rev_repo *r, const char *path, struct rev_commit **list, size_t *n,
+			  struct lb_error *err)
+{
+	*list = NULL;
+	*n = 0;
+	char *text = file_read(path, 0, NULL, err);
+	if (!text)
+		return err->code;
+	int rc = 0, line = 0;
+	size_t cap = 0;
+	for (char *p = text, *next; p && *p && !rc; p = next) {
+		line++;
+		next = strchr(p, '\n');
+		if (next)
+			*next++ = '\0';
+		p += strspn(p, " \t");
+		char *end = p + strcspn(p, " \t\r#");
+		*end = '\0';
+		if (!*p)
+			continue;
+		if ((rc = LB_GROW(*list, *n + 1, cap, err)))
+			break;
+		if ((rc = rev_resolve(r, p, &(*list)[*n], err)) == 0)
+			(*n)++;
+		else
+			lb_error_prefix(err, "%s:%d: ", path, line);
+	}
+	free(text);
+	if (!rc && *n == 0)
+		rc = lb_error_set(err, LB_EINVAL, "%s: names no revision (one per line expected)", path);
+	return rc;
+}
+
+/* Keep list[i] for which keep(i) holds, in order; free the rest. */
+static void list_filter(struct rev_commit *list, size_t *n, int every, int shard_k, int shard_n)
+{
+	size_t kept = 0, total = *n;
+	for (size_t i = 0, j = 0; i < total; i++) {
+		/* every k-th counted back from the newest, so the newest is always measured */
+		int keep = (total - 1 - i) % (size_t)every == 0;
+		if (keep) {
+			keep = shard_n == 0 || j % (size_t)shard_n == (size_t)(shard_k - 1);
+			j++;
+		}
+		if (keep)
+			list[kept++] = list[i];
+		else
+			rev_commit_free(&list[i]);
+	}
+	*n = kept;
+}
+
+/* sweep --new stops walking back at the first revision with runs stored. */
+struct known_arg {
+	struct store *st;
+	const char *target;
+	struct lb_error err;
+};
+
+static int known(const char *sha, void *arg)
+{
+	struct known_arg *k = arg;
+	long n = 0;
+	return store_count_revision_runs(k->st, k->target, sha, NULL, &n, &k->err) || n > 0;
+}
+
+/* What the revision list is: RANGE, --new or --list. */
+static int revisions_to_sweep(struct rev_repo *repo, const struct cfg_target *t, struct store *st, const char *range,
+			      int new, const char *list_file, struct rev_commit **list, size_t *n, struct lb_error *err)
+{
+	if (list_file)
+		return list_from_file(repo, list_file, list, n, err);
+	if (!new)
+		return rev_list(repo, range, list, n, err);
+	/* walking back the branch's first parents, not "after the newest author date": squash
+	 * merges and rebases make author dates go backwards */
+	const char *branch = t->branch ? t->branch : "HEAD";
+	struct known_arg k = {.st = st, .target = t->name};
+	int found, rc = rev_list_since(repo, branch, known, &k, list, n, &found, err);
+	if (!rc && k.err.code) {
+		*err = k.err;
+		rc = err->code;
+	}
+	if (rc || found) {
+		if (!rc)
+			printf("%zu revision%s of %s since the last one measured\n", *n, *n == 1 ? "" : "s", branch);
+		return rc;
+	}
+	/* nothing of this branch measured yet: begin with its tip */
+	printf("nothing of %s measured yet: --new begins with its tip\n", branch);
+	for (size_t i = 0; i + 1 < *n; i++)
+		rev_commit_free(&(*list)[i]);
+	if (*n > 1)
+		(*list)[0] = (*list)[*n - 1];
+	*n = *n ? 1 : 0;
+	return 0;
+}
+
+int sweep_target(const struct sweep_req *q, struct sweep_totals *tot, struct lb_error *err)
+{
+	const struct cfg_target *t = q->t;
+	struct store *st = NULL;
+	struct rev_repo *repo = NULL;
+	struct rev_commit *list = NULL;
+	size_t n = 0;
+	char *args = NULL, **fixed = NULL;
+	memset(tot, 0, sizeof(*tot));
+	/* the database is opened first only when --new needs it: a bad range stores nothing */
+	int rc = rev_open(&repo, q->cfg->cache, t->name, t->repo, 1, err);
+	if (!rc && q->new)
+		rc = store_open(&st, q->db, err);
+	if (!rc)
+		rc = revisions_to_sweep(repo, t, st, q->range, q->new, q->list_file, &list, &n, err);
+	if (!rc && !st)
+		rc = store_open(&st, q->db, err);
+	if (!rc && t->args && (!(args = strdup(t->args)) || !(fixed = text_split_words(args))))
+		rc = lb_error_oom(err);
+	if (rc)
+		goto out;
+	size_t listed = n;
+	list_filter(list, &n, q->every, q->shard_k, q->shard_n);
+	char shard[32] = "";
+	if (q->shard_n)
+		snprintf(shard, sizeof(shard), ", shard %d/%d", q->shard_k, q->shard_n);
+	printf("sweeping %s: %zu revision%s (of %zu listed%s), %zu scenario%s\n", t->name, n, n == 1 ? "" : "s",
+	       listed, shard, q->n_sc, q->n_sc == 1 ? "" : "s");
+	fflush(stdout);
+	struct run_once once = {.db = q->db, .artifacts = q->artifacts, .cache = q->cfg->cache, .args = fixed,
+				.mc = q->mc, .rts = t->rts, .env = t->env, .target = t->name, .quiet = 1};
+	struct sweep_progress p = {.tty = isatty(STDERR_FILENO) && !getenv("CI"), .start = sweep_now(), .n = n, .left = n};
+	for (size_t i = 0; i < n && !tot->interrupted; i++, p.left--)
+		sweep_revision(q->cfg, t, repo, &list[i], st, q->scs, q->n_sc, q->resume, &once, &p, i, tot);
+	sweep_progress_clear(&p);
+	char el[32];
+	printf("swept %zu revision%s in %s: %zu measured (%zu runs, %zu failing), %zu build%s failed, %zu stored "
+	       "already%s\n",
+	       n, n == 1 ? "" : "s", sweep_hms(sweep_now() - p.start, el, sizeof(el)), tot->measured, tot->runs,
+	       tot->failed_runs, tot->failed_builds, tot->failed_builds == 1 ? "" : "s", tot->skipped,
+	       tot->interrupted ? "; interrupted" : "");
+	if (tot->errors)
+		printf("%zu revision%s or run%s could not be measured: see the errors above\n", tot->errors,
+		       tot->errors == 1 ? "" : "s", tot->errors == 1 ? "" : "s");
+out:
+	for (size_t i = 0; i < n; i++)
+		rev_commit_free(&list[i]);
+	free(list);
+	free(fixed);
+	free(args);
+	rev_close(repo);
+	store_close(st);
+	return rc;
+}
+
+int sweep_exit_code(const struct sweep_totals *tot)
+{
+	return tot->interrupted ? LB_EXIT_INTR
+	       : tot->errors	? LB_EXIT_ERROR
+	       : tot->failed_runs ? LB_EXIT_FAIL
+				  : LB_EXIT_OK;
+}

@@ -8,9 +8,9 @@
 
 #include <stddef.h>
 
-#include "harness/cmd.h"
 #include "harness/config.h"
 #include "harness/rev.h"
+#include "harness/runonce.h"
 #include "results/store.h"
 
 /* One scenario the sweep runs on every revision, with its repeats. */
@@ -51,5 +51,31 @@ void sweep_progress_clear(const struct sweep_progress *p);
 void sweep_revision(const struct cfg *cfg, const struct cfg_target *t, struct rev_repo *repo,
 		    const struct rev_commit *c, struct store *st, struct sweep_scenario *scs, size_t n_sc, int resume,
 		    struct run_once *once, struct sweep_progress *p, size_t i, struct sweep_totals *tot);
+
+/* What to sweep: the target's revisions in `range` (A..B or one revision), or what is new
+ * on its branch since the last revision with runs (`new`), or those a file lists; then
+ * every `every`-th counted back from the newest, then shard K of N (shard_n 0: all). */
+struct sweep_req {
+	const struct cfg *cfg;
+	const struct cfg_target *t;
+	struct sweep_scenario *scs;
+	size_t n_sc;
+	const char *range;
+	int new;
+	const char *list_file;
+	int every, shard_k, shard_n;
+	int resume; /* leave alone the runs already stored */
+	const char *db, *artifacts;
+	struct measure_cli mc;
+};
+
+/* Sweep: each revision built and measured (sweep_revision), a summary printed.  Returns 0
+ * when the sweep ran (*tot says how it went), or an error when it could not begin
+ * (LB_EINVAL: the revisions asked for are not there or not a range). */
+int sweep_target(const struct sweep_req *q, struct sweep_totals *tot, struct lb_error *err);
+
+/* The exit status `sweep` documents for what it did: 130 interrupted, 3 some revision or
+ * run could not be measured, 1 some run failed, else 0. */
+int sweep_exit_code(const struct sweep_totals *tot);
 
 #endif

@@ -31,7 +31,7 @@ int target_open(struct rev_repo **out, const struct cfg *c, const struct cfg_tar
 }
 
 int target_resolve(const struct cfg *c, const struct cfg_target *t, struct store *st, const char *target,
-		   const char *spec, char sha[41], struct lb_error *err)
+		   const char *spec, char sha[LB_SHA_HEX + 1], struct lb_error *err)
 {
 	if (!t)
 		return store_find_revision(st, target, spec, sha, err);
@@ -39,7 +39,7 @@ int target_resolve(const struct cfg *c, const struct cfg_target *t, struct store
 	struct rev_commit commit = {0};
 	int rc = target_open(&repo, c, t, spec, &commit, err);
 	if (!rc)
-		memcpy(sha, commit.sha, 41);
+		memcpy(sha, commit.sha, LB_SHA_HEX + 1);
 	rev_commit_free(&commit);
 	rev_close(repo);
 	return rc;
@@ -88,7 +88,7 @@ int target_build(const struct cfg *c, const struct cfg_target *t, struct rev_rep
 	double started = (double)time(NULL);
 	if ((rc = build_get(&q, repo, commit, &out->build, err)))
 		return rc;
-	char recipe_hash[65];
+	char recipe_hash[LB_DIGEST_HEX + 1];
 	if ((rc = digest_buffer(t->build, strlen(t->build), recipe_hash, err)))
 		return rc;
 	const struct build_result *b = &out->build;

@@ -6,6 +6,7 @@
 #ifndef LB_TARGET_H
 #define LB_TARGET_H
 
+#include "base/digest.h"
 #include "harness/build.h"
 #include "harness/config.h"
 #include "harness/rev.h"
@@ -20,11 +21,11 @@ int target_open(struct rev_repo **out, const struct cfg *c, const struct cfg_tar
  * the config has the target (branches, tags, HEAD~3), else as a unique prefix of a stored
  * sha.  `t` may be NULL. */
 int target_resolve(const struct cfg *c, const struct cfg_target *t, struct store *st, const char *target,
-		   const char *spec, char sha[41], struct lb_error *err);
+		   const char *spec, char sha[LB_SHA_HEX + 1], struct lb_error *err);
 
 struct target_build {
 	struct build_result build;
-	char same_as[41]; /* an earlier revision with a byte-identical binary, or "" */
+	char same_as[LB_SHA_HEX + 1]; /* an earlier revision with a byte-identical binary, or "" */
 };
 
 /* Record the commit, build it (or take the cached build), record the build.  A failed build

@@ -2,6 +2,7 @@
  * judge.c - comparing two revisions' stored runs (see judge.h).
  */
 #include "results/judge.h"
+#include "base/digest.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -49,9 +50,9 @@ static double scaled(double v, int log_scale)
 }
 
 /* The metric's era: per-revision medians (compared units) from the newest accepted change
- * on, up to `upto` (NULL: the end).  shas[k] (41 bytes each) and med[k] are malloc'ed. */
+ * on, up to `upto` (NULL: the end).  shas[k] (LB_SHA_HEX + 1 bytes each) and med[k] are malloc'ed. */
 static int era_medians(struct store *st, const char *target, const char *scenario, const char *metric, int log_scale,
-		       const char *upto, char (**shas)[41], double **med, size_t *k, struct lb_error *err)
+		       const char *upto, char (**shas)[LB_SHA_HEX + 1], double **med, size_t *k, struct lb_error *err)
 {
 	struct store_value *rows;
 	size_t n;
@@ -78,7 +79,7 @@ static int era_medians(struct store *st, const char *target, const char *scenari
 		size_t g = 0, j = i;
 		for (; j < n && !strcmp(rows[j].key, rows[i].key); j++)
 			group[g++] = scaled(rows[j].value, log_scale);
-		snprintf((*shas)[*k], 41, "%.40s", rows[i].key);
+		snprintf((*shas)[*k], LB_SHA_HEX + 1, "%.*s", LB_SHA_HEX, rows[i].key);
 		(*med)[(*k)++] = detect_median(group, g);
 		int at_end = upto && !strcmp(rows[i].key, upto);
 		i = j;
@@ -93,7 +94,7 @@ static int era_medians(struct store *st, const char *target, const char *scenari
 static int history_tau(struct store *st, const struct judge_req *q, const char *metric, int log_scale,
 		       double floor_v, double *tau, struct lb_error *err)
 {
-	char(*shas)[41];
+	char(*shas)[LB_SHA_HEX + 1];
 	double *med;
 	size_t k;
 	int rc = era_medians(st, q->target, q->scenario, metric, log_scale, q->base, &shas, &med, &k, err);
@@ -111,7 +112,7 @@ int judge_trend(struct store *st, const char *target, const char *scenario, cons
 	int log_scale;
 	double floor_v;
 	kind_of(metric, &log_scale, &floor_v);
-	char(*shas)[41];
+	char(*shas)[LB_SHA_HEX + 1];
 	double *med;
 	size_t k, cp[16];
 	int rc = era_medians(st, target, scenario, metric, log_scale, NULL, &shas, &med, &k, err);
@@ -136,8 +137,8 @@ int judge_trend(struct store *st, const char *target, const char *scenario, cons
 		}
 		struct judge_shift *js = &(*out)[(*n_out)++];
 		snprintf(js->metric, sizeof(js->metric), "%s", metric);
-		memcpy(js->before_sha, shas[cp[i] - 1], 41);
-		memcpy(js->sha, shas[cp[i]], 41);
+		memcpy(js->before_sha, shas[cp[i] - 1], LB_SHA_HEX + 1);
+		memcpy(js->sha, shas[cp[i]], LB_SHA_HEX + 1);
 		memcpy(tmp, before, (cp[i] - from) * sizeof(*tmp));
 		double lb = detect_median(tmp, cp[i] - from);
 		memcpy(tmp, after, (to - cp[i]) * sizeof(*tmp));
@@ -313,8 +314,8 @@ static struct judge_flag *add_change(struct judge_flags *l, const char *target, 
 		return NULL;
 	snprintf(f->target, sizeof(f->target), "%s", target);
 	snprintf(f->scenario, sizeof(f->scenario), "%s", scenario);
-	memcpy(f->before, a->sha, 41);
-	memcpy(f->after, b->sha, 41);
+	memcpy(f->before, a->sha, LB_SHA_HEX + 1);
+	memcpy(f->after, b->sha, LB_SHA_HEX + 1);
 	snprintf(f->subject, sizeof(f->subject), "%s", b->subject);
 	f->when = b->author_time;
 	return f;

@@ -13,7 +13,9 @@
 #define LB_JUDGE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
+#include "base/digest.h"
 #include "base/error.h"
 #include "results/detect.h"
 #include "results/store.h"
@@ -70,7 +72,7 @@ void judge_report_free(struct judge_report *r);
  * do): the per-revision medians of the current era cut by detect_change_points. */
 struct judge_shift {
 	char metric[64];
-	char before_sha[41], sha[41]; /* the last revision of the old level, the first of the new */
+	char before_sha[LB_SHA_HEX + 1], sha[LB_SHA_HEX + 1]; /* the last revision of the old level, the first of the new */
 	int log;
 	double before, after;         /* the two levels' medians, in the metric's unit */
 	double change;                /* a ratio (log metrics) or a difference */
@@ -86,7 +88,7 @@ int judge_trend(struct store *st, const char *target, const char *scenario, cons
  * metric's trend.  Appended to *out (which starts zeroed; free out->v). */
 struct judge_flag {
 	char target[160], scenario[160], what[64];
-	char before[41], after[41], subject[120];
+	char before[LB_SHA_HEX + 1], after[LB_SHA_HEX + 1], subject[120];
 	double when;
 	char detail[200];
 	int accepted;
@@ -101,5 +103,16 @@ int judge_scan(struct store *st, const char *target, const char *scenario, const
 	       struct judge_flags *out, struct lb_error *err);
 /* qsort order: newest change first. */
 int judge_flag_newest_first(const void *a, const void *b);
+
+/* The comparison for people: one row per metric (medians, change, interval, p, threshold,
+ * verdict; `colour`: ANSI colours), then the census labels that changed most. */
+void judge_print_text(FILE *out, const struct judge_report *rep, const char *target, const char *base,
+		      const char *cand, const char *scenario, int colour);
+/* The same as a Markdown table. */
+void judge_print_markdown(FILE *out, const struct judge_report *rep, const char *target, const char *base,
+			  const char *cand, const char *scenario);
+/* The same as JSON; nonzero when it could not be written. */
+int judge_print_json(FILE *out, const struct judge_report *rep, const char *target, const char *base,
+		     const char *cand, const char *scenario);
 
 #endif

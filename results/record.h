@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/digest.h"
 #include "base/error.h"
 #include "base/mem.h"
 
@@ -37,7 +38,7 @@ struct lb_metric {
 struct lb_artifact {
 	char *kind; /* stdout, stderr, rts-stats, eventlog, rss-samples ... */
 	char *path;
-	char sha256[65]; /* filled by the store when it records the artifact; "" before */
+	char sha256[LB_DIGEST_HEX + 1]; /* filled by the store when it records the artifact; "" before */
 	int64_t bytes;
 };
 

@@ -700,13 +700,13 @@ static int query_one(struct store *st, const char *sql, const char *a, const cha
 }
 
 int store_revision_with_binary(struct store *st, const char *target, const char *hash, const char *not_sha,
-			       char sha[41], struct lb_error *err)
+			       char sha[LB_SHA_HEX + 1], struct lb_error *err)
 {
 	return query_one(st,
 			 "SELECT r.sha FROM builds b JOIN revisions r ON r.id = b.revision_id JOIN targets t"
 			 " ON t.id = b.target_id WHERE t.name = ?1 AND b.binary_hash = ?2 AND r.sha <> ?3"
 			 " AND b.status = 'ok' ORDER BY b.started_at LIMIT 1",
-			 target, hash, not_sha, sha, 41, err);
+			 target, hash, not_sha, sha, LB_SHA_HEX + 1, err);
 }
 
 static char *col_dup(sqlite3_stmt *s, int col, int *oom)
@@ -1174,7 +1174,7 @@ static int query_values(struct store *st, const char *sql, const char *const p[4
 
 #define RUNS_OF "FROM runs u JOIN revisions r ON r.id = u.revision_id JOIN targets t ON t.id = r.target_id"
 
-int store_find_revision(struct store *st, const char *target, const char *prefix, char sha[41], struct lb_error *err)
+int store_find_revision(struct store *st, const char *target, const char *prefix, char sha[LB_SHA_HEX + 1], struct lb_error *err)
 {
 	struct store_value *rows;
 	size_t n;
@@ -1188,7 +1188,7 @@ int store_find_revision(struct store *st, const char *target, const char *prefix
 	if (rc)
 		return rc;
 	if (n == 1)
-		snprintf(sha, 41, "%.40s", rows[0].key);
+		snprintf(sha, LB_SHA_HEX + 1, "%.*s", LB_SHA_HEX, rows[0].key);
 	free(rows);
 	if (n == 0)
 		return lb_error_set(err, LB_ENOTFOUND, "no stored revision of %s begins with '%s'", target, prefix);
@@ -1405,7 +1405,7 @@ int store_list_bisects(struct store *st, struct store_bisect_row **rows, size_t 
 		}
 		struct store_bisect_row *r = &(*rows)[(*n)++];
 		char *const text[] = {r->target, r->scenario, r->criterion, r->good, r->bad, r->result};
-		const size_t size[] = {sizeof(r->target), sizeof(r->scenario), sizeof(r->criterion), 41, 41, 41};
+		const size_t size[] = {sizeof(r->target), sizeof(r->scenario), sizeof(r->criterion), LB_SHA_HEX + 1, LB_SHA_HEX + 1, LB_SHA_HEX + 1};
 		for (int c = 0; c < 6; c++) {
 			const unsigned char *v = sqlite3_column_text(s, c);
 			snprintf(text[c], size[c], "%s", v ? (const char *)v : "");

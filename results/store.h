@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 
+#include "base/digest.h"
 #include "base/error.h"
 #include "results/record.h"
 
@@ -72,7 +73,7 @@ int store_put_build(struct store *st, const struct store_build *b, struct lb_err
 
 /* The first other revision whose build made a binary with this hash; sha = "" if none. */
 int store_revision_with_binary(struct store *st, const char *target, const char *hash, const char *not_sha,
-			       char sha[41], struct lb_error *err);
+			       char sha[LB_SHA_HEX + 1], struct lb_error *err);
 
 /* How many runs of `scenario` (NULL: of any) are stored for this target's revision (sweep
  * --resume and --new). */
@@ -89,7 +90,7 @@ struct store_value {
 
 /* A revision of the target by a unique prefix of its sha (LB_ENOTFOUND, or LB_EINVAL when
  * ambiguous). */
-int store_find_revision(struct store *st, const char *target, const char *prefix, char sha[41], struct lb_error *err);
+int store_find_revision(struct store *st, const char *target, const char *prefix, char sha[LB_SHA_HEX + 1], struct lb_error *err);
 
 /* The metric of every finished run (status ok) of the target's revision and scenario, in
  * run order; *v is malloc'ed. */
@@ -134,7 +135,7 @@ int store_accepted(struct store *st, const char *target, const char *sha, const 
 
 /* The target's revisions with runs of the scenario, oldest first. */
 struct store_revision_row {
-	char sha[41];
+	char sha[LB_SHA_HEX + 1];
 	char subject[120];
 	double author_time;
 };
@@ -156,7 +157,7 @@ int store_revisions_measured_since(struct store *st, const char *target, double 
 /* Stored bisections, newest first. */
 struct store_bisect_row {
 	char target[64], scenario[64], criterion[64];
-	char good[41], bad[41], result[41]; /* result "" when inconclusive */
+	char good[LB_SHA_HEX + 1], bad[LB_SHA_HEX + 1], result[LB_SHA_HEX + 1]; /* result "" when inconclusive */
 	long builds, runs;
 	double created_at;
 };

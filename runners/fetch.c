@@ -23,10 +23,6 @@ static int download(const char *url, const char *path, struct lb_error *err)
 	FILE *f = fopen(path, "wb");
 	if (!f)
 		return lb_error_set(err, LB_EIO, "%s: %s", path, strerror(errno));
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-		fclose(f);
-		return lb_error_set(err, LB_EIO, "downloading %s: libcurl could not start", url);
-	}
 	CURL *c = curl_easy_init();
 	char why[CURL_ERROR_SIZE] = "";
 	CURLcode cc = CURLE_OUT_OF_MEMORY;
@@ -44,7 +40,6 @@ static int download(const char *url, const char *path, struct lb_error *err)
 		cc = curl_easy_perform(c);
 		curl_easy_cleanup(c);
 	}
-	curl_global_cleanup();
 	int bad = fclose(f) != 0;
 	if (cc != CURLE_OK)
 		return lb_error_set(err, LB_EIO, "downloading %s: %s", url, why[0] ? why : curl_easy_strerror(cc));
@@ -80,7 +75,7 @@ static char *top(const char *dir)
 int fetch_tarball(const char *cache, const char *url, const char *sha256, char **tree, struct lb_error *err)
 {
 	*tree = NULL;
-	char sha[65];
+	char sha[LB_DIGEST_HEX + 1];
 	for (int i = 0; i < 64; i++)
 		sha[i] = (char)tolower((unsigned char)sha256[i]);
 	sha[64] = '\0';
@@ -98,7 +93,7 @@ int fetch_tarball(const char *cache, const char *url, const char *sha256, char *
 		goto out; /* fetched before */
 	if ((rc = file_mkdirs(unpacked, err)) || (rc = download(url, part, err)))
 		goto out;
-	char got[65];
+	char got[LB_DIGEST_HEX + 1];
 	if ((rc = digest_file(part, got, NULL, err)))
 		goto out;
 	if (strcmp(got, sha)) {

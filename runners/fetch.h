@@ -1,7 +1,7 @@
 /*
  * fetch.h - a sample codebase from a URL (`codebase tarball URL sha256=HEX`): downloaded
- * once through libcurl into the cache, checked against its SHA-256, unpacked, and reused by
- * every later run.  This is how a real HLS setup gets Cabal or lsp-types sources as its
+ * once through libcurl (curl_global_init is main's) into the cache, checked against its
+ * SHA-256, unpacked, and reused by every later run.  This is how a real HLS setup gets Cabal or lsp-types sources as its
  * sample codebase.
  *
  * Nothing half-done ever sits in the cache: the download goes to a temporary name and is

@@ -58,7 +58,7 @@ int hostenv_capture(struct lb_environment *env, const struct rts_stats *info,
 	int n = snprintf(buf, sizeof(buf), "host=%s\ncpu=%s\ncores=%d\nmem=%lld\nghc=%s\nway=%s\n",
 			 env->host, env->cpu_model, env->cores, (long long)env->mem_bytes,
 			 ghc ? ghc : "-", way ? way : "-");
-	char hex[65];
+	char hex[LB_DIGEST_HEX + 1];
 	if (digest_buffer(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1, hex, err)) {
 		record_env_free(env);
 		return err->code;

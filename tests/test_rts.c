@@ -189,7 +189,7 @@ Test(rts, refusals_say_cause_and_fix)
 	cr_assert_eq(rts_check_refusal("prog: the flag -l requires the program to be built with "
 				       "-eventlog, -prof or -debug\n",
 				       "./prog", &err),
-		     LB_ERTS);
+		     LB_ENOEVENTLOG);
 	cr_assert(strstr(err.msg, "-eventlog") && strstr(err.msg, "--no-eventlog"), "%s", err.msg);
 	cr_assert_eq(rts_check_refusal("prog: unknown RTS option: -Qx\n", "./prog", &err), LB_ERTS);
 	cr_assert(strstr(err.msg, "-Qx"), "%s", err.msg);

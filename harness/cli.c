@@ -198,12 +198,18 @@ static int parse(const struct cli_command *cmd, int argc, char **argv, int *narg
 	return 1;
 }
 
-int cli_parse(const struct cli_command *cmd, int argc, char **argv, int *nargs)
+int cli_parse(const struct cli_command *cmd, int argc, char **argv, int *first, int *nargs)
 {
-	int first = parse(cmd, argc, argv, nargs);
-	if (first < 0)
-		cli_free(cmd); /* the command returns at once: what --x A --x B gathered goes now */
-	return first;
+	*first = parse(cmd, argc, argv, nargs);
+	if (*first >= 0)
+		return CLI_GO_ON;
+	cli_free(cmd); /* the command returns at once: what --x A --x B gathered goes now */
+	return *first == -1 ? LB_EXIT_OK : cmd->usage_exit ? cmd->usage_exit : LB_EXIT_USAGE;
+}
+
+void cli_error(const char *cmd, const struct lb_error *err)
+{
+	fprintf(stderr, "leakbench %s: %s\n", cmd, err && err->msg[0] ? err->msg : "out of memory");
 }
 
 void cli_usage(FILE *out, const struct cli_command *cmd)

@@ -51,16 +51,40 @@ struct cli_command {
 	const struct cli_option *options; /* terminated by {NULL} */
 	int stop_at_positional; /* options end at the first non-option (commands running a
 				 * program); otherwise options and arguments may mix */
+	int usage_exit;         /* the exit status of a usage error; 0: LB_EXIT_USAGE */
 };
 
-/* Parse argv[1..argc) against cmd->options.  Returns the index of the first positional
- * argument (positionals are compacted to argv[ret..argc') with *nargs of them), or
- * -LB_EXIT_USAGE after printing a one-line error to stderr, or -1 when --help was printed
- * (the caller exits 0).  On those two, what CLI_APPEND options gathered is freed already:
- * the caller just returns. */
-int cli_parse(const struct cli_command *cmd, int argc, char **argv, int *nargs);
+/* Option rows several commands share, defined once (git's OPT__* macros): put them in a
+ * command's table with the variable they fill. */
+#define OPT_CONFIG(v) {"config", CLI_STRING, &(v), "FILE", "the config (default leakbench.ini)"}
+#define OPT_CONFIG_IF_ANY(v) \
+	{"config", CLI_STRING, &(v), "FILE", "the config (default leakbench.ini, when there is one)"}
+#define OPT_DB(v) {"db", CLI_STRING, &(v), "FILE", "the results database (default leakbench.db)"}
+#define OPT_DB_OF_CONFIG(v) {"db", CLI_STRING, &(v), "FILE", "the results database (default: the config's)"}
+#define OPT_DB_OF_CONFIG_IF_ANY(v) \
+	{"db", CLI_STRING, &(v), "FILE", "the results database (default: the config's, else leakbench.db)"}
+#define OPT_TARGET(v) {"target", CLI_STRING, &(v), "NAME", "the target (default: the config's only one)"}
+#define OPT_ARTIFACTS(v) \
+	{"artifacts", CLI_STRING, &(v), "DIR", "where the runs' files go (default leakbench-artifacts/ beside the database)"}
+#define OPT_END {NULL, 0, NULL, NULL, NULL}
+
+/* Parse argv[1..argc) against cmd->options.  Returns CLI_GO_ON with *first the index of
+ * the first positional argument (positionals are compacted to argv[*first..] with *nargs
+ * of them); or the exit code the command returns at once: LB_EXIT_OK after --help was
+ * printed, cmd->usage_exit (LB_EXIT_USAGE when 0) after a one-line error on stderr.  On
+ * those, what CLI_APPEND options gathered is freed already: the caller just returns.
+ * Usage:
+ *     int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
+ *     if (parsed != CLI_GO_ON)
+ *             return parsed; */
+#define CLI_GO_ON (-1)
+int cli_parse(const struct cli_command *cmd, int argc, char **argv, int *first, int *nargs);
 
 void cli_usage(FILE *out, const struct cli_command *cmd);
+
+/* A command's error, the one way they are printed: "leakbench CMD: MESSAGE" on stderr, the
+ * message being err's ("out of memory" when it has none). */
+void cli_error(const char *cmd, const struct lb_error *err);
 
 /* The candidate nearest to `word` (edit distance), or NULL if none is close. */
 const char *cli_nearest(const char *word, const char *const *candidates, size_t n);

@@ -20,20 +20,20 @@ int cmd_accept(int argc, char **argv)
 {
 	const char *target = NULL, *rev = NULL, *metric = NULL, *reason = NULL, *config = NULL, *db = NULL;
 	const struct cli_option options[] = {
-		{"target", CLI_STRING, &target, "NAME", "the target (default: the config's only one)"},
+		OPT_TARGET(target),
 		{"rev", CLI_STRING, &rev, "REV", "the revision whose change is intended (required)"},
 		{"metric", CLI_STRING, &metric, "NAME", "the metric it changes (required)"},
 		{"reason", CLI_STRING, &reason, "TEXT", "why (required; shown wherever the change is)"},
-		{"config", CLI_STRING, &config, "FILE", "the config (default leakbench.ini, when there is one)"},
-		{"db", CLI_STRING, &db, "FILE", "the results database (default: the config's, else leakbench.db)"},
-		{NULL, 0, NULL, NULL, NULL},
+		OPT_CONFIG_IF_ANY(config),
+		OPT_DB_OF_CONFIG_IF_ANY(db),
+		OPT_END,
 	};
 	const struct cli_command cmd = {
 		"accept", "accept --rev REV --metric NAME --reason TEXT [--target NAME]",
 		"Mark a measured change as intended: the metric is judged against REV from then on.", NULL, options, 0};
-	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0)
-		return first == -1 ? LB_EXIT_OK : -first;
+	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
+	if (parsed != CLI_GO_ON)
+		return parsed;
 	if (nargs || !rev || !metric || !reason || !*reason) {
 		fprintf(stderr, "leakbench accept: %s (usage: %s)\n",
 			nargs ? "unexpected argument" : "--rev, --metric and --reason are required", cmd.usage);
@@ -59,7 +59,7 @@ int cmd_accept(int argc, char **argv)
 	}
 	code = LB_EXIT_ERROR;
 	if (store_put_acceptance(x.st, x.target, sha, metric, reason, &err)) {
-		fprintf(stderr, "leakbench accept: %s\n", err.msg);
+		cli_error("accept", &err);
 		goto out;
 	}
 	printf("accepted: %s of %s at %.12s (%s); it is judged against %.12s from now on\n", metric, x.target, sha,

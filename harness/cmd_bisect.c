@@ -12,25 +12,18 @@
 
 int cmd_bisect(int argc, char **argv)
 {
-	const char *target = NULL, *good = NULL, *bad = NULL, *scenario = NULL, *config = NULL, *db = NULL;
-	const char *artifacts = NULL, *metric = NULL;
-	int leak = 0, repeat = 0, max_repeat = 20;
-	struct measure_cli mc;
-	measure_defaults(&mc);
+	const char *good = NULL, *bad = NULL;
+	struct decide_opts d;
+	decide_opts_init(&d);
 	const struct cli_option options[] = {
-		{"target", CLI_STRING, &target, "NAME", "the target (default: the config's only one)"},
 		{"good", CLI_STRING, &good, "REV", "a revision without the regression (required)"},
 		{"bad", CLI_STRING, &bad, "REV", "a later revision with it (required)"},
-		{"scenario", CLI_STRING, &scenario, "NAME", "the scenario (default: the one meant for the target)"},
-		{"metric", CLI_STRING, &metric, "NAME", "bisect this metric's regression only"},
-		{"leak", CLI_FLAG, &leak, NULL, "bisect the scenario's expectations only (a leak within the run)"},
-		{"repeat", CLI_INT, &repeat, "N", "runs per revision to begin with (default: the scenario's, at least 5)"},
-		{"max-repeat", CLI_INT, &max_repeat, "N", "runs per revision at most while unclear (default 20)"},
-		{"config", CLI_STRING, &config, "FILE", "the config (default leakbench.ini)"},
-		{"db", CLI_STRING, &db, "FILE", "the results database (default: the config's)"},
-		{"artifacts", CLI_STRING, &artifacts, "DIR", "where the runs' files go"},
-		MEASURE_OPTIONS(mc),
-		{NULL, 0, NULL, NULL, NULL},
+		{"metric", CLI_STRING, &d.metric_words, "NAME", "bisect this metric's regression only"},
+		{"leak", CLI_FLAG, &d.leak, NULL, "bisect the scenario's expectations only (a leak within the run)"},
+		{"repeat", CLI_INT, &d.repeat, "N", "runs per revision to begin with (default: the scenario's, at least 5)"},
+		{"max-repeat", CLI_INT, &d.max_repeat, "N", "runs per revision at most while unclear (default 20)"},
+		DECIDE_OPTIONS(d),
+		OPT_END,
 	};
 	const struct cli_command cmd = {
 		"bisect", "bisect --good REV --bad REV [--scenario NAME] [--metric NAME | --leak] [options]",
@@ -45,31 +38,31 @@ int cmd_bisect(int argc, char **argv)
 		"2 usage (GOOD not an ancestor of BAD, GOOD already bad, BAD not bad), 3 harness error,\n"
 		"130 interrupted.",
 		options, 0};
-	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0)
-		return first == -1 ? LB_EXIT_OK : -first;
+	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
+	if (parsed != CLI_GO_ON)
+		return parsed;
 	int code = LB_EXIT_USAGE;
 	struct lb_error err = {0};
 	struct decide_session s;
 	struct bisect_result res = {0};
 	memset(&s, 0, sizeof(s));
 	const char *why_usage = nargs ? "unexpected argument" : !good || !bad ? "--good and --bad are required"
-					: metric && leak ? "--metric or --leak, not both" : NULL;
+					: d.metric_words && d.leak ? "--metric or --leak, not both" : NULL;
 	if (why_usage) {
 		fprintf(stderr, "leakbench bisect: %s (usage: %s)\n", why_usage, cmd.usage);
 		goto out;
 	}
-	if (decide_session_open(&s, "bisect", config, target, scenario, (char *)metric, repeat, max_repeat, leak, db,
-				artifacts, &mc))
+	const char *metric = d.metric_words;
+	if (decide_session_open(&s, "bisect", &d))
 		goto out;
 	s.x.use_expectations = !metric; /* --metric: that metric alone */
-	int rc = bisect_run(&s, good, bad, leak, metric, &res, &err);
+	int rc = bisect_run(&s, good, bad, d.leak, metric, &res, &err);
 	if (rc) {
-		fprintf(stderr, "leakbench bisect: %s\n", err.msg);
+		cli_error("bisect", &err);
 		code = rc == LB_EINVAL ? LB_EXIT_USAGE : rc == LB_EINTR ? LB_EXIT_INTR : LB_EXIT_ERROR;
 		goto out;
 	}
-	bisect_print(&s, &res, leak);
+	bisect_print(&s, &res, d.leak);
 	code = res.found ? LB_EXIT_OK : LB_EXIT_FAIL;
 out:
 	bisect_result_free(&res);

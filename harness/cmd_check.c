@@ -70,27 +70,19 @@ static int find_baseline(struct rev_repo *repo, struct store *st, const char *ta
 
 int cmd_check(int argc, char **argv)
 {
-	const char *target = NULL, *rev = NULL, *baseline = NULL, *scenario = NULL, *config = NULL, *db = NULL;
-	const char *artifacts = NULL;
-	char *metric_words = NULL;
-	int repeat = 0, max_repeat = 20, leak = 0;
-	struct measure_cli mc;
-	measure_defaults(&mc);
+	const char *rev = NULL, *baseline = NULL;
+	struct decide_opts d;
+	decide_opts_init(&d);
 	const struct cli_option options[] = {
-		{"target", CLI_STRING, &target, "NAME", "the target (default: the config's only one)"},
 		{"rev", CLI_STRING, &rev, "REV", "the revision (default: the commit checked out here, else the branch)"},
 		{"baseline", CLI_STRING, &baseline, "REV",
 		 "what it is judged against (default: the target's baseline, else the newest measured ancestor)"},
-		{"scenario", CLI_STRING, &scenario, "NAME", "the scenario (default: the one meant for the target)"},
-		{"metric", CLI_APPEND, &metric_words, "NAME", "judge this metric (repeatable; default: the headline ones)"},
-		{"leak", CLI_FLAG, &leak, NULL, "judge the scenario's expectations only (a leak within the run)"},
-		{"repeat", CLI_INT, &repeat, "N", "runs a side to begin with (default: the scenario's, at least 5)"},
-		{"max-repeat", CLI_INT, &max_repeat, "N", "runs a side at most while the answer is unknown (default 20)"},
-		{"config", CLI_STRING, &config, "FILE", "the config (default leakbench.ini)"},
-		{"db", CLI_STRING, &db, "FILE", "the results database (default: the config's)"},
-		{"artifacts", CLI_STRING, &artifacts, "DIR", "where the runs' files go"},
-		MEASURE_OPTIONS(mc),
-		{NULL, 0, NULL, NULL, NULL},
+		{"metric", CLI_APPEND, &d.metric_words, "NAME", "judge this metric (repeatable; default: the headline ones)"},
+		{"leak", CLI_FLAG, &d.leak, NULL, "judge the scenario's expectations only (a leak within the run)"},
+		{"repeat", CLI_INT, &d.repeat, "N", "runs a side to begin with (default: the scenario's, at least 5)"},
+		{"max-repeat", CLI_INT, &d.max_repeat, "N", "runs a side at most while the answer is unknown (default 20)"},
+		DECIDE_OPTIONS(d),
+		OPT_END,
 	};
 	const struct cli_command cmd = {
 		"check", "check [--rev REV] [--baseline REV] [--scenario NAME] [--metric NAME]... [options]",
@@ -102,10 +94,10 @@ int cmd_check(int argc, char **argv)
 		"  git bisect start BAD GOOD && git bisect run leakbench check --config /path/leakbench.ini\n"
 		"Exit status: 0 good, 1 bad, 125 cannot be tested (does not build; still unknown), 128\n"
 		"usage or harness error (git bisect run then stops).",
-		options, 0};
-	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0)
-		return first == -1 ? CHECK_GOOD : CHECK_ERROR;
+		options, 0, CHECK_ERROR};
+	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
+	if (parsed != CLI_GO_ON)
+		return parsed;
 	int code = CHECK_ERROR;
 	struct lb_error err = {0};
 	struct decide_session s;
@@ -114,14 +106,13 @@ int cmd_check(int argc, char **argv)
 	struct store *st = NULL;
 	struct judge_report rep = {0};
 	char here[LB_SHA_HEX + 1];
-	if (nargs || (leak && metric_words)) {
+	if (nargs || (d.leak && d.metric_words)) {
 		fprintf(stderr, "leakbench check: %s (usage: %s)\n", nargs ? "unexpected argument" : "--metric or --leak, not both",
 			cmd.usage);
 		memset(&s, 0, sizeof(s));
 		goto out;
 	}
-	if (decide_session_open(&s, "check", config, target, scenario, metric_words, repeat, max_repeat, leak, db,
-				artifacts, &mc))
+	if (decide_session_open(&s, "check", &d))
 		goto out;
 	const struct cfg_target *t = s.t;
 	const char *scn = s.scs[0].sc->name;
@@ -131,7 +122,7 @@ int cmd_check(int argc, char **argv)
 	    store_open(&st, s.once.db, &err) ||
 	    (baseline || t->baseline ? rev_resolve(repo, baseline ? baseline : t->baseline, &base, &err)
 				     : find_baseline(repo, st, t->name, scn, &c, &base, &err))) {
-		fprintf(stderr, "leakbench check: %s\n", err.msg);
+		cli_error("check", &err);
 		goto out;
 	}
 	s.x.repo = repo;

@@ -25,14 +25,14 @@ int cmd_compare(int argc, char **argv)
 	char *metric_words = NULL;
 	int as_json = 0, as_markdown = 0;
 	const struct cli_option options[] = {
-		{"target", CLI_STRING, &target, "NAME", "the target (default: the config's only one)"},
+		OPT_TARGET(target),
 		{"scenario", CLI_STRING, &scenario, "NAME", "the scenario (default: the newest both have runs of)"},
 		{"metric", CLI_APPEND, &metric_words, "NAME", "compare this metric (repeatable; default: the headline ones)"},
 		{"json", CLI_FLAG, &as_json, NULL, "print JSON"},
 		{"markdown", CLI_FLAG, &as_markdown, NULL, "print a Markdown table (for a pull request or CI summary)"},
-		{"config", CLI_STRING, &config, "FILE", "the config (default leakbench.ini, when there is one)"},
-		{"db", CLI_STRING, &db, "FILE", "the results database (default: the config's, else leakbench.db)"},
-		{NULL, 0, NULL, NULL, NULL},
+		OPT_CONFIG_IF_ANY(config),
+		OPT_DB_OF_CONFIG_IF_ANY(db),
+		OPT_END,
 	};
 	const struct cli_command cmd = {
 		"compare", "compare BASE NEW [--scenario NAME] [--metric NAME]... [--json | --markdown]",
@@ -46,9 +46,9 @@ int cmd_compare(int argc, char **argv)
 		"lies within the threshold, unknown when more runs are needed.\n"
 		"Exit status: 0 no metric regressed, 1 one did, 2 usage, 3 the database could not be read.",
 		options, 0};
-	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0)
-		return first == -1 ? LB_EXIT_OK : -first;
+	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
+	if (parsed != CLI_GO_ON)
+		return parsed;
 	int code = LB_EXIT_USAGE;
 	struct cmd_context x = {0};
 	struct judge_report rep = {0};
@@ -66,12 +66,12 @@ int cmd_compare(int argc, char **argv)
 	code = LB_EXIT_USAGE;
 	if (target_resolve(x.cfg, x.t, x.st, x.target, argv[first], base, &err) ||
 	    target_resolve(x.cfg, x.t, x.st, x.target, argv[first + 1], cand, &err)) {
-		fprintf(stderr, "leakbench compare: %s\n", err.msg);
+		cli_error("compare", &err);
 		goto out;
 	}
 	if (!scenario) {
 		if (store_common_scenario(x.st, x.target, cand, base, sc, sizeof(sc), &err)) {
-			fprintf(stderr, "leakbench compare: %s\n", err.msg);
+			cli_error("compare", &err);
 			code = LB_EXIT_ERROR;
 			goto out;
 		}
@@ -87,7 +87,7 @@ int cmd_compare(int argc, char **argv)
 			      .n_thresholds = x.cfg ? x.cfg->n_thresholds : 0};
 	int rc = judge_revisions(x.st, &q, &rep, &err);
 	if (rc) {
-		fprintf(stderr, "leakbench compare: %s\n", err.msg);
+		cli_error("compare", &err);
 		code = rc == LB_ENOTFOUND ? LB_EXIT_USAGE : LB_EXIT_ERROR;
 		goto out;
 	}

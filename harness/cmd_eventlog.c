@@ -284,7 +284,7 @@ int cmd_eventlog(int argc, char **argv)
 		{"series", CLI_STRING, &series, "NAME",
 		 "print one series with a sparkline: live, heap, blocks or alloc"},
 		{"json", CLI_FLAG, &json, NULL, "everything as one JSON object"},
-		{NULL, 0, NULL, NULL, NULL},
+		OPT_END,
 	};
 	const struct cli_command cmd = {
 		"eventlog", "eventlog [options] FILE.eventlog",
@@ -293,9 +293,9 @@ int cmd_eventlog(int argc, char **argv)
 		"program: the complete events are read and the file is reported partial).  Make one\n"
 		"with `PROG +RTS -l -hT -i0.1 -RTS`.",
 		options, 0};
-	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0)
-		return first == -1 ? LB_EXIT_OK : -first;
+	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
+	if (parsed != CLI_GO_ON)
+		return parsed;
 	if (nargs != 1) {
 		fprintf(stderr, "leakbench eventlog: %s (usage: leakbench eventlog [options] FILE)\n",
 			nargs ? "one file at a time" : "which eventlog? give its path");
@@ -316,7 +316,7 @@ int cmd_eventlog(int argc, char **argv)
 	struct evlog *ev;
 	struct evlog_summary *s = NULL;
 	if (evlog_open(&ev, path, &err) || evlog_summarise(ev, &s, &err)) {
-		fprintf(stderr, "leakbench eventlog: %s\n", err.msg);
+		cli_error("eventlog", &err);
 		if (ev)
 			evlog_free(ev);
 		return err.code == LB_ENOMEM || err.code == LB_EIO ? LB_EXIT_ERROR : LB_EXIT_USAGE;

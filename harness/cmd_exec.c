@@ -19,16 +19,7 @@
 #include "harness/measure.h"
 #include "results/store.h"
 
-/* The headline metrics of the summary table, in its order. */
-static const struct {
-	const char *name, *label;
-	int bytes;
-} headline[] = {
-	{"allocated_bytes", "allocated", 1},   {"max_live_bytes", "max live", 1},
-	{"max_mem_in_use_bytes", "max in use", 1}, {"peak_rss_bytes", "peak RSS", 1},
-	{"gc_cpu_seconds", "GC CPU", 0},        {"wall_seconds", "wall", 0},
-};
-#define N_HEADLINE (sizeof(headline) / sizeof(*headline))
+#define N_HEADLINE 16 /* room for lb_headlines */
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -36,36 +27,25 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void fmt_value(double v, int bytes, char *buf, size_t size)
-{
-	if (isnan(v))
-		snprintf(buf, size, "-");
-	else if (bytes)
-		text_bytes(v, buf, size);
-	else
-		snprintf(buf, size, "%.3f s", v);
-}
-
 /* values[m][r]: metric m of repeat r (NaN when the run has no such figure). */
 static void print_summary(double values[][64], int nruns, int nok)
 {
 	printf("\n%-12s %14s %14s %14s   (over %d ok run%s)\n", "metric", "median", "min", "max", nok,
 	       nok == 1 ? "" : "s");
-	for (size_t m = 0; m < N_HEADLINE; m++) {
+	for (size_t m = 0; m < N_HEADLINE && lb_headlines[m].name; m++) {
 		double v[64];
 		int n = 0;
 		for (int r = 0; r < nruns; r++)
 			if (!isnan(values[m][r]))
 				v[n++] = values[m][r];
-		char a[32] = "-", b[32] = "-", c[32] = "-";
-		if (n) {
-			qsort(v, (size_t)n, sizeof(*v), cmp_double);
-			double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-			fmt_value(med, headline[m].bytes, a, sizeof(a));
-			fmt_value(v[0], headline[m].bytes, b, sizeof(b));
-			fmt_value(v[n - 1], headline[m].bytes, c, sizeof(c));
-		}
-		printf("%-12s %14s %14s %14s\n", headline[m].label, a, b, c);
+		if (!n)
+			continue; /* not measured in any run (a step slope; RTS figures with --no-rts) */
+		const char *name = lb_headlines[m].name;
+		char a[32], b[32], c[32];
+		qsort(v, (size_t)n, sizeof(*v), cmp_double);
+		double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+		printf("%-12s %14s %14s %14s\n", lb_headlines[m].label, text_metric(name, med, a, sizeof(a)),
+		       text_metric(name, v[0], b, sizeof(b)), text_metric(name, v[n - 1], c, sizeof(c)));
 	}
 }
 
@@ -76,12 +56,11 @@ int cmd_exec(int argc, char **argv)
 	struct measure_cli mc;
 	measure_defaults(&mc);
 	const struct cli_option options[] = {
-		{"db", CLI_STRING, &db, "FILE", "the results database (default leakbench.db)"},
+		OPT_DB(db),
 		{"repeat", CLI_INT, &repeat, "N", "measured runs (default 3, at most 64)"},
 		MEASURE_OPTIONS(mc),
-		{"artifacts", CLI_STRING, &artifacts, "DIR",
-		 "where each run's files go (default leakbench-artifacts/ beside the database)"},
-		{NULL, 0, NULL, NULL, NULL},
+		OPT_ARTIFACTS(artifacts),
+		OPT_END,
 	};
 	const struct cli_command cmd = {
 		"exec", "exec [options] [--] PROGRAM [ARGS...]",
@@ -93,9 +72,9 @@ int cmd_exec(int argc, char **argv)
 		"the median, min and max of the headline metrics and where the artifacts are.\n"
 		"Exit status: 0 every run ok, 1 a run crashed or timed out, 2 usage, 3 cannot measure.",
 		options, 1};
-	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0)
-		return first == -1 ? LB_EXIT_OK : -first;
+	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
+	if (parsed != CLI_GO_ON)
+		return parsed;
 	if (nargs < 1 || repeat < 1 || repeat > 64) {
 		fprintf(stderr, "leakbench exec: %s (see 'leakbench exec --help')\n",
 			nargs < 1 ? "no program given: leakbench exec [options] -- PROGRAM [ARGS...]"
@@ -139,8 +118,8 @@ int cmd_exec(int argc, char **argv)
 		}
 		if (exec_run(&o, dir, &run, &err) || store_put_run(ms.store, &run, &err))
 			goto fail_run;
-		for (size_t m = 0; m < N_HEADLINE; m++) {
-			const struct lb_metric *mt = record_metric(&run, headline[m].name);
+		for (size_t m = 0; m < N_HEADLINE && lb_headlines[m].name; m++) {
+			const struct lb_metric *mt = record_metric(&run, lb_headlines[m].name);
 			values[m][i] = mt && run.status == LB_RUN_OK ? mt->value : NAN;
 		}
 		nruns++;
@@ -164,7 +143,7 @@ int cmd_exec(int argc, char **argv)
 	code = nok == nruns ? LB_EXIT_OK : LB_EXIT_FAIL;
 	goto done;
 fail:
-	fprintf(stderr, "leakbench exec: %s\n", err.msg);
+	cli_error("exec", &err);
 	if (nruns)
 		fprintf(stderr, "leakbench exec: the %d run%s finished before this are stored\n", nruns,
 			nruns == 1 ? "" : "s");

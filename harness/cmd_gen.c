@@ -28,7 +28,7 @@ int cmd_gen(int argc, char **argv)
 		{"th", CLI_FLAG, &th, NULL, "add Template Haskell splices"},
 		{"records", CLI_FLAG, &records, NULL, "add a record type to every module"},
 		{"classes", CLI_FLAG, &classes, NULL, "add a type class and instances to every module"},
-		{NULL, 0, NULL, NULL, NULL},
+		OPT_END,
 	};
 	const struct cli_command cmd = {
 		"gen", "gen codebase [options] --out DIR",
@@ -39,9 +39,9 @@ int cmd_gen(int argc, char **argv)
 		"with --include-paths the others are spread over src1..srcN by the seed.  Also writes\n"
 		"Main.hs, hie.yaml (a direct cradle) and generated.cabal.",
 		options, 0};
-	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0)
-		return first == -1 ? LB_EXIT_OK : -first;
+	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
+	if (parsed != CLI_GO_ON)
+		return parsed;
 	if (nargs != 1 || strcmp(argv[first], "codebase") != 0) {
 		fprintf(stderr, "leakbench gen: %s (usage: leakbench gen codebase [options] --out DIR)\n",
 			nargs ? "the only thing it generates is 'codebase'" : "generate what? 'codebase'");
@@ -62,12 +62,12 @@ int cmd_gen(int argc, char **argv)
 		  {"classes", classes ? "yes" : NULL}};
 	for (size_t i = 0; i < sizeof(kv) / sizeof(*kv); i++)
 		if (kv[i].value && gen_param_set(&p, kv[i].key, kv[i].value, "--", &err)) {
-			fprintf(stderr, "leakbench gen: %s\n", err.msg);
+			cli_error("gen", &err);
 			return LB_EXIT_USAGE;
 		}
 	int n;
 	if (gen_codebase(&p, out, &n, &err)) {
-		fprintf(stderr, "leakbench gen: %s\n", err.msg);
+		cli_error("gen", &err);
 		return err.code == LB_EINVAL ? LB_EXIT_USAGE : LB_EXIT_ERROR;
 	}
 	printf("wrote %d modules (%s) to %s: compile with\n  ghc --make -O0 -i%s", n,

@@ -124,16 +124,16 @@ int cmd_init(int argc, char **argv)
 	const char *dir = ".";
 	const struct cli_option options[] = {
 		{"dir", CLI_STRING, &dir, "DIR", "where to write them (default: here)"},
-		{NULL, 0, NULL, NULL, NULL},
+		OPT_END,
 	};
 	const struct cli_command cmd = {
 		"init", "init [--dir DIR]", "write a commented leakbench.ini and an example scenario",
 		"Writes leakbench.ini (targets for HLS, GHC and the bundled fixture server, a scenario,\n"
 		"thresholds) and example.scn.  Existing files are never replaced.",
 		options, 0};
-	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0)
-		return first == -1 ? LB_EXIT_OK : -first;
+	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
+	if (parsed != CLI_GO_ON)
+		return parsed;
 	if (nargs) {
 		fprintf(stderr, "leakbench init: unexpected argument '%s' (usage: %s)\n", argv[first], cmd.usage);
 		return LB_EXIT_USAGE;

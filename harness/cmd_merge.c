@@ -27,9 +27,9 @@ int cmd_merge(int argc, char **argv)
 		"adds nothing.  Exit status: 0 all merged, 2 usage, 3 an input could not be merged\n"
 		"(the others still are).",
 		options, 0};
-	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0)
-		return first == -1 ? LB_EXIT_OK : -first;
+	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
+	if (parsed != CLI_GO_ON)
+		return parsed;
 	if (nargs < 2) {
 		fprintf(stderr, "leakbench merge: give OUT and at least one IN (usage: %s)\n", cmd.usage);
 		return LB_EXIT_USAGE;
@@ -47,7 +47,7 @@ int cmd_merge(int argc, char **argv)
 	struct store *st;
 	struct lb_error err = {0};
 	if (store_open(&st, out, &err)) {
-		fprintf(stderr, "leakbench merge: %s\n", err.msg);
+		cli_error("merge", &err);
 		return LB_EXIT_ERROR;
 	}
 	int code = LB_EXIT_OK;
@@ -61,7 +61,7 @@ int cmd_merge(int argc, char **argv)
 		store_close(in);
 		struct store_merge_counts added;
 		if (store_merge(st, argv[i], &added, &err)) {
-			fprintf(stderr, "leakbench merge: %s\n", err.msg);
+			cli_error("merge", &err);
 			code = LB_EXIT_ERROR;
 			continue;
 		}

@@ -123,7 +123,7 @@ static int sweep_new(const struct cfg *cfg, const struct cfg_target *t, int ever
 		fflush(stdout);
 	}
 	if (rc)
-		fprintf(stderr, "leakbench nightly: %s\n", err.msg);
+		cli_error("nightly", &err);
 	for (size_t i = 0; i < n_sc; i++)
 		scn_free(scs[i].sc);
 	free(scs);
@@ -141,13 +141,14 @@ static int bisect_flag(const char *path, const struct judge_flag *f, char *first
 	struct decide_session s;
 	struct bisect_result res = {0};
 	struct lb_error err = {0};
-	struct measure_cli mc;
-	measure_defaults(&mc);
+	struct decide_opts d;
+	decide_opts_init(&d);
+	d.config = path, d.target = f->target, d.scenario = f->scenario, d.metric_words = (char *)metric;
+	d.repeat = leak, d.leak = leak; /* a leak: one run a revision tells */
 	memset(&s, 0, sizeof(s));
 	fflush(stdout);
 	int trouble = 0;
-	if (decide_session_open(&s, "nightly", path, f->target, f->scenario, (char *)metric, leak ? 1 : 0, 20, leak,
-				NULL, NULL, &mc)) {
+	if (decide_session_open(&s, "nightly", &d)) {
 		trouble = 1;
 	} else {
 		s.x.use_expectations = !metric;
@@ -171,16 +172,84 @@ static int bisect_flag(const char *path, const struct judge_flag *f, char *first
 	return trouble;
 }
 
+/* The history scan of every scenario of every target into *flags; 1 when some could not
+ * be read. */
+static int scan(const struct cfg *cfg, struct store *st, struct judge_flags *flags)
+{
+	struct lb_error err = {0};
+	int trouble = 0;
+	for (size_t i = 0; i < cfg->n_targets; i++) {
+		struct store_value *scn = NULL;
+		size_t n_scn = 0;
+		if (store_scenarios_of(st, cfg->targets[i].name, &scn, &n_scn, &err)) {
+			cli_error("nightly", &err);
+			trouble = 1;
+		}
+		for (size_t k = 0; k < n_scn; k++)
+			if (judge_scan(st, cfg->targets[i].name, scn[k].key, NULL, flags, &err)) {
+				cli_error("nightly", &err);
+				trouble = 1;
+			}
+		free(scn);
+	}
+	return trouble;
+}
+
+/* When commits lie between the flagged pair, find the first bad one among them. */
+static int bisect_between(const struct cfg *cfg, const char *path, const struct judge_flag *f, char *first_bad,
+			  size_t size, FILE *md)
+{
+	struct lb_error err = {0};
+	struct rev_repo *repo = NULL;
+	struct rev_commit *list = NULL;
+	size_t n = 0;
+	int trouble = 0;
+	char range[2 * LB_SHA_HEX + 3];
+	snprintf(range, sizeof(range), "%s..%s", f->before, f->after);
+	const struct cfg_target *t = cfg_target(cfg, f->target, &err);
+	if (t && rev_open(&repo, cfg->cache, t->name, t->repo, 0, &err) == 0 &&
+	    rev_list(repo, range, &list, &n, &err) == 0 && n > 1) {
+		printf("\n== bisecting %.12s..%.12s (%zu commits)\n", f->before, f->after, n);
+		trouble = bisect_flag(path, f, first_bad, size, md);
+	}
+	for (size_t k = 0; k < n; k++)
+		rev_commit_free(&list[k]);
+	free(list);
+	rev_close(repo);
+	return trouble;
+}
+
+/* The dashboard; 1 when it could not be written. */
+static int write_site(const struct cfg *cfg, struct store *st, const char *site, FILE *md)
+{
+	struct lb_error err = {0};
+	struct report_link *links = calloc(cfg->n_targets + 1, sizeof(*links));
+	struct report_summary sum = {0};
+	for (size_t i = 0; links && i < cfg->n_targets; i++)
+		links[i] = (struct report_link){cfg->targets[i].name, cfg->targets[i].commit_url};
+	int trouble = !links || report_write(st, site, links, cfg->n_targets, &sum, &err);
+	if (trouble) {
+		cli_error("nightly", links ? &err : NULL);
+	} else {
+		printf("\ndashboard: %s/index.html (%zu pages)\n", site, sum.pages);
+		if (md)
+			fprintf(md, "\nDashboard written to `%s/index.html` (%zu pages, %zu flagged in all).\n", site, sum.pages,
+				sum.flagged);
+	}
+	free(links);
+	return trouble;
+}
+
 int cmd_nightly(int argc, char **argv)
 {
 	const char *config = NULL, *out = NULL;
 	int every = 1, no_bisect = 0;
 	const struct cli_option options[] = {
-		{"config", CLI_STRING, &config, "FILE", "the config (default leakbench.ini)"},
+		OPT_CONFIG(config),
 		{"every", CLI_INT, &every, "K", "measure every K-th new revision (default 1; bisection fills the gaps)"},
 		{"no-bisect", CLI_FLAG, &no_bisect, NULL, "do not bisect tonight, whatever the config says"},
 		{"out", CLI_STRING, &out, "DIR", "where the dashboard goes (default: the config's site)"},
-		{NULL, 0, NULL, NULL, NULL},
+		OPT_END,
 	};
 	const struct cli_command cmd = {
 		"nightly", "nightly [--config FILE] [--every K] [--no-bisect] [--out DIR]",
@@ -189,9 +258,9 @@ int cmd_nightly(int argc, char **argv)
 		"do its part somewhere (the rest still ran), 130 interrupted.  With $GITHUB_STEP_SUMMARY\n"
 		"set, a Markdown summary is appended to it.",
 		options, 0};
-	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0)
-		return first == -1 ? LB_EXIT_OK : -first;
+	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
+	if (parsed != CLI_GO_ON)
+		return parsed;
 	if (nargs || every < 1) {
 		fprintf(stderr, "leakbench nightly: %s (usage: %s)\n", nargs ? "unexpected argument" : "--every is at least 1",
 			cmd.usage);
@@ -201,7 +270,7 @@ int cmd_nightly(int argc, char **argv)
 	struct cfg *cfg = NULL;
 	struct lb_error err = {0};
 	if (cfg_load(&cfg, path, &err)) {
-		fprintf(stderr, "leakbench nightly: %s\n", err.msg);
+		cli_error("nightly", &err);
 		return LB_EXIT_USAGE;
 	}
 	double started = (double)time(NULL) - 1; /* a run started tonight is at or after this */
@@ -222,25 +291,12 @@ int cmd_nightly(int argc, char **argv)
 		goto out;
 	}
 	if (store_open(&st, cfg->database, &err)) {
-		fprintf(stderr, "leakbench nightly: %s\n", err.msg);
+		cli_error("nightly", &err);
 		goto out;
 	}
 	/* what is flagged at a revision measured tonight */
 	size_t n_new = 0;
-	for (size_t i = 0; i < cfg->n_targets; i++) {
-		struct store_value *scn = NULL;
-		size_t n_scn = 0;
-		if (store_scenarios_of(st, cfg->targets[i].name, &scn, &n_scn, &err)) {
-			fprintf(stderr, "leakbench nightly: %s\n", err.msg);
-			harness_trouble = 1;
-		}
-		for (size_t k = 0; k < n_scn; k++)
-			if (judge_scan(st, cfg->targets[i].name, scn[k].key, NULL, &flags, &err)) {
-				fprintf(stderr, "leakbench nightly: %s\n", err.msg);
-				harness_trouble = 1;
-			}
-		free(scn);
-	}
+	harness_trouble |= scan(cfg, st, &flags);
 	const char *summary_path = getenv("GITHUB_STEP_SUMMARY");
 	if (summary_path && *summary_path && !(md = fopen(summary_path, "a")))
 		fprintf(stderr, "leakbench nightly: cannot append to $GITHUB_STEP_SUMMARY (%s)\n", summary_path);
@@ -272,44 +328,14 @@ int cmd_nightly(int argc, char **argv)
 			notify_flag(cfg, &hook, f, NULL, out ? out : cfg->site);
 			continue;
 		}
-		/* commits between the flagged pair: find the first bad one among them */
-		struct rev_repo *repo = NULL;
-		struct rev_commit *list = NULL;
-		size_t n = 0;
-		char range[2 * LB_SHA_HEX + 3];
-		snprintf(range, sizeof(range), "%s..%s", f->before, f->after);
-		const struct cfg_target *t = cfg_target(cfg, f->target, &err);
-		if (t && rev_open(&repo, cfg->cache, t->name, t->repo, 0, &err) == 0 &&
-		    rev_list(repo, range, &list, &n, &err) == 0 && n > 1) {
-			printf("\n== bisecting %.12s..%.12s (%zu commits)\n", f->before, f->after, n);
-			harness_trouble |= bisect_flag(path, f, first_bad, sizeof(first_bad), md);
-		}
-		for (size_t k = 0; k < n; k++)
-			rev_commit_free(&list[k]);
-		free(list);
-		rev_close(repo);
+		harness_trouble |= bisect_between(cfg, path, f, first_bad, sizeof(first_bad), md);
 		notify_flag(cfg, &hook, f, first_bad[0] ? first_bad : NULL, out ? out : cfg->site);
 	}
 	if (!n_new)
 		printf("nothing new\n");
 	if (md && !n_new)
 		fprintf(md, "Nothing new flagged.\n");
-	/* the dashboard, whatever happened above */
-	struct report_link *links = calloc(cfg->n_targets + 1, sizeof(*links));
-	struct report_summary sum = {0};
-	for (size_t i = 0; links && i < cfg->n_targets; i++)
-		links[i] = (struct report_link){cfg->targets[i].name, cfg->targets[i].commit_url};
-	const char *site = out ? out : cfg->site;
-	if (!links || report_write(st, site, links, cfg->n_targets, &sum, &err)) {
-		fprintf(stderr, "leakbench nightly: %s\n", links ? err.msg : "out of memory");
-		harness_trouble = 1;
-	} else {
-		printf("\ndashboard: %s/index.html (%zu pages)\n", site, sum.pages);
-		if (md)
-			fprintf(md, "\nDashboard written to `%s/index.html` (%zu pages, %zu flagged in all).\n", site, sum.pages,
-				sum.flagged);
-	}
-	free(links);
+	harness_trouble |= write_site(cfg, st, out ? out : cfg->site, md); /* whatever happened above */
 	code = harness_trouble ? LB_EXIT_ERROR : n_new ? LB_EXIT_FAIL : LB_EXIT_OK;
 	printf("nightly: %zu new flagged%s\n", n_new, harness_trouble ? "; leakbench could not do all of its part" : "");
 out:

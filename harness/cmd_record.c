@@ -110,7 +110,7 @@ int cmd_record(int argc, char **argv)
 	const char *out_path = NULL;
 	const struct cli_option options[] = {
 		{"out", CLI_STRING, &out_path, "FILE", "where the session goes, one JSON message per line (required)"},
-		{NULL, 0, NULL, NULL, NULL},
+		OPT_END,
 	};
 	const struct cli_command cmd = {
 		"record", "record --out FILE -- SERVER [ARGS...]",
@@ -120,9 +120,9 @@ int cmd_record(int argc, char **argv)
 		"FILE as {\"dir\":\"c2s\"|\"s2c\",\"t\":SECONDS,\"msg\":{...}}.  The server's stderr goes to\n"
 		"ours.  Exit status: the server's, or 3 when it could not be started.",
 		options, 1};
-	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0)
-		return first == -1 ? LB_EXIT_OK : -first;
+	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
+	if (parsed != CLI_GO_ON)
+		return parsed;
 	if (!out_path || nargs < 1) {
 		fprintf(stderr, "leakbench record: %s (usage: %s)\n",
 			!out_path ? "--out FILE is required" : "which server? give it after --", cmd.usage);
@@ -150,7 +150,7 @@ int cmd_record(int argc, char **argv)
 	struct proc *p = NULL;
 	struct lb_error err = {0};
 	if (proc_start(&p, &spec, &err)) {
-		fprintf(stderr, "leakbench record: %s\n", err.msg);
+		cli_error("record", &err);
 		fclose(rec.out);
 		return LB_EXIT_ERROR;
 	}
@@ -207,7 +207,7 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 	if (rc && rc != LB_EINTR)
-		fprintf(stderr, "leakbench record: %s\n", err.msg);
+		cli_error("record", &err);
 	struct proc_result res;
 	struct lb_error ferr = {0};
 	int frc = proc_finish(p, &res, &ferr);
@@ -219,7 +219,7 @@ int cmd_record(int argc, char **argv)
 	if (rc == LB_EINTR || frc == LB_EINTR)
 		return LB_EXIT_INTR;
 	if (frc) {
-		fprintf(stderr, "leakbench record: %s\n", ferr.msg);
+		cli_error("record", &ferr);
 		return LB_EXIT_ERROR;
 	}
 	int code = res.end == PROC_EXITED ? res.exit_code : LB_EXIT_ERROR;

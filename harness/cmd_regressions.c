@@ -23,9 +23,9 @@ int cmd_regressions(int argc, char **argv)
 		{"target", CLI_STRING, &target, "NAME", "only this target (default: every target with runs)"},
 		{"scenario", CLI_STRING, &scenario, "NAME", "only this scenario"},
 		{"metric", CLI_APPEND, &metric_words, "NAME", "only these metrics (repeatable; default: the headline ones)"},
-		{"config", CLI_STRING, &config, "FILE", "the config (default leakbench.ini, when there is one)"},
-		{"db", CLI_STRING, &db, "FILE", "the results database (default: the config's, else leakbench.db)"},
-		{NULL, 0, NULL, NULL, NULL},
+		OPT_CONFIG_IF_ANY(config),
+		OPT_DB_OF_CONFIG_IF_ANY(db),
+		OPT_END,
 	};
 	const struct cli_command cmd = {
 		"regressions", "regressions [--target NAME] [--scenario NAME] [--metric NAME]...",
@@ -35,9 +35,9 @@ int cmd_regressions(int argc, char **argv)
 		"are listed where a revision's runs mostly break them and its predecessor's did not.\n"
 		"Exit status: 0 nothing flagged (or all of it accepted), 1 something is, 2 usage, 3 error.",
 		options, 0};
-	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0)
-		return first == -1 ? LB_EXIT_OK : -first;
+	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
+	if (parsed != CLI_GO_ON)
+		return parsed;
 	int code = LB_EXIT_USAGE;
 	struct cmd_context x = {0};
 	struct judge_flags fl = {0};
@@ -61,20 +61,20 @@ int cmd_regressions(int argc, char **argv)
 		snprintf(targets[0].key, sizeof(targets[0].key), "%s", target);
 		n_t = 1;
 	} else if (store_targets(x.st, &targets, &n_t, &err)) {
-		fprintf(stderr, "leakbench regressions: %s\n", err.msg);
+		cli_error("regressions", &err);
 		goto out;
 	}
 	for (size_t i = 0; i < n_t; i++) {
 		free(scenarios);
 		scenarios = NULL;
 		if (store_scenarios_of(x.st, targets[i].key, &scenarios, &n_s, &err)) {
-			fprintf(stderr, "leakbench regressions: %s\n", err.msg);
+			cli_error("regressions", &err);
 			goto out;
 		}
 		for (size_t j = 0; j < n_s; j++)
 			if ((!scenario || !strcmp(scenario, scenarios[j].key)) &&
 			    judge_scan(x.st, targets[i].key, scenarios[j].key, (const char *const *)metrics, &fl, &err)) {
-				fprintf(stderr, "leakbench regressions: %s\n", err.msg);
+				cli_error("regressions", &err);
 				goto out;
 			}
 	}

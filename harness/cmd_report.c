@@ -16,9 +16,9 @@ int cmd_report(int argc, char **argv)
 	const char *out = NULL, *config = NULL, *db = NULL;
 	const struct cli_option options[] = {
 		{"out", CLI_STRING, &out, "DIR", "where the site goes (default: the config's site, else site/)"},
-		{"config", CLI_STRING, &config, "FILE", "the config (default leakbench.ini, when there is one)"},
-		{"db", CLI_STRING, &db, "FILE", "the results database (default: the config's, else leakbench.db)"},
-		{NULL, 0, NULL, NULL, NULL},
+		OPT_CONFIG_IF_ANY(config),
+		OPT_DB_OF_CONFIG_IF_ANY(db),
+		OPT_END,
 	};
 	const struct cli_command cmd = {
 		"report", "report [--out DIR]", "Write the static dashboard: trends, regressions, runs.",
@@ -29,9 +29,9 @@ int cmd_report(int argc, char **argv)
 		"over time.  The site is plain HTML and SVG: open it from disk or any static host.\n"
 		"It is written beside DIR and moved into place, so DIR is never half written.",
 		options, 0};
-	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0)
-		return first == -1 ? LB_EXIT_OK : -first;
+	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
+	if (parsed != CLI_GO_ON)
+		return parsed;
 	if (nargs) {
 		fprintf(stderr, "leakbench report: unexpected argument '%s' (usage: %s)\n", argv[first], cmd.usage);
 		return LB_EXIT_USAGE;
@@ -52,7 +52,7 @@ int cmd_report(int argc, char **argv)
 	if (!out)
 		out = x.cfg ? x.cfg->site : "site";
 	if (report_write(x.st, out, links, n, &sum, &err)) {
-		fprintf(stderr, "leakbench report: %s\n", err.msg);
+		cli_error("report", &err);
 		goto out;
 	}
 	printf("wrote %s/index.html: %zu pages (%zu runs), %zu flagged\n", out, sum.pages, sum.runs, sum.flagged);

@@ -30,6 +30,84 @@
 #include "scenarios/replay.h"
 #include "scenarios/scenario.h"
 
+/* A scenario that could not be had: said, and the exit status for it. */
+static int scenario_error(const struct lb_error *err)
+{
+	cli_error("run", err);
+	return err->code == LB_ENOMEM ? LB_EXIT_ERROR : LB_EXIT_USAGE;
+}
+
+/* --replay FILE: the recording as a scenario (its text kept for the run's folder). */
+static int replayed_scenario(const char *replay, const char *codebase, double max_pause, struct scn_scenario **sc,
+			     char **text)
+{
+	struct lb_error err = {0};
+	struct replay_opts ro = {.codebase = codebase, .max_pause = max_pause};
+	char abs_cb[PATH_MAX];
+	if (codebase && !realpath(codebase, abs_cb)) {
+		fprintf(stderr, "leakbench run: --codebase %s: no such directory\n", codebase);
+		return LB_EXIT_USAGE;
+	}
+	ro.codebase = codebase ? abs_cb : NULL;
+	if (replay_scenario(replay, &ro, text, &err) || scn_parse_string(sc, *text, replay, &err))
+		return scenario_error(&err);
+	return 0;
+}
+
+/* --target NAME --rev REV: that revision built (or its cached build taken), said so. */
+static int built_target(const struct cfg *cfg, const char *target, const char *rev, const char *db,
+			const struct cfg_target **t, struct rev_repo **repo, struct rev_commit *commit, struct store **st,
+			struct target_build *tb)
+{
+	struct lb_error err = {0};
+	if (!(*t = cfg_target(cfg, target, &err)) || target_open(repo, cfg, *t, rev ? rev : "HEAD", commit, &err)) {
+		cli_error("run", &err);
+		return err.code == LB_EINVAL ? LB_EXIT_USAGE : LB_EXIT_ERROR;
+	}
+	printf("target %s at %.12s (%s): building...\n", (*t)->name, commit->sha, commit->subject);
+	fflush(stdout);
+	if (store_open(st, db, &err) || target_build(cfg, *t, *repo, commit, *st, tb, &err)) {
+		cli_error("run", &err);
+		return LB_EXIT_ERROR;
+	}
+	if (!tb->build.ok) {
+		fprintf(stderr, "leakbench run: target %s at %.12s does not build: %s (log: %s)\n", (*t)->name,
+			commit->sha, tb->build.why ? tb->build.why : "?", tb->build.log);
+		return LB_EXIT_ERROR;
+	}
+	printf("%s %s%s%s\n", tb->build.cached ? "cached build" : "built", tb->build.binary,
+	       tb->same_as[0] ? "; byte-identical to the build of " : "", tb->same_as[0] ? tb->same_as : "");
+	return 0;
+}
+
+/* --program, else the scenario's `program`; absolute when given as a path, since the program
+ * runs in the codebase, where a relative path would change meaning.  NULL after saying so. */
+static const char *program_of(const char *given, const struct scn_scenario *sc, char abs[PATH_MAX])
+{
+	const char *program = given ? given : sc->program;
+	if (!program) {
+		fprintf(stderr, "leakbench run: which program? give --program PATH (or a `program` line in %s)\n",
+			sc->path);
+		return NULL;
+	}
+	return strchr(program, '/') && realpath(program, abs) ? abs : program;
+}
+
+/* The scenario `repeat` times; the worst exit status of them.  leakbench's own trouble or
+ * an interrupt stops the repeats. */
+static int run_repeats(const struct scn_scenario *sc, struct run_once *once, int repeat)
+{
+	int code = LB_EXIT_OK;
+	for (int i = 0; i < repeat; i++) {
+		once->repeat_index = i;
+		int c = run_scenario_once(sc, once);
+		code = c > code ? c : code;
+		if (c == LB_EXIT_INTR || c == LB_EXIT_ERROR || c == LB_EXIT_USAGE)
+			break;
+	}
+	return code;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	const char *db = NULL, *artifacts = NULL, *scenario = NULL, *program = NULL, *config = NULL;
@@ -52,12 +130,11 @@ int cmd_run(int argc, char **argv)
 		 "with --replay: the tree the server sees (default: the recording's root)"},
 		{"max-pause", CLI_DURATION, &max_pause, "DURATION",
 		 "with --replay: the editor's pauses are cut to this (default 5s)"},
-		{"db", CLI_STRING, &db, "FILE", "the results database (default: the config's, else leakbench.db)"},
-		{"artifacts", CLI_STRING, &artifacts, "DIR",
-		 "where the run's files go (default leakbench-artifacts/ beside the database)"},
+		OPT_DB_OF_CONFIG_IF_ANY(db),
+		OPT_ARTIFACTS(artifacts),
 		{"verbose", CLI_FLAG, &verbose, NULL, "a line per step as it starts"},
 		MEASURE_OPTIONS(mc),
-		{NULL, 0, NULL, NULL, NULL},
+		OPT_END,
 	};
 	const struct cli_command cmd = {
 		"run", "run (--scenario FILE|NAME | --replay FILE) [--program PATH | --target NAME --rev REV] [options]",
@@ -72,9 +149,9 @@ int cmd_run(int argc, char **argv)
 		"Exit status: 0 every expectation holds, 1 one does not (or a step failed), 2 usage,\n"
 		"scenario or config error, 3 the measurement (or the build) could not be made.",
 		options, 0};
-	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0)
-		return first == -1 ? LB_EXIT_OK : -first;
+	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
+	if (parsed != CLI_GO_ON)
+		return parsed;
 	int code = LB_EXIT_USAGE;
 	struct scn_scenario *sc = NULL;
 	struct lb_error err = {0};
@@ -98,7 +175,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (target || (scenario && access(scenario, F_OK) != 0)) {
 		if (cfg_load(&cfg, config ? config : "leakbench.ini", &err)) {
-			fprintf(stderr, "leakbench run: %s\n", err.msg);
+			cli_error("run", &err);
 			goto out;
 		}
 		if (!db)
@@ -106,63 +183,24 @@ int cmd_run(int argc, char **argv)
 	}
 	if (!db)
 		db = LB_DEFAULT_DB;
-	if (replay) {
-		struct replay_opts ro = {.codebase = codebase, .max_pause = max_pause};
-		char abs_cb[PATH_MAX];
-		if (codebase && !realpath(codebase, abs_cb)) {
-			fprintf(stderr, "leakbench run: --codebase %s: no such directory\n", codebase);
-			goto out;
-		}
-		ro.codebase = codebase ? abs_cb : NULL;
-		if (replay_scenario(replay, &ro, &replay_text, &err) ||
-		    scn_parse_string(&sc, replay_text, replay, &err)) {
-			fprintf(stderr, "leakbench run: %s\n", err.msg);
-			code = err.code == LB_ENOMEM ? LB_EXIT_ERROR : LB_EXIT_USAGE;
-			goto out;
-		}
-	} else if (cfg_find_scenario(scenario, cfg, &sc, &repeat, &err)) {
-		fprintf(stderr, "leakbench run: %s\n", err.msg);
-		code = err.code == LB_ENOMEM ? LB_EXIT_ERROR : LB_EXIT_USAGE;
+	if ((code = replay ? replayed_scenario(replay, codebase, max_pause, &sc, &replay_text)
+			   : cfg_find_scenario(scenario, cfg, &sc, &repeat, &err) ? scenario_error(&err) : 0))
 		goto out;
-	}
 	const struct cfg_target *t = NULL;
 	if (target) {
-		if (!(t = cfg_target(cfg, target, &err)) || target_open(&repo, cfg, t, rev ? rev : "HEAD", &commit, &err)) {
-			fprintf(stderr, "leakbench run: %s\n", err.msg);
-			code = err.code == LB_EINVAL ? LB_EXIT_USAGE : LB_EXIT_ERROR;
+		if ((code = built_target(cfg, target, rev, db, &t, &repo, &commit, &st, &tb)))
 			goto out;
-		}
-		code = LB_EXIT_ERROR;
-		printf("target %s at %.12s (%s): building...\n", t->name, commit.sha, commit.subject);
-		fflush(stdout);
-		if (store_open(&st, db, &err) || target_build(cfg, t, repo, &commit, st, &tb, &err)) {
-			fprintf(stderr, "leakbench run: %s\n", err.msg);
-			goto out;
-		}
-		if (!tb.build.ok) {
-			fprintf(stderr, "leakbench run: target %s at %.12s does not build: %s (log: %s)\n", t->name,
-				commit.sha, tb.build.why ? tb.build.why : "?", tb.build.log);
-			goto out;
-		}
-		printf("%s %s%s%s\n", tb.build.cached ? "cached build" : "built", tb.build.binary,
-		       tb.same_as[0] ? "; byte-identical to the build of " : "", tb.same_as[0] ? tb.same_as : "");
+		code = LB_EXIT_USAGE;
 		program = tb.build.binary;
 		if (!args && t->args && !(target_args = strdup(t->args))) {
 			fprintf(stderr, "leakbench run: out of memory\n");
+			code = LB_EXIT_ERROR;
 			goto out;
 		}
 	}
-	if (!program)
-		program = sc->program;
-	if (!program) {
-		fprintf(stderr, "leakbench run: which program? give --program PATH (or a `program` line in %s)\n",
-			sc->path);
-		goto out;
-	}
-	/* the program runs in the codebase: a relative path must not change meaning there */
 	char abs_prog[PATH_MAX];
-	if (strchr(program, '/') && realpath(program, abs_prog))
-		program = abs_prog;
+	if (!(program = program_of(program, sc, abs_prog)))
+		goto out;
 	if ((args || target_args) && !(fixed = text_split_words(args ? args : target_args))) {
 		fprintf(stderr, "leakbench run: out of memory\n");
 		code = LB_EXIT_ERROR;
@@ -173,14 +211,7 @@ int cmd_run(int argc, char **argv)
 				.rts = t ? t->rts : NULL, .env = t ? t->env : NULL, .replay_text = replay_text, .target = t ? t->name : NULL,
 				.revision = t ? commit.sha : NULL, .build_id = t ? tb.build.key : NULL,
 				.verbose = verbose};
-	code = LB_EXIT_OK;
-	for (int i = 0; i < (repeat > 0 ? repeat : 1); i++) {
-		once.repeat_index = i;
-		int c = run_scenario_once(sc, &once);
-		code = c > code ? c : code; /* the worst of the repeats */
-		if (c == LB_EXIT_INTR || c == LB_EXIT_ERROR || c == LB_EXIT_USAGE)
-			break;
-	}
+	code = run_repeats(sc, &once, repeat > 0 ? repeat : 1);
 out:
 	scn_free(sc);
 	cfg_free(cfg);

@@ -22,17 +22,17 @@ int cmd_runs(int argc, char **argv)
 	const char *db = LB_DEFAULT_DB;
 	int limit = 20, all = 0, json = 0;
 	const struct cli_option options[] = {
-		{"db", CLI_STRING, &db, "FILE", "the results database (default leakbench.db)"},
+		OPT_DB(db),
 		{"limit", CLI_INT, &limit, "N", "show the newest N runs (default 20)"},
 		{"all", CLI_FLAG, &all, NULL, "show every run"},
 		{"json", CLI_FLAG, &json, NULL, "a JSON array instead of the table"},
-		{NULL, 0, NULL, NULL, NULL},
+		OPT_END,
 	};
 	const struct cli_command cmd = {"runs", "runs [options]",
 					"List the stored runs, newest first.", NULL, options, 0};
-	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0)
-		return first == -1 ? LB_EXIT_OK : -first;
+	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
+	if (parsed != CLI_GO_ON)
+		return parsed;
 	if (nargs > 0) {
 		fprintf(stderr, "leakbench runs: unexpected argument '%s'\n", argv[first]);
 		return LB_EXIT_USAGE;
@@ -44,7 +44,7 @@ int cmd_runs(int argc, char **argv)
 	size_t n;
 	struct lb_error err = {0};
 	if (store_list_runs(st, all ? 0 : (size_t)limit, &rows, &n, &err)) {
-		fprintf(stderr, "leakbench runs: %s\n", err.msg);
+		cli_error("runs", &err);
 		store_close(st);
 		return LB_EXIT_ERROR;
 	}

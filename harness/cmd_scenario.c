@@ -55,7 +55,7 @@ int cmd_scenario(int argc, char **argv)
 	int steps = 0;
 	const struct cli_option options[] = {
 		{"steps", CLI_FLAG, &steps, NULL, "list every step after repeats are unrolled"},
-		{NULL, 0, NULL, NULL, NULL},
+		OPT_END,
 	};
 	const struct cli_command cmd = {
 		"scenario", "scenario [--steps] FILE.scn",
@@ -63,9 +63,9 @@ int cmd_scenario(int argc, char **argv)
 		"Errors are reported as FILE:LINE:COLUMN: what was expected.  The language is\n"
 		"described in the README (section \"The scenario language\").",
 		options, 0};
-	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0)
-		return first == -1 ? LB_EXIT_OK : -first;
+	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
+	if (parsed != CLI_GO_ON)
+		return parsed;
 	if (nargs != 1) {
 		fprintf(stderr, "leakbench scenario: %s (usage: leakbench scenario [--steps] FILE.scn)\n",
 			nargs ? "one file at a time" : "which scenario? give its file");
@@ -74,7 +74,7 @@ int cmd_scenario(int argc, char **argv)
 	struct scn_scenario *sc;
 	struct lb_error err = {0};
 	if (scn_parse_file(&sc, argv[first], &err)) {
-		fprintf(stderr, "leakbench scenario: %s\n", err.msg);
+		cli_error("scenario", &err);
 		return err.code == LB_ENOMEM ? LB_EXIT_ERROR : LB_EXIT_USAGE;
 	}
 	static const char *const cb[] = {"(none)", "generate", "dir", "tarball"};

@@ -164,18 +164,18 @@ int cmd_show(int argc, char **argv)
 	const char *db = LB_DEFAULT_DB;
 	int json = 0;
 	const struct cli_option options[] = {
-		{"db", CLI_STRING, &db, "FILE", "the results database (default leakbench.db)"},
+		OPT_DB(db),
 		{"json", CLI_FLAG, &json, NULL, "print the run as one JSON object"},
-		{NULL, 0, NULL, NULL, NULL},
+		OPT_END,
 	};
 	const struct cli_command cmd = {
 		"show", "show [options] RUN-ID",
 		"Everything stored about one run: status, metrics with units, artifacts, environment.",
 		"RUN-ID may be any unique prefix of the id (as `leakbench runs` prints it).", options,
 		0};
-	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0)
-		return first == -1 ? LB_EXIT_OK : -first;
+	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
+	if (parsed != CLI_GO_ON)
+		return parsed;
 	if (nargs != 1) {
 		fprintf(stderr, "leakbench show: %s (usage: leakbench show [--db FILE] RUN-ID)\n",
 			nargs ? "one run id, please" : "which run? give its id");
@@ -188,7 +188,7 @@ int cmd_show(int argc, char **argv)
 	struct lb_error err = {0};
 	int code = LB_EXIT_OK;
 	if (store_get_run(st, argv[first], &run, &err)) {
-		fprintf(stderr, "leakbench show: %s\n", err.msg);
+		cli_error("show", &err);
 		code = err.code == LB_ENOTFOUND || err.code == LB_EINVAL ? LB_EXIT_USAGE : LB_EXIT_ERROR;
 	} else {
 		if (json) {

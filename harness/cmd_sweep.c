@@ -45,12 +45,11 @@ int cmd_sweep(int argc, char **argv)
 		{"shard", CLI_STRING, &shard, "K/N", "only this CI job's share: the i-th revision when i % N = K-1"},
 		{"resume", CLI_FLAG, &resume, NULL, "skip the runs already stored (per revision, scenario and repeat)"},
 		{"repeat", CLI_INT, &repeat, "N", "runs per revision and scenario (default: the scenario's, else 1)"},
-		{"config", CLI_STRING, &config, "FILE", "the config (default leakbench.ini)"},
-		{"db", CLI_STRING, &db, "FILE", "the results database (default: the config's)"},
-		{"artifacts", CLI_STRING, &artifacts, "DIR",
-		 "where the runs' files go (default leakbench-artifacts/ beside the database)"},
+		OPT_CONFIG(config),
+		OPT_DB_OF_CONFIG(db),
+		OPT_ARTIFACTS(artifacts),
 		MEASURE_OPTIONS(mc),
-		{NULL, 0, NULL, NULL, NULL},
+		OPT_END,
 	};
 	const struct cli_command cmd = {
 		"sweep", "sweep --target NAME (RANGE | --new | --list FILE) [--scenario NAME] [options]",
@@ -66,9 +65,9 @@ int cmd_sweep(int argc, char **argv)
 		"failed (crashed, timed out, an expectation did not hold); 2 usage or config error;\n"
 		"3 leakbench could not do its part on some revision; 130 interrupted.",
 		options, 0};
-	int nargs, first = cli_parse(&cmd, argc, argv, &nargs);
-	if (first < 0)
-		return first == -1 ? LB_EXIT_OK : -first;
+	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
+	if (parsed != CLI_GO_ON)
+		return parsed;
 	const char *range = nargs == 1 ? argv[first] : NULL;
 	int shard_k = 0, shard_n = 0, code = LB_EXIT_USAGE;
 	const char *why = !target				      ? "--target NAME is required"
@@ -89,7 +88,7 @@ int cmd_sweep(int argc, char **argv)
 	const struct cfg_target *t = NULL;
 	if (cfg_load(&cfg, config ? config : "leakbench.ini", &err) || !(t = cfg_target(cfg, target, &err)) ||
 	    sweep_pick_scenarios(scenario, cfg, t, repeat, &scs, &n_sc, &err)) {
-		fprintf(stderr, "leakbench sweep: %s\n", err.msg);
+		cli_error("sweep", &err);
 		code = err.code == LB_ENOMEM ? LB_EXIT_ERROR : LB_EXIT_USAGE;
 		goto out;
 	}
@@ -98,7 +97,7 @@ int cmd_sweep(int argc, char **argv)
 			      .resume = resume, .db = db ? db : cfg->database, .artifacts = artifacts, .mc = mc};
 	struct sweep_totals tot;
 	if (sweep_target(&q, &tot, &err)) {
-		fprintf(stderr, "leakbench sweep: %s\n", err.msg);
+		cli_error("sweep", &err);
 		code = err.code == LB_EINVAL ? LB_EXIT_USAGE : LB_EXIT_ERROR;
 		goto out;
 	}

@@ -20,7 +20,7 @@ int cmd_context_open(struct cmd_context *x, const char *cmd, const char *config,
 	struct lb_error err = {0};
 	const char *path = config ? config : "leakbench.ini";
 	if ((config || (flags & CMD_NEED_CONFIG) || access(path, F_OK) == 0) && cfg_load(&x->cfg, path, &err)) {
-		fprintf(stderr, "leakbench %s: %s\n", cmd, err.msg);
+		cli_error(cmd, &err);
 		return err.code == LB_ENOMEM ? LB_EXIT_ERROR : LB_EXIT_USAGE;
 	}
 	if (x->cfg && !target && x->cfg->n_targets == 1 && !(flags & CMD_ANY_TARGET))
@@ -32,7 +32,7 @@ int cmd_context_open(struct cmd_context *x, const char *cmd, const char *config,
 		return LB_EXIT_USAGE;
 	}
 	if (x->cfg && target && !(x->t = cfg_target(x->cfg, target, &err))) {
-		fprintf(stderr, "leakbench %s: %s\n", cmd, err.msg);
+		cli_error(cmd, &err);
 		cmd_context_close(x);
 		return LB_EXIT_USAGE;
 	}
@@ -84,7 +84,7 @@ struct store *cmd_context_store(const char *cmd, const char *path)
 	struct store *st;
 	struct lb_error err = {0};
 	if (store_open(&st, path, &err)) {
-		fprintf(stderr, "leakbench %s: %s\n", cmd, err.msg);
+		cli_error(cmd, &err);
 		return NULL;
 	}
 	return st;

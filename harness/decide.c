@@ -135,17 +135,23 @@ enum decide_outcome decide_revision(struct decide_ctx *x, const struct rev_commi
 	}
 }
 
-int decide_session_open(struct decide_session *s, const char *cmd, const char *config, const char *target,
-			const char *scenario, char *metric_words, int repeat, int max_repeat, int leak, const char *db,
-			const char *artifacts, const struct measure_cli *mc)
+void decide_opts_init(struct decide_opts *o)
 {
+	*o = (struct decide_opts){.max_repeat = 20};
+	measure_defaults(&o->mc);
+}
+
+int decide_session_open(struct decide_session *s, const char *cmd, const struct decide_opts *o)
+{
+	const char *target = o->target;
+	int repeat = o->repeat;
 	memset(s, 0, sizeof(*s));
 	struct lb_error err = {0};
-	if (cmd_metrics(cmd, metric_words, &s->metrics))
+	if (cmd_metrics(cmd, o->metric_words, &s->metrics))
 		return -1;
-	if (cfg_load(&s->cfg, config ? config : "leakbench.ini", &err) ||
+	if (cfg_load(&s->cfg, o->config ? o->config : "leakbench.ini", &err) ||
 	    !(s->t = target ? cfg_target(s->cfg, target, &err) : s->cfg->n_targets == 1 ? &s->cfg->targets[0] : NULL) ||
-	    sweep_pick_scenarios(scenario, s->cfg, s->t, repeat, &s->scs, &s->n_sc, &err)) {
+	    sweep_pick_scenarios(o->scenario, s->cfg, s->t, repeat, &s->scs, &s->n_sc, &err)) {
 		fprintf(stderr, "leakbench %s: %s\n", cmd, err.msg[0] ? err.msg : "which target? give --target NAME");
 		return -1;
 	}
@@ -154,20 +160,20 @@ int decide_session_open(struct decide_session *s, const char *cmd, const char *c
 			s->n_sc, s->t->name);
 		return -1;
 	}
-	if (!repeat && !leak && s->scs[0].repeat < 5)
+	if (!repeat && !o->leak && s->scs[0].repeat < 5)
 		s->scs[0].repeat = 5; /* fewer a side cannot reach p = 0.01 */
 	if (s->t->args && (!(s->args = strdup(s->t->args)) || !(s->fixed = text_split_words(s->args)))) {
 		fprintf(stderr, "leakbench %s: out of memory\n", cmd);
 		return -1;
 	}
-	s->once = (struct run_once){.db = db ? db : s->cfg->database, .artifacts = artifacts, .cache = s->cfg->cache,
+	s->once = (struct run_once){.db = o->db ? o->db : s->cfg->database, .artifacts = o->artifacts, .cache = s->cfg->cache,
 				    .args = s->fixed,
-				    .mc = *mc, .rts = s->t->rts, .env = s->t->env, .target = s->t->name, .quiet = 1};
+				    .mc = o->mc, .rts = s->t->rts, .env = s->t->env, .target = s->t->name, .quiet = 1};
 	s->p = (struct sweep_progress){.tty = isatty(STDERR_FILENO) && !getenv("CI"), .start = sweep_now(), .n = 1,
 				       .left = 1};
 	s->x = (struct decide_ctx){.cfg = s->cfg, .t = s->t, .sc = &s->scs[0], .once = &s->once, .p = &s->p,
-				   .metrics = (const char *const *)s->metrics, .use_metrics = !leak,
-				   .use_expectations = 1, .max_repeat = max_repeat, .thresholds = s->cfg->thresholds,
+				   .metrics = (const char *const *)s->metrics, .use_metrics = !o->leak,
+				   .use_expectations = 1, .max_repeat = o->max_repeat, .thresholds = s->cfg->thresholds,
 				   .n_thresholds = s->cfg->n_thresholds};
 	return 0;
 }

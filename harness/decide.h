@@ -50,12 +50,26 @@ struct decide_session {
 	struct decide_ctx x;
 };
 
-/* `metric_words` (space separated, may be NULL) is checked against the known metrics.
- * `leak`: judge the expectations only (no minimum of 5 runs).  Returns 0, or -1 after
- * printing why as "leakbench CMD: ...". */
-int decide_session_open(struct decide_session *s, const char *cmd, const char *config, const char *target,
-			const char *scenario, char *metric_words, int repeat, int max_repeat, int leak, const char *db,
-			const char *artifacts, const struct measure_cli *mc);
+/* What check and bisect are asked, from their command lines (or nightly's flags). */
+struct decide_opts {
+	const char *target, *scenario, *config, *db, *artifacts;
+	char *metric_words; /* space separated, checked against the known metrics; may be NULL */
+	int repeat, max_repeat;
+	int leak;           /* judge the expectations only (no minimum of 5 runs) */
+	struct measure_cli mc;
+};
+
+/* The defaults: max_repeat 20, the measurement's defaults, nothing else given. */
+void decide_opts_init(struct decide_opts *o);
+
+/* The option rows check and bisect share, filling a struct decide_opts. */
+#define DECIDE_OPTIONS(o)                                                                               \
+	OPT_TARGET((o).target),                                                                         \
+	{"scenario", CLI_STRING, &(o).scenario, "NAME", "the scenario (default: the one meant for the target)"}, \
+	OPT_CONFIG((o).config), OPT_DB_OF_CONFIG((o).db), OPT_ARTIFACTS((o).artifacts), MEASURE_OPTIONS((o).mc)
+
+/* Returns 0, or -1 after printing why as "leakbench CMD: ...". */
+int decide_session_open(struct decide_session *s, const char *cmd, const struct decide_opts *o);
 void decide_session_close(struct decide_session *s);
 
 /* `c` against `base`.  *rep (when not NULL) gets the comparison (release it with

@@ -194,7 +194,7 @@ int run_scenario_once(const struct scn_scenario *sc, const struct run_once *o)
 	if (o->outcome)
 		*o->outcome = (struct run_outcome){.max_live_bytes = NAN, .wall_seconds = NAN};
 	if (!(art = measure_artifacts_dir(o->db, o->artifacts)) || file_mkdirs(art, &err)) {
-		fprintf(stderr, "leakbench run: %s\n", art ? err.msg : "out of memory");
+		cli_error("run", art ? &err : NULL);
 		goto out;
 	}
 	if (!realpath(art, abs_art)) {
@@ -208,34 +208,34 @@ int run_scenario_once(const struct scn_scenario *sc, const struct run_once *o)
 		goto out;
 	}
 	if (begin(&ms, o, &eo, &mc, abs_art, &err)) {
-		fprintf(stderr, "leakbench run: %s\n", err.msg);
+		cli_error("run", &err);
 		goto out;
 	}
 	begun = 1;
 	if (record_init(&run, &err) || record_env_copy(&run.env, &ms.env, &err)) {
-		fprintf(stderr, "leakbench run: %s\n", err.msg);
+		cli_error("run", &err);
 		goto out;
 	}
 	have_run = 1;
 	if (asprintf(&run_dir, "%s/%s", abs_art, run.id) < 0 || file_mkdirs(run_dir, &err) ||
 	    (sc->codebase.kind != SCN_CODEBASE_NONE && asprintf(&cb_dir, "%s/codebase", run_dir) < 0)) {
-		fprintf(stderr, "leakbench run: %s\n", err.msg[0] ? err.msg : "out of memory");
+		cli_error("run", &err);
 		goto out;
 	}
 	const char *cache = o->cache ? o->cache : getenv("LEAKBENCH_CACHE") ? getenv("LEAKBENCH_CACHE") : ".leakbench-cache";
 	if (cb_dir && codebase_prepare(&sc->codebase, cb_dir, sc->path, cache, &err)) {
-		fprintf(stderr, "leakbench run: %s\n", err.msg);
+		cli_error("run", &err);
 		code = err.code == LB_EINVAL ? LB_EXIT_USAGE : LB_EXIT_ERROR;
 		goto out;
 	}
 	if ((o->replay_text && keep_text(run_dir, "replay.scn", o->replay_text, &run, &err)) ||
 	    describe_run(&run, o, sc, run_dir, &err)) {
-		fprintf(stderr, "leakbench run: %s\n", err.msg);
+		cli_error("run", &err);
 		goto out;
 	}
 	if ((rc = run_session(sc, o, &mc, eo, run_dir, cb_dir, &run, &failed, &err)) ||
 	    (rc = store_put_run(ms.store, &run, &err))) {
-		fprintf(stderr, "leakbench run: %s\n", err.msg);
+		cli_error("run", &err);
 		code = exit_code_of(rc);
 		goto out;
 	}

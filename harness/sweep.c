@@ -68,7 +68,7 @@ void sweep_revision(const struct cfg *cfg, const struct cfg_target *t, struct re
 		long stored = 0;
 		if (resume && store_count_revision_runs(st, t->name, c->sha, scs[s].sc->name, &stored, &err)) {
 			sweep_progress_clear(p);
-			fprintf(stderr, "leakbench sweep: %s\n", err.msg);
+			cli_error("sweep", &err);
 			tot->errors++;
 			return;
 		}

@@ -9,39 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const judge_headline[] = {"max_live_bytes", "allocated_bytes", "max_mem_in_use_bytes", "peak_rss_bytes",
-				      "gc_cpu_seconds", "wall_seconds", "live_bytes_slope_per_step", NULL};
-
-/* Floors: the smallest change that can count, whatever the history says (reference (c),
- * step 1: allocation is nearly deterministic, RSS and times are noisy). */
-static const struct {
-	const char *name;
-	int log;
-	double floor; /* a ratio for log metrics, else in the metric's unit */
-} kinds[] = {
-	{"allocated_bytes", 1, 0.005},	    {"max_live_bytes", 1, 0.02},  {"max_mem_in_use_bytes", 1, 0.03},
-	{"peak_rss_bytes", 1, 0.05},	    {"gc_cpu_seconds", 1, 0.10},  {"wall_seconds", 1, 0.10},
-	{"live_bytes_slope_per_step", 0, 4096},
-};
-
 static void kind_of(const char *metric, int *log_scale, double *floor_v)
 {
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++)
-		if (!strcmp(kinds[i].name, metric)) {
-			*log_scale = kinds[i].log;
-			*floor_v = kinds[i].floor;
-			return;
-		}
-	*log_scale = 1; /* any other stored figure: a ratio, with a middling floor */
-	*floor_v = 0.03;
+	const struct lb_headline *h = record_headline(metric);
+	*log_scale = h ? h->log : 1; /* any other stored figure: a ratio, with a middling floor */
+	*floor_v = h ? h->floor : 0.03;
 }
 
 int judge_known_metric(const char *name)
 {
-	for (size_t i = 0; judge_headline[i]; i++)
-		if (!strcmp(judge_headline[i], name))
-			return 1;
-	return !strncmp(name, "rts.", 4) || !strncmp(name, "eventlog.", 9);
+	return record_headline(name) || !strncmp(name, "rts.", 4) || !strncmp(name, "eventlog.", 9);
 }
 
 static double scaled(double v, int log_scale)
@@ -263,10 +240,9 @@ static int by_change(const void *a, const void *b)
 int judge_revisions(struct store *st, const struct judge_req *q, struct judge_report *out, struct lb_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	const char *const *metrics = q->metrics ? q->metrics : judge_headline;
 	int rc = 0;
-	for (size_t i = 0; metrics[i] && !rc; i++)
-		rc = judge_metric(st, q, metrics[i], out, err);
+	for (size_t i = 0; !rc && (q->metrics ? q->metrics[i] : lb_headlines[i].name); i++)
+		rc = judge_metric(st, q, q->metrics ? q->metrics[i] : lb_headlines[i].name, out, err);
 	if (!rc)
 		rc = label_medians(st, q, q->base, 0, out, err) || label_medians(st, q, q->cand, 1, out, err) ? err->code : 0;
 	if (!rc && out->n_labels) {
@@ -386,11 +362,11 @@ int judge_scan(struct store *st, const char *target, const char *scenario, const
 		}
 	}
 	/* the trend: changes of level over single-run nights too */
-	const char *const *names = metrics ? metrics : judge_headline;
-	for (size_t m = 0; !rc && names[m]; m++) {
+	for (size_t m = 0; !rc && (metrics ? metrics[m] : lb_headlines[m].name); m++) {
+		const char *name = metrics ? metrics[m] : lb_headlines[m].name;
 		struct judge_shift *sh;
 		size_t n_sh;
-		if ((rc = judge_trend(st, target, scenario, names[m], &sh, &n_sh, err)))
+		if ((rc = judge_trend(st, target, scenario, name, &sh, &n_sh, err)))
 			break;
 		for (size_t i = 0; i < n_sh && !rc; i++) {
 			const struct judge_shift *j = &sh[i];

@@ -20,9 +20,6 @@
 #include "results/detect.h"
 #include "results/store.h"
 
-/* The headline metrics, NULL-terminated. */
-extern const char *const judge_headline[];
-
 /* Whether leakbench knows how to judge this metric name (a headline one, or any stored
  * metric of bytes/seconds: rts.*, eventlog.*). */
 int judge_known_metric(const char *name);

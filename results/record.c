@@ -15,6 +15,27 @@
 #include <sys/random.h>
 #include <time.h>
 
+/* Floors (reference (c), step 1): allocation is nearly deterministic, RSS and times are
+ * noisy; a live-bytes slope below 4 KiB a step is no leak worth a flag. */
+const struct lb_headline lb_headlines[] = {
+	{"max_live_bytes", "bytes", "max live", LB_STEPS_MAX, 1, 0.02},
+	{"allocated_bytes", "bytes", "allocated", LB_STEPS_SUM, 1, 0.005},
+	{"max_mem_in_use_bytes", "bytes", "max in use", LB_STEPS_MAX, 1, 0.03},
+	{"peak_rss_bytes", "bytes", "peak RSS", LB_STEPS_MAX, 1, 0.05},
+	{"gc_cpu_seconds", "s", "GC CPU", LB_STEPS_SUM, 1, 0.10},
+	{"wall_seconds", "s", "wall", LB_STEPS_NONE, 1, 0.10},
+	{"live_bytes_slope_per_step", "bytes", "live bytes per step", LB_STEPS_NONE, 0, 4096},
+	{NULL, NULL, NULL, LB_STEPS_NONE, 0, 0},
+};
+
+const struct lb_headline *record_headline(const char *name)
+{
+	for (const struct lb_headline *h = lb_headlines; h->name; h++)
+		if (!strcmp(h->name, name))
+			return h;
+	return NULL;
+}
+
 int record_new_id(char *out, struct lb_error *err)
 {
 	static const char b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";

@@ -35,6 +35,27 @@ struct lb_metric {
 	char *unit;
 };
 
+/* The headline metrics: the whole-run figures every comparison judges by default, `exec`
+ * summarises and the dashboard charts, in that order.  This one table says all there is to
+ * say about each, for every folder. */
+enum lb_from_steps {
+	LB_STEPS_NONE, /* not made from the steps' figures */
+	LB_STEPS_MAX,  /* a run of a process per step: the largest step's */
+	LB_STEPS_SUM,  /* ... the steps' total */
+};
+struct lb_headline {
+	const char *name, *unit;
+	const char *label;             /* for people, short: "max live" */
+	enum lb_from_steps from_steps; /* also: a step's own process gives it as a step metric */
+	int log;                       /* changes are judged as ratios */
+	double floor;                  /* the smallest change that can count, whatever the history
+					* says: a ratio when log, else in the unit */
+};
+/* Terminated by an entry whose name is NULL. */
+extern const struct lb_headline lb_headlines[];
+/* The entry of `name`, or NULL when it is not a headline metric. */
+const struct lb_headline *record_headline(const char *name);
+
 struct lb_artifact {
 	char *kind; /* stdout, stderr, rts-stats, eventlog, rss-samples ... */
 	char *path;

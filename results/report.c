@@ -428,8 +428,8 @@ static int target_section(struct site *s, FILE *idx, const char *target, struct 
 			rc = lb_error_oom(err);
 		for (size_t i = 0; !rc && i < n; i++)
 			rc = store_runs_of_revision(s->st, target, revs[i].sha, scenario, &h.runs[i], &h.n_runs[i], err);
-		for (size_t m = 0; !rc && judge_headline[m]; m++) {
-			const char *metric = judge_headline[m];
+		for (size_t m = 0; !rc && lb_headlines[m].name; m++) {
+			const char *metric = lb_headlines[m].name;
 			size_t np = 0;
 			if ((rc = medians(s->st, target, scenario, metric, revs, n, med, err)) ||
 			    (rc = trend_points(s, target, scenario, metric, revs, n, med, p, &np, err)))

@@ -77,13 +77,11 @@ static int run_step(const struct session_opts *o, const struct scn_step *s, size
 	if (!rc)
 		rc = exec_run(&eo, dir, &sub, err);
 	if (!rc) {
-		static const char *const copied[] = {"allocated_bytes", "max_live_bytes",
-						     "max_mem_in_use_bytes", "peak_rss_bytes",
-						     "gc_cpu_seconds"};
-		for (size_t i = 0; !rc && i < sizeof(copied) / sizeof(*copied); i++) {
-			const struct lb_metric *m = record_metric(&sub, copied[i]);
+		/* the figures the run's own are made from (see summarise_steps) */
+		for (const struct lb_headline *h = lb_headlines; !rc && h->name; h++) {
+			const struct lb_metric *m = h->from_steps != LB_STEPS_NONE ? record_metric(&sub, h->name) : NULL;
 			if (m)
-				rc = record_add_step_metric(run, (int)index, copied[i], m->value, m->unit, err);
+				rc = record_add_step_metric(run, (int)index, h->name, m->value, m->unit, err);
 		}
 		const struct lb_metric *live = record_metric(&sub, "max_live_bytes");
 		if (!rc && live)

@@ -78,28 +78,22 @@ static void describe(const struct scn_step *s, char *buf, size_t size)
 	}
 }
 
-/* Whole-run figures from the steps: peaks are maxima, totals are sums. */
+/* Whole-run figures from the steps (the headline metrics' from_steps): peaks are maxima,
+ * totals are sums. */
 static int summarise_steps(struct lb_run *run, struct lb_error *err)
 {
-	static const struct {
-		const char *name, *unit;
-		int sum;
-	} agg[] = {
-		{"max_live_bytes", "bytes", 0}, {"max_mem_in_use_bytes", "bytes", 0},
-		{"peak_rss_bytes", "bytes", 0}, {"allocated_bytes", "bytes", 1},
-		{"gc_cpu_seconds", "s", 1},
-	};
-	for (size_t a = 0; a < sizeof(agg) / sizeof(*agg); a++) {
+	for (const struct lb_headline *h = lb_headlines; h->name; h++) {
+		if (h->from_steps == LB_STEPS_NONE)
+			continue;
 		double v = NAN;
 		for (size_t i = 0; i < run->n_steps; i++) {
-			double x = record_step_metric(run, (int)i, agg[a].name);
+			double x = record_step_metric(run, (int)i, h->name);
 			if (isnan(x))
 				continue;
-			v = isnan(v) ? x : agg[a].sum ? v + x : fmax(v, x);
+			v = isnan(v) ? x : h->from_steps == LB_STEPS_SUM ? v + x : fmax(v, x);
 		}
 		/* a single-process runner already has the process's own figure: keep it */
-		if (!isnan(v) && !record_metric(run, agg[a].name) &&
-		    record_add_metric(run, agg[a].name, v, agg[a].unit, err))
+		if (!isnan(v) && !record_metric(run, h->name) && record_add_metric(run, h->name, v, h->unit, err))
 			return err->code;
 	}
 	return 0;

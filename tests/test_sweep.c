@@ -39,6 +39,22 @@ static void sweep(struct lb_out *o, const char *dir, int want, const char *a, co
 		     o->out, o->err);
 }
 
+/* A new commit that mends the leak: --new measures it and only it, then nothing. */
+static char *sweep_new_after_a_mend(git_repository *repo, const char *dir, char *text)
+{
+	struct lb_out o;
+	text = history_swap(text, "(\"--leak\" `elem` args || True)", "(\"--leak\" `elem` args)");
+	git_commit_file(repo, "nine: the leak mended", "lspfix.hs", text, NULL);
+	sweep(&o, dir, 0, "--new", "--scenario", "edits.scn", NULL);
+	cr_assert(strstr(o.out, "1 revision of HEAD since the last one measured"), "%s", o.out);
+	cr_assert(strstr(o.out, "1 measured (1 runs, 0 failing)"), "%s", o.out);
+	lb_out_free(&o);
+	sweep(&o, dir, 0, "--new", NULL, NULL, NULL);
+	cr_assert(strstr(o.out, "0 revisions of HEAD since the last one measured"), "%s", o.out);
+	lb_out_free(&o);
+	return text;
+}
+
 Test(sweep, eight_commits_resume_shards_merge_and_new, .timeout = 900)
 {
 	char *dir = scratch_dir(), sha[9][41], range[100], full[700], s1[700], s2[700], m[700];
@@ -145,17 +161,7 @@ Test(sweep, eight_commits_resume_shards_merge_and_new, .timeout = 900)
 	char *after = db_text(m, rows);
 	cr_assert_str_eq(after, before, "merging twice changes nothing");
 
-	/* a new commit that mends the leak: --new measures it and only it */
-	text = history_swap(text, "(\"--leak\" `elem` args || True)", "(\"--leak\" `elem` args)");
-	git_commit_file(repo, "nine: the leak mended", "lspfix.hs", text, NULL);
-	sweep(&o, dir, 0, "--new", "--scenario", "edits.scn", NULL);
-	cr_assert(strstr(o.out, "1 revision of HEAD since the last one measured"), "%s", o.out);
-	cr_assert(strstr(o.out, "1 measured (1 runs, 0 failing)"), "%s", o.out);
-	lb_out_free(&o);
-	sweep(&o, dir, 0, "--new", NULL, NULL, NULL);
-	cr_assert(strstr(o.out, "0 revisions of HEAD since the last one measured"), "%s", o.out);
-	lb_out_free(&o);
-
+	text = sweep_new_after_a_mend(repo, dir, text);
 	free(text), free(all), free(keys), free(one), free(two), free(merged), free(merged_keys), free(before), free(after);
 	git_repository_free(repo);
 	git_libgit2_shutdown();

@@ -551,3 +551,36 @@ int store_put_run(struct store *st, struct lb_run *run, struct lb_error *err)
 	}
 	return 0;
 }
+
+int st_collect(struct store *st, sqlite3_stmt *s, void *rowsp, size_t *n, size_t size,
+	       void (*fill)(sqlite3_stmt *s, void *row), const char *what, struct lb_error *err)
+{
+	char *rows = NULL;
+	size_t cap = 0;
+	int rc;
+	*n = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (mem_grow(&rows, &cap, *n + 1, size, NULL)) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		memset(rows + *n * size, 0, size);
+		fill(s, rows + (*n)++ * size);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(rows);
+		rows = NULL;
+		*n = 0;
+	}
+	memcpy(rowsp, &rows, sizeof(rows));
+	if (rc == SQLITE_NOMEM)
+		return lb_error_oom(err);
+	return rc != SQLITE_DONE ? st_db_error(st, err, what) : 0;
+}
+
+void st_copy_col(char *dst, size_t size, sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	snprintf(dst, size, "%s", t ? (const char *)t : "");
+}

@@ -118,6 +118,13 @@ detach:
 /* --- what the analysis reads --------------------------------------------------------- */
 
 /* Rows of (text, number) from a query with up to four text parameters. */
+static void fill_value(sqlite3_stmt *s, void *p)
+{
+	struct store_value *v = p;
+	st_copy_col(v->key, sizeof(v->key), s, 0);
+	v->value = sqlite3_column_double(s, 1);
+}
+
 static int query_values(struct store *st, const char *sql, const char *const p[4], struct store_value **rows,
 			size_t *n, struct lb_error *err)
 {
@@ -128,28 +135,7 @@ static int query_values(struct store *st, const char *sql, const char *const p[4
 		return err->code;
 	for (int i = 0; i < 4; i++)
 		st_bind_text(s, i + 1, p[i]);
-	size_t cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (LB_GROW(*rows, *n + 1, cap, err)) {
-			sqlite3_finalize(s);
-			free(*rows);
-			*rows = NULL;
-			*n = 0;
-			return err->code;
-		}
-		const unsigned char *k = sqlite3_column_text(s, 0);
-		snprintf((*rows)[*n].key, sizeof((*rows)[*n].key), "%s", k ? (const char *)k : "");
-		(*rows)[(*n)++].value = sqlite3_column_double(s, 1);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		free(*rows);
-		*rows = NULL;
-		*n = 0;
-		return st_db_error(st, err, "reading the database");
-	}
-	return 0;
+	return st_collect(st, s, rows, n, sizeof(**rows), fill_value, "reading the database", err);
 }
 
 #define RUNS_OF "FROM runs u JOIN revisions r ON r.id = u.revision_id JOIN targets t ON t.id = r.target_id"
@@ -303,6 +289,14 @@ int store_accepted(struct store *st, const char *target, const char *sha, const 
 	return rc;
 }
 
+static void fill_revision_row(sqlite3_stmt *s, void *p)
+{
+	struct store_revision_row *r = p;
+	st_copy_col(r->sha, sizeof(r->sha), s, 0);
+	st_copy_col(r->subject, sizeof(r->subject), s, 1);
+	r->author_time = sqlite3_column_double(s, 2);
+}
+
 int store_measured_revisions(struct store *st, const char *target, const char *scenario,
 			     struct store_revision_row **rows, size_t *n, struct lb_error *err)
 {
@@ -317,27 +311,7 @@ int store_measured_revisions(struct store *st, const char *target, const char *s
 		return err->code;
 	st_bind_text(s, 1, target);
 	st_bind_text(s, 2, scenario);
-	size_t cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (LB_GROW(*rows, *n + 1, cap, NULL)) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		struct store_revision_row *r = &(*rows)[(*n)++];
-		const unsigned char *sha = sqlite3_column_text(s, 0), *subj = sqlite3_column_text(s, 1);
-		snprintf(r->sha, sizeof(r->sha), "%s", sha ? (const char *)sha : "");
-		snprintf(r->subject, sizeof(r->subject), "%s", subj ? (const char *)subj : "");
-		r->author_time = sqlite3_column_double(s, 2);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		free(*rows);
-		*rows = NULL;
-		*n = 0;
-		return rc == SQLITE_NOMEM ? lb_error_oom(err) : st_db_error(st, err, "reading revisions");
-	}
-	return 0;
+	return st_collect(st, s, rows, n, sizeof(**rows), fill_revision_row, "reading revisions", err);
 }
 
 int store_scenarios_of(struct store *st, const char *target, struct store_value **rows, size_t *n,
@@ -366,6 +340,19 @@ int store_runs_of_revision(struct store *st, const char *target, const char *sha
 			    p, rows, n, err);
 }
 
+static void fill_bisect_row(sqlite3_stmt *s, void *p)
+{
+	struct store_bisect_row *r = p;
+	char *const text[] = {r->target, r->scenario, r->criterion, r->good, r->bad, r->result};
+	const size_t size[] = {sizeof(r->target), sizeof(r->scenario), sizeof(r->criterion),
+			       sizeof(r->good),	  sizeof(r->bad),      sizeof(r->result)};
+	for (int c = 0; c < 6; c++)
+		st_copy_col(text[c], size[c], s, c);
+	r->builds = (long)sqlite3_column_int64(s, 6);
+	r->runs = (long)sqlite3_column_int64(s, 7);
+	r->created_at = sqlite3_column_double(s, 8);
+}
+
 int store_list_bisects(struct store *st, struct store_bisect_row **rows, size_t *n, struct lb_error *err)
 {
 	*rows = NULL;
@@ -376,32 +363,7 @@ int store_list_bisects(struct store *st, struct store_bisect_row **rows, size_t 
 		    " b.runs, b.created_at FROM bisects b JOIN targets t ON t.id = b.target_id ORDER BY b.created_at DESC",
 		    &s, err))
 		return err->code;
-	size_t cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (LB_GROW(*rows, *n + 1, cap, NULL)) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		struct store_bisect_row *r = &(*rows)[(*n)++];
-		char *const text[] = {r->target, r->scenario, r->criterion, r->good, r->bad, r->result};
-		const size_t size[] = {sizeof(r->target), sizeof(r->scenario), sizeof(r->criterion), LB_SHA_HEX + 1, LB_SHA_HEX + 1, LB_SHA_HEX + 1};
-		for (int c = 0; c < 6; c++) {
-			const unsigned char *v = sqlite3_column_text(s, c);
-			snprintf(text[c], size[c], "%s", v ? (const char *)v : "");
-		}
-		r->builds = (long)sqlite3_column_int64(s, 6);
-		r->runs = (long)sqlite3_column_int64(s, 7);
-		r->created_at = sqlite3_column_double(s, 8);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		free(*rows);
-		*rows = NULL;
-		*n = 0;
-		return rc == SQLITE_NOMEM ? lb_error_oom(err) : st_db_error(st, err, "reading bisections");
-	}
-	return 0;
+	return st_collect(st, s, rows, n, sizeof(**rows), fill_bisect_row, "reading bisections", err);
 }
 
 int store_revisions_measured_since(struct store *st, const char *target, double since, struct store_value **rows,

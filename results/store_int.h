@@ -32,4 +32,12 @@ int st_prepare(struct store *st, const char *sql, sqlite3_stmt **s, struct lb_er
 int st_query_one(struct store *st, const char *sql, const char *a, const char *b, const char *c, char *out,
 		     size_t size, struct lb_error *err);
 
+/* Step `s` to its end (and finalize it), each result row filled into a new element of
+ * *rowsp (an array of `size`-byte rows, malloc'ed) by `fill`.  On failure *rowsp is NULL
+ * and *n 0, and err says `what` failed. */
+int st_collect(struct store *st, sqlite3_stmt *s, void *rowsp, size_t *n, size_t size,
+	       void (*fill)(sqlite3_stmt *s, void *row), const char *what, struct lb_error *err);
+/* A column's text into a fixed buffer ("" for NULL). */
+void st_copy_col(char *dst, size_t size, sqlite3_stmt *s, int col);
+
 #endif

@@ -14,15 +14,23 @@
 #include "base/mem.h"
 #include "results/store_int.h"
 
-static void copy_col(char *dst, size_t size, sqlite3_stmt *s, int col)
-{
-	const unsigned char *v = sqlite3_column_text(s, col);
-	snprintf(dst, size, "%s", v ? (const char *)v : "");
-}
 
 static double col_double_or_nan(sqlite3_stmt *s, int col)
 {
 	return sqlite3_column_type(s, col) == SQLITE_NULL ? NAN : sqlite3_column_double(s, col);
+}
+
+static void fill_run_row(sqlite3_stmt *s, void *p)
+{
+	struct store_run_row *row = p;
+	st_copy_col(row->id, sizeof(row->id), s, 0);
+	st_copy_col(row->started, sizeof(row->started), s, 1);
+	st_copy_col(row->program, sizeof(row->program), s, 2);
+	st_copy_col(row->scenario, sizeof(row->scenario), s, 3);
+	st_copy_col(row->status, sizeof(row->status), s, 4);
+	row->allocated_bytes = col_double_or_nan(s, 5);
+	row->max_live_bytes = col_double_or_nan(s, 6);
+	row->wall_seconds = col_double_or_nan(s, 7);
 }
 
 int store_list_runs(struct store *st, size_t limit, struct store_run_row **rows, size_t *n,
@@ -41,34 +49,7 @@ int store_list_runs(struct store *st, size_t limit, struct store_run_row **rows,
 		    &s, err))
 		return err->code;
 	sqlite3_bind_int64(s, 1, limit ? (sqlite3_int64)limit : -1);
-	size_t cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (LB_GROW(*rows, *n + 1, cap, err)) {
-			sqlite3_finalize(s);
-			free(*rows);
-			*rows = NULL;
-			*n = 0;
-			return err->code;
-		}
-		struct store_run_row *row = &(*rows)[(*n)++];
-		copy_col(row->id, sizeof(row->id), s, 0);
-		copy_col(row->started, sizeof(row->started), s, 1);
-		copy_col(row->program, sizeof(row->program), s, 2);
-		copy_col(row->scenario, sizeof(row->scenario), s, 3);
-		copy_col(row->status, sizeof(row->status), s, 4);
-		row->allocated_bytes = col_double_or_nan(s, 5);
-		row->max_live_bytes = col_double_or_nan(s, 6);
-		row->wall_seconds = col_double_or_nan(s, 7);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		free(*rows);
-		*rows = NULL;
-		*n = 0;
-		return st_db_error(st, err, "listing runs");
-	}
-	return 0;
+	return st_collect(st, s, rows, n, sizeof(**rows), fill_run_row, "listing runs", err);
 }
 
 int store_count_runs(struct store *st, long *out, struct lb_error *err)
@@ -201,7 +182,7 @@ static int resolve_id(struct store *st, const char *prefix, char out[LB_RUN_ID_L
 	int found = 0, rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (found++ == 0)
-			copy_col(out, LB_RUN_ID_LEN + 1, s, 0);
+			st_copy_col(out, LB_RUN_ID_LEN + 1, s, 0);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
@@ -299,7 +280,7 @@ static int load_timeline(struct store *st, const char *id, struct lb_run *run, s
 		if (rc != SQLITE_ROW)
 			break;
 		snprintf(name, sizeof(name), "%s", nm);
-		copy_col(unit, sizeof(unit), s, 1);
+		st_copy_col(unit, sizeof(unit), s, 1);
 		if (LB_GROW(pts, n + 1, cap, err)) {
 			free(pts);
 			sqlite3_finalize(s);
@@ -397,7 +378,7 @@ int store_get_run(struct store *st, const char *id, struct lb_run *run, struct l
 		return st_db_error(st, err, "reading a run");
 	}
 	int oom = 0;
-	copy_col(run->id, sizeof(run->id), s, 0);
+	st_copy_col(run->id, sizeof(run->id), s, 0);
 	run->program = col_dup(s, 1, &oom);
 	run->command = col_dup(s, 2, &oom);
 	run->rts_flags = col_dup(s, 3, &oom);
@@ -413,7 +394,7 @@ int store_get_run(struct store *st, const char *id, struct lb_run *run, struct l
 	run->wall_seconds = sqlite3_column_double(s, 11);
 	run->partial = sqlite3_column_int(s, 12);
 	run->artifact_dir = col_dup(s, 13, &oom);
-	copy_col(run->env.fingerprint, sizeof(run->env.fingerprint), s, 14);
+	st_copy_col(run->env.fingerprint, sizeof(run->env.fingerprint), s, 14);
 	run->env.host = col_dup(s, 15, &oom);
 	run->env.kernel = col_dup(s, 16, &oom);
 	run->env.cpu_model = col_dup(s, 17, &oom);
@@ -464,7 +445,7 @@ int store_get_run(struct store *st, const char *id, struct lb_run *run, struct l
 					 (const char *)sqlite3_column_text(s, 1), err);
 		if (!rc) {
 			struct lb_artifact *a = &run->artifacts[run->n_artifacts - 1];
-			copy_col(a->sha256, sizeof(a->sha256), s, 2);
+			st_copy_col(a->sha256, sizeof(a->sha256), s, 2);
 			a->bytes = sqlite3_column_int64(s, 3);
 		}
 	}

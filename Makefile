@@ -2,7 +2,8 @@
 #
 #   make deps       install the Debian packages leakbench needs (idempotent; sudo when not root)
 #   make            build ./leakbench
-#   make test       deps + build + GHC fixtures + every Criterion test
+#   make test       deps + build + GHC fixtures + every Criterion test (a fresh machine's command)
+#   make check      the same without deps: build, fixtures, tests (never touches the package manager)
 #   make test-asan  the same under AddressSanitizer and UndefinedBehaviorSanitizer
 #   make bench      wall-time overhead of `leakbench exec` against a direct run, the
 #                   eventlog reader's throughput and memory on a 200+ MB eventlog, and the
@@ -37,7 +38,7 @@ TEST_SRC := $(wildcard tests/*.c)
 # Each flavour (normal, asan) builds into its own folder.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
 
-.PHONY: all deps test test-asan bench install clean demo fixtures
+.PHONY: all deps test check test-asan bench install clean demo fixtures
 
 all: leakbench
 
@@ -80,6 +81,9 @@ TEST_ENV = LEAKBENCH_ROOT=$(CURDIR) LEAKBENCH_FIXTURES=$(CURDIR)/$(BUILD)/fixtur
            LEAKBENCH_SHARED=$(abspath ../shared)
 
 test: deps
+	$(MAKE) check
+
+check:
 	$(MAKE) leakbench $(BUILD)/tests/leakbench-tests fixtures
 	$(TEST_ENV) LEAKBENCH_BIN=$(CURDIR)/$(BUILD)/leakbench $(BUILD)/tests/leakbench-tests --jobs 2
 

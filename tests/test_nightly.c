@@ -53,9 +53,9 @@ Test(nightly, the_demo_flags_the_leak_and_bisects_it, .timeout = 600)
 	cr_assert(page && strstr(page, "keep module environments") && strstr(page, "bisections"), "%s", page);
 	free(page);
 
-	/* ci/cron.sh the next night: nothing new, the site published; overlapping runs refused */
+	/* ci/cron/leakbench-nightly.sh the next night: nothing new, the site published; overlapping runs refused */
 	snprintf(cmd, sizeof(cmd),
-		 "cd %s && LEAKBENCH=%s LEAKBENCH_PUBLISH=%s/pub sh ci/cron.sh %s/demo > %s/cron.out 2>&1", getenv("LEAKBENCH_ROOT"),
+		 "cd %s && LEAKBENCH=%s LEAKBENCH_PUBLISH=%s/pub sh ci/cron/leakbench-nightly.sh %s/demo > %s/cron.out 2>&1", getenv("LEAKBENCH_ROOT"),
 		 getenv("LEAKBENCH_BIN"), dir, dir, dir);
 	status = system(cmd);
 	snprintf(path, sizeof(path), "%s/cron.out", dir);
@@ -66,7 +66,7 @@ Test(nightly, the_demo_flags_the_leak_and_bisects_it, .timeout = 600)
 	snprintf(path, sizeof(path), "%s/pub/index.html", dir);
 	cr_assert_eq(access(path, R_OK), 0, "the site is published");
 	snprintf(cmd, sizeof(cmd),
-		 "cd %s && flock %s/demo/.nightly.lock sleep 3 & sleep 0.5; cd %s && LEAKBENCH=%s sh ci/cron.sh %s/demo > %s/cron2.out 2>&1",
+		 "cd %s && flock %s/demo/.nightly.lock sleep 3 & sleep 0.5; cd %s && LEAKBENCH=%s sh ci/cron/leakbench-nightly.sh %s/demo > %s/cron2.out 2>&1",
 		 dir, dir, getenv("LEAKBENCH_ROOT"), getenv("LEAKBENCH_BIN"), dir, dir);
 	status = system(cmd);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 75, "a second run while the first holds the lock");

@@ -1,7 +1,7 @@
 #!/bin/sh
-# ci/cron.sh - leakbench's nightly job on a plain machine, from cron:
+# ci/cron/leakbench-nightly.sh - leakbench's nightly job on a plain machine, from cron:
 #
-#   30 2 * * *  /path/to/leakbench/ci/cron.sh /srv/leakbench >>/srv/leakbench/nightly.log 2>&1
+#   30 2 * * *  /path/to/leakbench/ci/cron/leakbench-nightly.sh /srv/leakbench >>/srv/leakbench/nightly.log 2>&1
 #
 # WORKDIR holds leakbench.ini (and its scenarios); the database, cache and site live where
 # the config says.  A lock keeps a slow night from overlapping the next one.  With
@@ -9,8 +9,8 @@
 # Exit status: nightly's (0 nothing new, 1 something flagged, 3 trouble), 75 when another
 # run still holds the lock.
 set -u
-workdir=${1:?usage: cron.sh WORKDIR}
-here=$(cd "$(dirname "$0")/.." && pwd)
+workdir=${1:?usage: leakbench-nightly.sh WORKDIR}
+here=$(cd "$(dirname "$0")/../.." && pwd)
 lb=${LEAKBENCH:-$here/leakbench}
 cd "$workdir" || exit 2
 exec 9>"$workdir/.nightly.lock"

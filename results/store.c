@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/digest.h"
 #include "results/store_int.h"
@@ -240,6 +241,30 @@ fail:
 	return err->code;
 }
 
+/* WAL mode, then the migrations.  Two processes opening a fresh database at once can meet
+ * each other's locks where SQLite answers SQLITE_BUSY at once instead of waiting (a wait
+ * could deadlock: both hold a shared lock and want to write), so a busy answer here is
+ * tried again, after a short random pause, until the busy timeout.  journal_mode answers
+ * with a row; exec ignores it.  A file that is not a database fails here with "file is
+ * not a database". */
+static int set_up(struct store *st, struct lb_error *err)
+{
+	unsigned jitter = (unsigned)getpid(); /* two processes must not pause in step */
+	for (double waited = 0;;) {
+		int rc = st_exec(st, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+				 err);
+		if (!rc)
+			rc = migrate(st, err);
+		if (!rc || (sqlite3_errcode(st->db) & 0xff) != SQLITE_BUSY || waited * 1000 >= BUSY_TIMEOUT_MS)
+			return rc;
+		jitter = jitter * 1103515245u + 12345u;
+		double pause = 0.005 + (double)((jitter >> 16) % 20) / 1000; /* 5 to 25 ms */
+		struct timespec ts = {0, (long)(pause * 1e9)};
+		nanosleep(&ts, NULL);
+		waited += pause;
+	}
+}
+
 int store_open(struct store **out, const char *path, struct lb_error *err)
 {
 	*out = NULL;
@@ -257,12 +282,7 @@ int store_open(struct store **out, const char *path, struct lb_error *err)
 	}
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(st->db, 1);
-	/* journal_mode answers with a row; exec ignores it.  A file that is not a database
-	 * fails here with "file is not a database". */
-	if (st_exec(st, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
-			 "PRAGMA synchronous = NORMAL;",
-		     err) ||
-	    migrate(st, err)) {
+	if (set_up(st, err)) {
 		int rc = err->code;
 		store_close(st);
 		return rc;

@@ -269,8 +269,10 @@ Test(store, two_processes_write_one_database_at_once, .timeout = 120)
 		if (pids[c] == 0) {
 			struct store *cst;
 			struct lb_error cerr;
-			if (store_open(&cst, db, &cerr))
+			if (store_open(&cst, db, &cerr)) {
+				fprintf(stderr, "%s\n", cerr.msg);
 				_exit(2);
+			}
 			for (int i = 0; i < PER_CHILD; i++) {
 				struct lb_run r;
 				make_run(&r, 200);

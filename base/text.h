@@ -30,4 +30,8 @@ char *text_word(char **cursor, const char *seps);
  * up); NULL-terminated, malloc'ed (free the array only).  NULL when out of memory. */
 char **text_split_words(char *text);
 
+/* The edit distance (Levenshtein) between a and b, for "did you mean" answers; SIZE_MAX
+ * when either is longer than 255 bytes. */
+size_t text_distance(const char *a, const char *b);
+
 #endif

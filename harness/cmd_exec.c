@@ -30,6 +30,10 @@ static int cmp_double(const void *a, const void *b)
 /* values[m][r]: metric m of repeat r (NaN when the run has no such figure). */
 static void print_summary(double values[][64], int nruns, int nok)
 {
+	if (!nok) {
+		printf("\nno run ended normally: no figures to sum up (leakbench show RUN says why)\n");
+		return;
+	}
 	printf("\n%-12s %14s %14s %14s   (over %d ok run%s)\n", "metric", "median", "min", "max", nok,
 	       nok == 1 ? "" : "s");
 	for (size_t m = 0; m < N_HEADLINE && lb_headlines[m].name; m++) {

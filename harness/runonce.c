@@ -57,6 +57,10 @@ static void print_table(const struct lb_run *run)
 static void print_verdict(const struct lb_run *run, int failed, const char *db)
 {
 	print_table(run);
+	const struct lb_metric *cp = record_metric(run, "checkpoints"), *cm = record_metric(run, "checkpoints_measured");
+	if (cp && cm)
+		printf("\ncheckpoints: %.0f of %.0f measured (a live-bytes figure from a GC in the window)%s\n", cm->value,
+		       cp->value, record_metric(run, "leak_inconclusive") ? "; too few for a leak verdict" : "");
 	if (run->n_verdicts)
 		printf("\nexpectations\n");
 	for (size_t i = 0; i < run->n_verdicts; i++)

@@ -9,10 +9,12 @@
 #include "results/expect.h"
 
 #include <math.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "results/detect.h"
 
 static void fmt(double v, const char *metric, char *buf, size_t size)
@@ -26,20 +28,11 @@ static void fmt(double v, const char *metric, char *buf, size_t size)
 		snprintf(buf, size, "%.6g%s", v, bytes ? " B" : metric && strstr(metric, "seconds") ? " s" : "");
 }
 
-/* Theil-Sen over (0, y0), (1, y1) ...: 0 with *sl, or -1 when fewer than 3 points or out of
- * memory.  Every slope leakbench reports is this one computation. */
-static int slope_over_index(const double *y, size_t n, struct detect_slope *sl)
+/* Theil-Sen over the series' points: 0 with *sl, or -1 when fewer than 3.  Every slope
+ * leakbench reports is this one computation. */
+static int slope_of(const double *x, const double *y, size_t n, struct detect_slope *sl)
 {
-	if (n < 3)
-		return -1;
-	double *x = malloc(n * sizeof(*x));
-	if (!x)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		x[i] = (double)i;
-	int rc = detect_theil_sen(x, y, n, sl);
-	free(x);
-	return rc ? -1 : 0;
+	return n >= 3 && detect_theil_sen(x, y, n, sl) == 0 ? 0 : -1;
 }
 
 /* NAME, NAME_lo and NAME_hi: a slope with its 95% interval, in bytes. */
@@ -64,28 +57,47 @@ static long find_mark(const struct lb_run *run, const char *name)
 	return -1;
 }
 
-int expect_series_per_mark(const struct lb_run *run, const char *metric, const char *per,
-			   const char *after, double **out, size_t *n, struct lb_error *err)
+int expect_series_per_mark(const struct lb_run *run, const char *metric, const char *per, const char *after,
+			   struct expect_series *out, struct lb_error *err)
 {
-	*out = NULL;
-	*n = 0;
+	memset(out, 0, sizeof(*out));
 	long from = after ? find_mark(run, after) : 0;
 	if (from < 0)
 		return 0;
-	double *v = malloc((run->n_steps + 1) * sizeof(*v));
-	if (!v)
+	out->x = malloc((run->n_steps + 1) * sizeof(*out->x));
+	out->y = malloc((run->n_steps + 1) * sizeof(*out->y));
+	if (!out->x || !out->y) {
+		expect_series_free(out);
 		return lb_error_oom(err);
-	double last = NAN;
-	for (size_t i = 0; i < run->n_steps; i++) {
-		double x = record_step_metric(run, (int)i, metric);
-		if (!isnan(x))
-			last = x;
-		if ((long)i > from && strcmp(run->steps[i].kind, "mark") == 0 &&
-		    strcmp(run->steps[i].detail, per) == 0 && !isnan(last))
-			v[(*n)++] = last;
 	}
-	*out = v;
+	double last = NAN; /* the window's figure so far */
+	for (size_t i = after ? (size_t)from + 1 : 0; i < run->n_steps; i++) {
+		double v = record_step_metric(run, (int)i, metric);
+		if (!isnan(v))
+			last = v;
+		if (strcmp(run->steps[i].kind, "mark") || strcmp(run->steps[i].detail, per))
+			continue;
+		if (!isnan(last)) {
+			out->x[out->n] = (double)out->windows;
+			out->y[out->n++] = last;
+		}
+		out->windows++;
+		last = NAN; /* a window without a figure must not borrow the one before */
+	}
 	return 0;
+}
+
+void expect_series_free(struct expect_series *s)
+{
+	free(s->x);
+	free(s->y);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Too few windows measured to judge a leak from. */
+static int inconclusive(const struct expect_series *s)
+{
+	return (double)s->n < EXPECT_MIN_MEASURED * (double)s->windows;
 }
 
 static int judge_metric(const struct scn_expect *e, struct lb_run *run, struct lb_error *err)
@@ -106,15 +118,22 @@ static int judge_metric(const struct scn_expect *e, struct lb_run *run, struct l
 
 static int judge_slope(const struct scn_expect *e, struct lb_run *run, struct lb_error *err)
 {
-	double *y;
-	size_t n;
+	struct expect_series ser;
 	char msg[700], a[64], b[64], lo[64], hi[64];
-	if (expect_series_per_mark(run, e->metric, e->per, e->after, &y, &n, err))
+	if (expect_series_per_mark(run, e->metric, e->per, e->after, &ser, err))
 		return err->code;
 	fmt(e->bound, e->metric, b, sizeof(b));
 	struct detect_slope sl;
-	int ok = slope_over_index(y, n, &sl) == 0;
-	free(y);
+	size_t n = ser.n, windows = ser.windows;
+	int ok = slope_of(ser.x, ser.y, n, &sl) == 0, unsure = inconclusive(&ser);
+	expect_series_free(&ser);
+	if (ok && unsure) {
+		snprintf(msg, sizeof(msg),
+			 "slope of %s per %s is inconclusive: %s measured at %zu of %zu checkpoints (%.0f%% needed); "
+			 "a checkpoint without a figure had no GC in its window (settle until the server is idle)",
+			 e->metric, e->per, e->metric, n, windows, 100 * EXPECT_MIN_MEASURED);
+		return record_add_verdict(run, e->line, e->source, 0, NAN, msg, err);
+	}
 	if (!ok) {
 		snprintf(msg, sizeof(msg),
 			 "slope of %s per %s cannot be judged: %zu step%s measured%s%s (3 needed)", e->metric,
@@ -125,9 +144,44 @@ static int judge_slope(const struct scn_expect *e, struct lb_run *run, struct lb
 	fmt(sl.slope, e->metric, a, sizeof(a));
 	fmt(sl.lo, e->metric, lo, sizeof(lo));
 	fmt(sl.hi, e->metric, hi, sizeof(hi));
-	snprintf(msg, sizeof(msg), "slope of %s = %s per %s (95%% interval %s to %s, %zu steps), %s %s %s",
-		 e->metric, a, e->per, lo, hi, n, holds ? "within" : "NOT", scn_op_name(e->op), b);
+	snprintf(msg, sizeof(msg), "slope of %s = %s per %s (95%% interval %s to %s, %zu of %zu steps measured), %s %s %s",
+		 e->metric, a, e->per, lo, hi, n, windows, holds ? "within" : "NOT", scn_op_name(e->op), b);
 	return record_add_verdict(run, e->line, e->source, holds, sl.slope, msg, err);
+}
+
+/* Does census label `l` answer the expectation's label (itself, or a /regex/ match)? */
+static int label_matches(const struct scn_expect *e, const regex_t *re, const char *l)
+{
+	return e->label_regex ? regexec(re, l, 0, NULL, 0) == 0 : strcmp(l, e->label) == 0;
+}
+
+/* A label no census of the run contains: the verdict says so, with the labels nearest to it
+ * (those that share its last part, "HscEnv", first; then by edit distance). */
+static int absent_label(const struct scn_expect *e, struct lb_run *run, struct lb_error *err)
+{
+	const char *tail = strrchr(e->label, '.') ? strrchr(e->label, '.') + 1 : e->label;
+	char tailword[64];
+	snprintf(tailword, sizeof(tailword), "%.*s", (int)strcspn(tail, "$/\\()[]^*+?"), tail);
+	const char *best[3] = {NULL, NULL, NULL};
+	size_t score[3] = {(size_t)-1, (size_t)-1, (size_t)-1};
+	for (size_t i = 0; i < run->n_census_labels; i++) {
+		const char *l = run->census_labels[i];
+		size_t d = text_distance(e->label, l);
+		size_t s = (tailword[0] && strstr(l, tailword) ? 0 : 1000) + (d == (size_t)-1 ? 999 : d);
+		for (int k = 0; k < 3; k++)
+			if (s < score[k]) {
+				for (int m = 2; m > k; m--)
+					best[m] = best[m - 1], score[m] = score[m - 1];
+				best[k] = l, score[k] = s;
+				break;
+			}
+	}
+	char msg[900];
+	snprintf(msg, sizeof(msg), "no census of this run has a label %s %s%s%s%s; the closest seen: %s%s%s%s%s",
+		 e->label_regex ? "matching" : "named", e->label_regex ? "/" : "\"", e->label,
+		 e->label_regex ? "/" : "\"", "", best[0] ? best[0] : "(none)", best[1] ? ", " : "",
+		 best[1] ? best[1] : "", best[2] ? ", " : "", best[2] ? best[2] : "");
+	return record_add_verdict(run, e->line, e->source, 0, NAN, msg, err);
 }
 
 /* The census rows of `label` in the window of steps [from, until): the largest sample. */
@@ -154,6 +208,23 @@ static int judge_census(const struct scn_expect *e, struct lb_run *run, struct l
 			 e->label);
 		return record_add_verdict(run, e->line, e->source, 0, NAN, msg, err);
 	}
+	regex_t re;
+	if (e->label_regex && regcomp(&re, e->label, REG_EXTENDED | REG_NOSUB) != 0)
+		return lb_error_set(err, LB_EINVAL, "line %d: /%s/ is not a regular expression", e->line, e->label);
+	int *match = calloc(run->n_census_labels + 1, sizeof(*match)), any = 0;
+	if (!match) {
+		if (e->label_regex)
+			regfree(&re);
+		return lb_error_oom(err);
+	}
+	for (size_t l = 0; l < run->n_census_labels; l++)
+		any |= match[l] = label_matches(e, &re, run->census_labels[l]);
+	if (e->label_regex)
+		regfree(&re);
+	if (!any) {
+		free(match);
+		return absent_label(e, run, err);
+	}
 	double worst = 0;
 	int samples = 0, last_sample = -1;
 	for (size_t i = 0; i < run->n_census; i++) {
@@ -166,14 +237,46 @@ static int judge_census(const struct scn_expect *e, struct lb_run *run, struct l
 			samples++;
 			last_sample = c->sample;
 		}
-		if (strcmp(run->census_labels[c->label], e->label) == 0 && (double)c->bytes > worst)
+		if (match[c->label] && (double)c->bytes > worst)
 			worst = (double)c->bytes;
 	}
+	free(match);
 	int holds = scn_op_holds(e->op, worst, e->bound);
 	fmt(worst, "bytes", a, sizeof(a));
 	fmt(e->bound, "bytes", b, sizeof(b));
-	snprintf(msg, sizeof(msg), "census \"%s\" peaks at %s over %d sample%s, %s %s %s", e->label, a,
-		 samples, samples == 1 ? "" : "s", holds ? "within" : "NOT", scn_op_name(e->op), b);
+	snprintf(msg, sizeof(msg), "census %s%s%s peaks at %s over %d sample%s, %s %s %s", e->label_regex ? "/" : "\"",
+		 e->label, e->label_regex ? "/" : "\"", a, samples, samples == 1 ? "" : "s", holds ? "within" : "NOT",
+		 scn_op_name(e->op), b);
+	return record_add_verdict(run, e->line, e->source, holds, worst, msg, err);
+}
+
+/* The most errors (or warnings) the server had published at any step from the mark on; the
+ * message names the server's first error, which the runner noted on its step. */
+static int judge_diagnostics(const struct scn_expect *e, struct lb_run *run, struct lb_error *err)
+{
+	const char *what = e->warnings ? "diagnostics_warnings" : "diagnostics_errors";
+	long from = e->after ? find_mark(run, e->after) : 0;
+	double worst = NAN;
+	const char *first = NULL;
+	for (size_t i = from < 0 ? run->n_steps : (size_t)from; i < run->n_steps; i++) {
+		double v = record_step_metric(run, (int)i, what);
+		if (!isnan(v) && (isnan(worst) || v > worst))
+			worst = v;
+		if (!first && run->steps[i].note)
+			first = strstr(run->steps[i].note, "the server reports");
+	}
+	char msg[1200], b[64];
+	fmt(e->bound, NULL, b, sizeof(b));
+	const char *kind = e->warnings ? "warnings" : "errors";
+	if (isnan(worst)) {
+		snprintf(msg, sizeof(msg), "diagnostics %s cannot be judged: no step%s%s reported them", kind,
+			 e->after ? " after " : "", e->after ? e->after : "");
+		return record_add_verdict(run, e->line, e->source, 0, NAN, msg, err);
+	}
+	int holds = scn_op_holds(e->op, worst, e->bound);
+	snprintf(msg, sizeof(msg), "diagnostics %s: at most %.0f at a step%s%s, %s %s %s%s%s", kind, worst,
+		 e->after ? " after " : "", e->after ? e->after : "", holds ? "within" : "NOT", scn_op_name(e->op), b,
+		 !holds && first ? "; " : "", !holds && first ? first : "");
 	return record_add_verdict(run, e->line, e->source, holds, worst, msg, err);
 }
 
@@ -183,9 +286,10 @@ int expect_judge(const struct scn_scenario *sc, struct lb_run *run, int *failed,
 	*failed = 0;
 	for (size_t i = 0; i < sc->n_expects; i++) {
 		const struct scn_expect *e = &sc->expects[i];
-		int rc = e->kind == SCN_EXPECT_METRIC  ? judge_metric(e, run, err)
-			 : e->kind == SCN_EXPECT_SLOPE ? judge_slope(e, run, err)
-						       : judge_census(e, run, err);
+		int rc = e->kind == SCN_EXPECT_METRIC	     ? judge_metric(e, run, err)
+			 : e->kind == SCN_EXPECT_SLOPE	     ? judge_slope(e, run, err)
+			 : e->kind == SCN_EXPECT_DIAGNOSTICS ? judge_diagnostics(e, run, err)
+						     : judge_census(e, run, err);
 		if (rc)
 			return rc;
 		*failed += !run->verdicts[run->n_verdicts - 1].holds;
@@ -219,16 +323,18 @@ int expect_leak_metrics(struct lb_run *run, struct lb_error *err)
 	const char *mark = checkpoint_mark(run);
 	if (!mark)
 		return 0;
-	double *y = NULL;
-	size_t n = 0;
-	int rc = expect_series_per_mark(run, "live_bytes", mark, NULL, &y, &n, err);
-	int suspected = 0;
+	struct expect_series ser;
+	int rc = expect_series_per_mark(run, "live_bytes", mark, NULL, &ser, err);
+	int suspected = 0, unsure = inconclusive(&ser);
 	struct detect_slope sl;
-	if (!rc && slope_over_index(y, n, &sl) == 0) {
-		suspected |= sl.lo > LEAK_FLOOR;
+	if (!rc && (record_add_metric(run, "checkpoints", (double)ser.windows, "count", err) ||
+		    record_add_metric(run, "checkpoints_measured", (double)ser.n, "count", err)))
+		rc = err->code;
+	if (!rc && slope_of(ser.x, ser.y, ser.n, &sl) == 0) {
+		suspected |= sl.lo > LEAK_FLOOR && !unsure;
 		rc = add_slope_metrics(run, "leak_live_bytes_per_checkpoint", &sl, err);
 	}
-	free(y);
+	expect_series_free(&ser);
 	/* each census label at the checkpoints: its bytes in the last sample taken before each */
 	size_t n_marks = 0;
 	long *at = malloc((run->n_steps + 1) * sizeof(*at));
@@ -267,22 +373,32 @@ int expect_leak_metrics(struct lb_run *run, struct lb_error *err)
 	free(at);
 	free(v);
 	free(k);
-	return rc ? rc : record_add_metric(run, "leak_suspected", suspected, "count", err);
+	if (rc)
+		return rc;
+	/* too few checkpoints measured: neither "leaks" nor "does not leak" */
+	return unsure ? record_add_metric(run, "leak_inconclusive", 1, "count", err)
+		      : record_add_metric(run, "leak_suspected", suspected, "count", err);
 }
 
 int expect_step_slope(struct lb_run *run, struct lb_error *err)
 {
 	size_t n = 0;
-	double *y = malloc((run->n_steps + 1) * sizeof(*y));
-	if (!y)
+	double *x = malloc((run->n_steps + 1) * sizeof(*x)), *y = malloc((run->n_steps + 1) * sizeof(*y));
+	if (!x || !y) {
+		free(x);
+		free(y);
 		return lb_error_oom(err);
+	}
 	for (size_t i = 0; i < run->n_steps; i++) {
 		double v = record_step_metric(run, (int)i, "live_bytes");
-		if (!isnan(v))
+		if (!isnan(v)) {
+			x[n] = (double)n; /* per measured step, as the metric's name says */
 			y[n++] = v;
+		}
 	}
 	struct detect_slope sl;
-	int rc = slope_over_index(y, n, &sl) == 0 ? add_slope_metrics(run, "live_bytes_slope_per_step", &sl, err) : 0;
+	int rc = slope_of(x, y, n, &sl) == 0 ? add_slope_metrics(run, "live_bytes_slope_per_step", &sl, err) : 0;
+	free(x);
 	free(y);
 	return rc;
 }

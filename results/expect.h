@@ -22,10 +22,19 @@ int expect_step_slope(struct lb_run *run, struct lb_error *err);
 int expect_judge(const struct scn_scenario *sc, struct lb_run *run, int *failed,
 		 struct lb_error *err);
 
-/* The values of per-step metric `metric` at each occurrence of `mark per` (the value of the
- * last step before the mark that has one), from the `after` mark on.  *out is malloc'ed. */
-int expect_series_per_mark(const struct lb_run *run, const char *metric, const char *per,
-			   const char *after, double **out, size_t *n, struct lb_error *err);
+/* A checkpoint series: the value of a per-step metric in each window that ends at a `mark
+ * PER` (the last step of the window that measured it).  x[k] is the window's number, so a
+ * window without a figure leaves a gap instead of shifting the rest; `windows` counts them
+ * all.  A leak judged from fewer than EXPECT_MIN_MEASURED of the windows is inconclusive. */
+struct expect_series {
+	double *x, *y;
+	size_t n, windows;
+};
+#define EXPECT_MIN_MEASURED 0.8
+/* Windows from the `after` mark on (NULL: the start).  Free with expect_series_free. */
+int expect_series_per_mark(const struct lb_run *run, const char *metric, const char *per, const char *after,
+			   struct expect_series *out, struct lb_error *err);
+void expect_series_free(struct expect_series *s);
 
 /* A leak seen without any expectation: the checkpoint is the scenario's most frequent mark
  * (at least 3 of them, `mark edit` in a repeat, say).  Over its occurrences: the live bytes'
@@ -33,6 +42,9 @@ int expect_series_per_mark(const struct lb_run *run, const char *metric, const c
  * lower bound passes 4 KiB per checkpoint, else 0.  Then, for a suspected leak, each census
  * label's bytes at its last sample before the mark: a label whose slope's lower bound
  * passes the floor gets census_growth:LABEL (bytes per checkpoint), saying what leaks.
+ * The run also gets checkpoints and checkpoints_measured (the windows, and those with a
+ * live-bytes figure); with fewer than EXPECT_MIN_MEASURED of them measured no leak verdict is
+ * made: leak_inconclusive is 1 and leak_suspected is not stored.
  * Runs without such a mark get none of these. */
 int expect_leak_metrics(struct lb_run *run, struct lb_error *err);
 

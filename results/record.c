@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -193,6 +194,21 @@ int record_step_note(struct lb_run *run, size_t step, const char *note, struct l
 	struct lb_step *st = &run->steps[step];
 	if (!st->note && note && !(st->note = lb_strdup(note, err)))
 		return LB_ENOMEM;
+	return 0;
+}
+
+int record_step_note_add(struct lb_run *run, size_t step, const char *note, struct lb_error *err)
+{
+	if (step >= run->n_steps)
+		return lb_error_set(err, LB_EINVAL, "no step %zu", step);
+	struct lb_step *st = &run->steps[step];
+	if (!st->note)
+		return record_step_note(run, step, note, err);
+	char *both;
+	if (asprintf(&both, "%s; %s", st->note, note) < 0)
+		return lb_error_oom(err);
+	free(st->note);
+	st->note = both;
 	return 0;
 }
 

@@ -208,6 +208,8 @@ int record_add_step(struct lb_run *run, int line, int iteration, const char *kin
 int record_step_failed(struct lb_run *run, size_t step, const char *note, struct lb_error *err);
 /* Attach `note` to step `step` without failing it (a compile error GHCi reported). */
 int record_step_note(struct lb_run *run, size_t step, const char *note, struct lb_error *err);
+/* Add `note` after the step's note ("first; second"), or set it when there is none. */
+int record_step_note_add(struct lb_run *run, size_t step, const char *note, struct lb_error *err);
 int record_add_step_metric(struct lb_run *run, int step, const char *name, double value,
 			   const char *unit, struct lb_error *err);
 /* The value of step metric `name` of step `step`; NaN when absent. */

@@ -221,6 +221,20 @@ static int write_samples(const char *path, const struct proc_result *res, struct
 	return 0;
 }
 
+/* The RSS samples as a series (seconds since the spawn): the one per-step memory figure a
+ * program that is not a GHC program has (clangd, pylsp), and the OS's view of one that is. */
+static int rss_series(struct lb_run *run, const struct proc_result *res, struct lb_error *err)
+{
+	if (!res->n_samples)
+		return 0;
+	struct lb_point *p = malloc(res->n_samples * sizeof(*p));
+	if (!p)
+		return lb_error_oom(err);
+	for (size_t i = 0; i < res->n_samples; i++)
+		p[i] = (struct lb_point){res->samples[i].t, (double)res->samples[i].rss_bytes};
+	return record_add_series(run, "rss_bytes", "bytes", p, res->n_samples, err);
+}
+
 static double tv_seconds(struct timeval tv)
 {
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
@@ -354,7 +368,7 @@ int exec_finish(struct exec_live *l, struct lb_run *run, struct lb_error *err)
 	    (rc = record_add_metric(run, "sampled_peak_rss_bytes", (double)res.sampled_peak_rss,
 				    "bytes", err)))
 		goto done;
-	if ((rc = write_samples(l->samples, &res, err)) ||
+	if ((rc = rss_series(run, &res, err)) || (rc = write_samples(l->samples, &res, err)) ||
 	    (rc = record_add_artifact(run, "stdout", l->out, err)) ||
 	    (rc = record_add_artifact(run, "stderr", l->errp, err)) ||
 	    (rc = record_add_artifact(run, "rss-samples", l->samples, err)))

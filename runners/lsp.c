@@ -40,6 +40,8 @@ struct seen {
 	int version; /* diagnostics: the version the server sent, or -1 */
 	int nonempty;
 	long count;  /* how many have come since the start */
+	int errors, warnings; /* diagnostics: what the latest publish for the URI holds */
+	char *first_error;    /* ... and its first error, "URI:LINE: message" (NULL: none) */
 };
 
 struct lsp {
@@ -96,8 +98,10 @@ void lsp_free(struct lsp *l)
 	for (size_t i = 0; i < l->n_notes; i++)
 		free(l->notes[i].key);
 	free(l->notes);
-	for (size_t i = 0; i < l->n_diags; i++)
+	for (size_t i = 0; i < l->n_diags; i++) {
 		free(l->diags[i].key);
+		free(l->diags[i].first_error);
+	}
 	free(l->diags);
 	free(l);
 }
@@ -180,10 +184,52 @@ static struct seen *note(struct seen **arr, size_t *n, const char *key)
 	if (!p)
 		return NULL;
 	*arr = p;
-	p[*n] = (struct seen){strdup(key), 0, -1, 0, 0};
+	p[*n] = (struct seen){strdup(key), 0, -1, 0, 0, 0, 0, NULL};
 	if (!p[*n].key)
 		return NULL;
 	return &p[(*n)++];
+}
+
+/* What a publishDiagnostics for d's URI holds now (it replaces the previous one): errors
+ * (severity 1, or none given, which the protocol leaves to the client), warnings (2), the
+ * first error as "URI:LINE: message" (its first line).  Nonzero when out of memory. */
+static int count_diagnostics(struct seen *d, json_t *list)
+{
+	d->errors = d->warnings = 0;
+	free(d->first_error);
+	d->first_error = NULL;
+	size_t i;
+	json_t *diag;
+	json_array_foreach(list, i, diag) {
+		json_t *sev = json_object_get(diag, "severity");
+		int severity = json_is_integer(sev) ? (int)json_integer_value(sev) : 1;
+		d->errors += severity == 1;
+		d->warnings += severity == 2;
+		if (severity != 1 || d->first_error)
+			continue;
+		const char *msg = json_string_value(json_object_get(diag, "message"));
+		json_t *line = json_object_get(json_object_get(json_object_get(diag, "range"), "start"), "line");
+		int n = (int)strcspn(msg ? msg : "", "\n");
+		if (asprintf(&d->first_error, "%s:%lld: %.*s", d->key, (long long)json_integer_value(line) + 1, n,
+			     msg ? msg : "") < 0) {
+			d->first_error = NULL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void lsp_diagnostics(const struct lsp *l, long *errors, long *warnings, const char **first)
+{
+	*errors = *warnings = 0;
+	if (first)
+		*first = NULL;
+	for (size_t i = 0; i < l->n_diags; i++) {
+		*errors += l->diags[i].errors;
+		*warnings += l->diags[i].warnings;
+		if (first && !*first)
+			*first = l->diags[i].first_error;
+	}
 }
 
 static struct token *token_of(struct lsp *l, json_t *tok)
@@ -266,6 +312,8 @@ static int handle(struct lsp *l, json_t *msg, struct lb_error *err)
 				d->count++;
 				json_t *v = json_object_get(params, "version");
 				d->version = json_is_integer(v) ? (int)json_integer_value(v) : -1;
+				if (count_diagnostics(d, json_object_get(params, "diagnostics")))
+					return lb_error_oom(err);
 			}
 		}
 		struct seen *s = note(&l->notes, &l->n_notes, method);

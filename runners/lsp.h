@@ -63,6 +63,11 @@ int lsp_serve(struct lsp *l, double seconds, struct lb_error *err);
 /* shutdown (awaited within timeout_s), then exit. */
 int lsp_shutdown(struct lsp *l, double timeout_s, struct lb_error *err);
 
+/* The diagnostics the server has published and not withdrawn, over every file: errors
+ * (severity 1, or none given) and warnings (2).  *first (may be NULL) gets the first error,
+ * "URI:LINE: message", borrowed until the next wait, or NULL when there is none. */
+void lsp_diagnostics(const struct lsp *l, long *errors, long *warnings, const char **first);
+
 /* How many messages the client has received so far: a wait "after" an edit passes the count
  * taken when the edit was sent. */
 long lsp_received_count(const struct lsp *l);

@@ -40,6 +40,7 @@ struct lsp_run {
 	size_t n_sent;
 	long edit_seq;     /* messages received when the last edit was sent */
 	double edit_time;  /* when it was sent (unix) */
+	int errors_seen;   /* steps after which the server had errors published */
 };
 
 static struct doc *doc_of(struct lsp_run *r, const char *file)
@@ -136,6 +137,80 @@ static int send_step(struct lsp_run *r, const struct scn_step *s, struct lb_erro
 	return rc;
 }
 
+/* The part of a URI under the codebase ("L5/M0.hs" for ROOT/L5/M0.hs). */
+static const char *in_codebase(const struct lsp_run *r, const char *uri)
+{
+	size_t n = strlen(r->root_uri);
+	return uri && !strncmp(uri, r->root_uri, n) && uri[n] == '/' ? uri + n + 1 : uri;
+}
+
+/* HLS's `test` request (--test mode): WaitForIdeRule typecheck FILE, or WaitForShakeQueue.
+ * A typecheck answered false, or an error answer, fails the step with the answer and the
+ * server's first error: the session did not do what the scenario claims. */
+static int test_request(struct lsp_run *r, const struct scn_step *s, const char *uri, size_t i, struct lb_run *run,
+			struct lb_error *err)
+{
+	json_t *params = s->wait == SCN_WAIT_QUEUE ? json_pack("{s:s}", "tag", "WaitForShakeQueue")
+						   : json_pack("{s:s, s:[s,s]}", "tag", "WaitForIdeRule", "contents",
+							       "typecheck", uri);
+	long id, errors, warnings;
+	json_t *result = NULL;
+	const char *first;
+	int rc = lsp_request(r->lsp, "test", params, &id, err);
+	if (!rc)
+		rc = lsp_wait_response(r->lsp, id, &result, r->s->sc->timeout, err);
+	if (rc && rc != LB_EINVAL)
+		return rc;
+	char why[sizeof(err->msg) + 200];
+	int failed = rc || json_is_false(result);
+	lsp_diagnostics(r->lsp, &errors, &warnings, &first);
+	if (rc) /* the server answered with an error */
+		snprintf(why, sizeof(why), "%s", err->msg);
+	else if (failed)
+		snprintf(why, sizeof(why), "the server says %s does not typecheck (WaitForIdeRule answered false)%s%s",
+			 s->file, first ? "; its first error: " : "", first ? in_codebase(r, first) : "");
+	else
+		snprintf(why, sizeof(why), "%s", lsp_last_wait(r->lsp));
+	json_decref(result);
+	return failed ? record_step_failed(run, i, why, err) : record_step_note(run, i, why, err);
+}
+
+/* After every step: the errors and warnings the server has published and not withdrawn,
+ * as step metrics; the first time there are errors, the first one is noted on the step. */
+static int count_diagnostics(struct lsp_run *r, size_t i, struct lb_run *run, struct lb_error *err)
+{
+	long errors, warnings;
+	const char *first;
+	lsp_diagnostics(r->lsp, &errors, &warnings, &first);
+	if (record_add_step_metric(run, (int)i, "diagnostics_errors", (double)errors, "count", err) ||
+	    record_add_step_metric(run, (int)i, "diagnostics_warnings", (double)warnings, "count", err))
+		return err->code;
+	if (errors && !r->errors_seen++) {
+		char note[900];
+		snprintf(note, sizeof(note), "the server reports %ld error%s, the first: %s", errors, errors == 1 ? "" : "s",
+			 first ? in_codebase(r, first) : "?");
+		return record_step_note_add(run, i, note, err);
+	}
+	return 0;
+}
+
+/* A checkpoint: until the server is quiet for the settle's duration (every progress it began
+ * has ended, nothing of ours outstanding, no message), which is when a GHC server's idle GC
+ * runs.  A real server goes on working after it says it is done (ghcide indexes for a while
+ * after kick/done, reporting progress every 0.1 s), so a plain pause would end before any
+ * GC and leave the checkpoint without a figure.  A server that never goes quiet within the
+ * scenario's timeout is noted, not failed. */
+static int settle(struct lsp_run *r, const struct scn_step *s, size_t i, struct lb_run *run, struct lb_error *err)
+{
+	int rc = lsp_wait_idle(r->lsp, s->seconds, r->s->sc->timeout, err);
+	if (rc == LB_ETIMEOUT) {
+		char note[sizeof(err->msg) + 100];
+		snprintf(note, sizeof(note), "never quiet for %gs: %s", s->seconds, err->msg);
+		return record_step_note(run, i, note, err);
+	}
+	return rc ? rc : record_step_note(run, i, lsp_last_wait(r->lsp), err);
+}
+
 /* A `wait` step: until the server did what the step names (idle; diagnostics of the file,
  * or the n-th of them; typecheck or an empty queue through HLS's `test` request; a
  * notification; a response) or for a while, answering the server meanwhile.  The note says
@@ -156,17 +231,9 @@ static int lsp_wait_step(struct lsp_run *r, const struct scn_step *s, const stru
 						     d ? d->version : -1, sc->timeout, err);
 		break;
 	case SCN_WAIT_TYPECHECK:
-	case SCN_WAIT_QUEUE: {
-		json_t *params = s->wait == SCN_WAIT_QUEUE
-					 ? json_pack("{s:s}", "tag", "WaitForShakeQueue")
-					 : json_pack("{s:s, s:[s,s]}", "tag", "WaitForIdeRule", "contents",
-						     "typecheck", uri);
-		long id;
-		rc = lsp_request(l, "test", params, &id, err);
-		if (!rc)
-			rc = lsp_wait_response(l, id, NULL, sc->timeout, err);
+	case SCN_WAIT_QUEUE:
+		rc = test_request(r, s, uri, i, run, err);
 		break;
-	}
 	case SCN_WAIT_NOTIFICATION:
 		rc = s->count ? lsp_wait_count(l, s->name, NULL, s->count, sc->timeout, err)
 			      : lsp_wait_notification(l, s->name, r->edit_seq, sc->timeout, err);
@@ -274,7 +341,7 @@ static int lsp_act(struct session *ss, const struct scn_step *s, size_t i, struc
 		rc = lsp_wait_step(r, s, d, uri, i, run, err);
 		break;
 	case SCN_SETTLE:
-		rc = lsp_serve(l, s->seconds, err);
+		rc = settle(r, s, i, run, err);
 		break;
 	case SCN_SEND:
 		rc = send_step(r, s, err);
@@ -302,7 +369,9 @@ static int lsp_act(struct session *ss, const struct scn_step *s, size_t i, struc
 done:
 	free(path);
 	free(uri);
-	if (rc && rc != LB_EINTR && rc != LB_ENOMEM && s->kind != SCN_EDIT)
+	if (!rc)
+		rc = count_diagnostics(r, i, run, err);
+	else if (rc != LB_EINTR && rc != LB_ENOMEM && s->kind != SCN_EDIT)
 		lb_error_prefix(err, "%s: ", scn_step_name(s->kind));
 	return rc;
 }

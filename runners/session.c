@@ -135,6 +135,26 @@ static int align_steps(struct lb_run *run, double t0, struct lb_error *err)
 	return 0;
 }
 
+/* Per-step figures of the OS's view (any program, GHC-built or not): the last RSS sample in
+ * each step's window (rss_bytes: at a checkpoint, what the process holds once it settled)
+ * and the largest one (peak_rss_bytes).  Samples are seconds since the spawn at `t0`. */
+static int align_rss(struct lb_run *run, double t0, struct lb_error *err)
+{
+	const struct lb_series *rss = record_series(run, "rss_bytes");
+	for (size_t i = 0; rss && i < run->n_steps; i++) {
+		double a = run->steps[i].start - t0, b = run->steps[i].end - t0, last = NAN, peak = NAN;
+		for (size_t k = 0; k < rss->n; k++)
+			if (rss->p[k].t >= a && rss->p[k].t <= b) {
+				last = rss->p[k].v;
+				peak = isnan(peak) ? last : fmax(peak, last);
+			}
+		if (!isnan(last) && (record_add_step_metric(run, (int)i, "rss_bytes", last, "bytes", err) ||
+				     record_add_step_metric(run, (int)i, "peak_rss_bytes", peak, "bytes", err)))
+			return err->code;
+	}
+	return 0;
+}
+
 /* Move what the one process measured (metrics, artifacts, series, census, marks) into the
  * scenario's run. */
 static int adopt(struct lb_run *run, struct lb_run *sub, struct lb_error *err)
@@ -321,6 +341,8 @@ static int process_session(struct session *s, const struct runner_ops *ops, stru
 	const struct lb_metric *delay = rc ? NULL : record_metric(run, "eventlog.start_delay_seconds");
 	if (!rc)
 		rc = align_steps(run, sub.started_at + (delay ? delay->value : 0), err);
+	if (!rc)
+		rc = align_rss(run, sub.started_at, err);
 	if (!rc && lp->broken)
 		rc = mark_broken(run, dir, lp->why, err);
 	record_free(&sub);

@@ -14,7 +14,8 @@
  * Options: th (a Template Haskell splice in module 0 of every layer above the first),
  * records (a record type per module), classes (a type class and instance per module).
  * Every codebase has Main.hs (importing the top layer and printing a number), hie.yaml (a
- * direct cradle listing every include path) and generated.cabal.
+ * direct cradle listing every include path and every module as a target, which ghcide and
+ * HLS need to load them) and generated.cabal.
  */
 #ifndef LB_CODEGEN_H
 #define LB_CODEGEN_H

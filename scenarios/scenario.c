@@ -316,6 +316,8 @@ static int validate(struct parser *ps)
 			if (names[k] && !has_mark(sc, names[k]))
 				return sp_fail(ps, 1, "no step `mark %s` in this scenario, so '%s' cannot refer to it",
 					    names[k], names[k]);
+		if (e->kind == SCN_EXPECT_DIAGNOSTICS && sc->runner != SCN_RUNNER_LSP)
+			return sp_fail(ps, 1, "diagnostics come from a language server: this expectation needs `runner lsp`");
 	}
 	return 0;
 }

@@ -68,7 +68,8 @@ enum scn_op { SCN_LT, SCN_LE, SCN_GT, SCN_GE, SCN_EQ };
 enum scn_expect_kind {
 	SCN_EXPECT_METRIC, /* a whole-run metric against a bound */
 	SCN_EXPECT_SLOPE,  /* slope METRIC OP X per STEP after MARK */
-	SCN_EXPECT_CENSUS, /* census "LABEL" count|bytes OP N after MARK | between A B */
+	SCN_EXPECT_CENSUS, /* census "LABEL"|/REGEX/ count|bytes OP N after MARK | between A B */
+	SCN_EXPECT_DIAGNOSTICS, /* diagnostics errors|warnings OP N [after MARK] (lsp) */
 };
 
 struct scn_expect {
@@ -81,8 +82,10 @@ struct scn_expect {
 	char *per;      /* SLOPE: the mark whose occurrences are the steps ("edit") */
 	char *after;    /* SLOPE, CENSUS: from this mark on; NULL for the whole run */
 	char *until;    /* CENSUS between: up to this mark */
-	char *label;    /* CENSUS */
+	char *label;    /* CENSUS: the label, or a POSIX extended regular expression */
+	int label_regex;  /* CENSUS: label is a /regex/ (matched anywhere in a label) */
 	int census_bytes; /* CENSUS: bytes (1) or count (0) */
+	int warnings;     /* DIAGNOSTICS: warnings (1) or errors (0) */
 };
 
 struct scn_codebase {

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -442,6 +443,27 @@ void sp_expect_free(struct scn_expect *e)
 	free(e->label);
 }
 
+/* diagnostics errors|warnings OP N [after MARK]: what the language server reports, at
+ * every step from the mark on. */
+static int parse_diagnostics(struct parser *ps, struct scn_expect *e)
+{
+	e->kind = SCN_EXPECT_DIAGNOSTICS;
+	sp_skip_blanks(&ps->lx);
+	int col = sp_col_of(&ps->lx, ps->lx.p), unit_kind;
+	int w = accept_word(ps, "errors"), x = w == 1 ? 0 : accept_word(ps, "warnings");
+	if (w < 0 || x < 0)
+		return ps->err->code;
+	if (w != 1 && x != 1)
+		return sp_fail(ps, col, "expected errors or warnings after diagnostics");
+	e->warnings = x == 1;
+	if (parse_op(ps, &e->op) || sp_parse_value(ps, "the bound", &e->bound, &unit_kind))
+		return ps->err->code;
+	int a = accept_word(ps, "after");
+	if (a < 0 || (a == 1 && sp_want_text(ps, &e->after, "a mark name after 'after'")))
+		return ps->err->code;
+	return sp_want_end(ps, "the diagnostics expectation");
+}
+
 int sp_parse_expect(struct parser *ps)
 {
 	struct scn_scenario *sc = ps->sc;
@@ -461,7 +483,7 @@ int sp_parse_expect(struct parser *ps)
 	if (sp_next_token(ps, &t))
 		return ps->err->code;
 	if (t.kind != TOK_WORD) {
-		int rc = sp_fail(ps, t.col, "expected a metric, slope or census after expect, found %s",
+		int rc = sp_fail(ps, t.col, "expected a metric, slope, census or diagnostics after expect, found %s",
 			      sp_tok_desc(&t));
 		free(t.text);
 		return rc;
@@ -488,13 +510,19 @@ int sp_parse_expect(struct parser *ps)
 		e->kind = SCN_EXPECT_CENSUS;
 		if (sp_next_token(ps, &t))
 			return ps->err->code;
-		if (t.kind != TOK_STRING) {
-			int rc = sp_fail(ps, t.col, "expected the census label as a \"string\", found %s",
+		if (t.kind != TOK_STRING && t.kind != TOK_REGEX) {
+			int rc = sp_fail(ps, t.col, "expected the census label as a \"string\" or a /regex/, found %s",
 				      sp_tok_desc(&t));
 			free(t.text);
 			return rc;
 		}
 		e->label = t.text;
+		e->label_regex = t.kind == TOK_REGEX;
+		regex_t re;
+		if (e->label_regex && regcomp(&re, e->label, REG_EXTENDED | REG_NOSUB) != 0)
+			return sp_fail(ps, t.col, "/%s/ is not a POSIX extended regular expression", e->label);
+		if (e->label_regex)
+			regfree(&re);
 		sp_skip_blanks(&ps->lx);
 		int col = sp_col_of(&ps->lx, ps->lx.p);
 		int c = accept_word(ps, "count"), b = c == 1 ? 0 : accept_word(ps, "bytes");
@@ -519,6 +547,10 @@ int sp_parse_expect(struct parser *ps)
 			return sp_fail(ps, col, "expected 'after MARK' or 'between MARK MARK'");
 		}
 		return sp_want_end(ps, "the census expectation");
+	}
+	if (strcmp(t.text, "diagnostics") == 0) {
+		free(t.text);
+		return parse_diagnostics(ps, e);
 	}
 	e->kind = SCN_EXPECT_METRIC;
 	e->metric = t.text;

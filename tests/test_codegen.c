@@ -77,6 +77,7 @@ Test(codegen, layered_with_include_paths_th_records_classes_compiles, .timeout =
 	snprintf(path, sizeof(path), "%s/hie.yaml", cb);
 	char *hie = slurp_file(path);
 	cr_assert(hie && strstr(hie, "direct:") && strstr(hie, "\"-isrc2\""), "%s", hie);
+	cr_assert(strstr(hie, "- \"L0.M0\"") && strstr(hie, "- \"L2.M3\""), "every module is a target: %s", hie);
 	free(hie);
 	snprintf(path, sizeof(path), "%s/generated.cabal", cb);
 	char *cabal = slurp_file(path);

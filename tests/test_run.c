@@ -193,7 +193,9 @@ Test(run, census_of_each_step_is_stored_and_judged, .timeout = 120)
 	snprintf(text, sizeof(text),
 		 "scenario census-steps\nrunner exec\nmark start\nrepeat 3\n  run keep 4 {i}0000\n  mark step\nend\n"
 		 "expect census \"main:Main.Foo\" bytes < 64KiB after start\n"
-		 "expect census \"main:Main.Foo\" bytes < 1GiB between start step\n");
+		 "expect census \"main:Main.Foo\" bytes < 1GiB between start step\n"
+		 "expect census /Main\\.Fo+$/ bytes < 1GiB after start\n"
+		 "expect census \"main:Main.Fooo\" bytes < 1GiB\n");
 	char *scn = write_scenario(dir, "census.scn", text);
 	struct lb_out o;
 	cr_assert_eq(run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program",
@@ -203,6 +205,12 @@ Test(run, census_of_each_step_is_stored_and_judged, .timeout = 120)
 			  strstr(o.out, "census \"main:Main.Foo\" peaks at "),
 		  "%s", o.out);
 	cr_assert(strstr(o.out, "ok   line 9:"), "%s", o.out);
+	cr_assert(strstr(o.out, "ok   line 10:") && strstr(o.out, "census /Main\\.Fo+$/ peaks at"), "a /regex/ label: %s",
+		  o.out);
+	cr_assert(strstr(o.out, "FAIL line 11:") &&
+			  strstr(o.out, "no census of this run has a label named \"main:Main.Fooo\"; the closest seen: "
+					"main:Main.Foo"),
+		  "a label no census has is named with the closest ones: %s", o.out);
 	lb_out_free(&o);
 	cr_assert_eq(db_scalar(db, "SELECT count(DISTINCT step) FROM census WHERE label = 'main:Main.Foo'"), 3.0,
 		     "each run step's census is stored under its step");

@@ -167,6 +167,9 @@ Test(scenario, errors_name_line_and_column)
 	parse_err("runner lsp\nexpect slope live_bytes < 1KiB after x\n", 2, 32, "expected 'per STEP'");
 	parse_err("runner lsp\nexpect census HscEnv count < 3\n", 2, 15, "label as a \"string\"");
 	parse_err("runner lsp\nexpect census \"H\" size < 3\n", 2, 19, "expected count or bytes");
+	parse_err("runner lsp\nexpect census /[/ bytes < 3\n", 2, 15, "/[/ is not a POSIX extended regular expression");
+	parse_err("runner lsp\nexpect diagnostics bugs == 0\n", 2, 20, "expected errors or warnings");
+	parse_err("runner ghci\nreload\nexpect diagnostics errors == 0\n", 3, 1, "needs `runner lsp`");
 	parse_err("runner lsp\ncodebase generate modules=10 colour=red\n", 2, 30,
 		  "unknown generator parameter 'colour'");
 	parse_err("runner lsp\ncodebase generate modules=many\n", 2, 19, "modules=many: expected a whole number");

@@ -14,7 +14,7 @@
 int cmd_gen(int argc, char **argv)
 {
 	const char *modules = NULL, *layers = NULL, *paths = NULL, *seed = NULL, *shape = NULL,
-		   *breadth = NULL, *depth = NULL, *out = NULL;
+		   *breadth = NULL, *depth = NULL, *out = NULL, *components = NULL, *cradle = NULL;
 	int th = 0, records = 0, classes = 0;
 	const struct cli_option options[] = {
 		{"out", CLI_STRING, &out, "DIR", "where to write it (a new or empty directory)"},
@@ -28,6 +28,8 @@ int cmd_gen(int argc, char **argv)
 		{"th", CLI_FLAG, &th, NULL, "add Template Haskell splices"},
 		{"records", CLI_FLAG, &records, NULL, "add a record type to every module"},
 		{"classes", CLI_FLAG, &classes, NULL, "add a type class and instances to every module"},
+		{"components", CLI_STRING, &components, "N", "N cabal packages c1..cN, each depending on the one before"},
+		{"cradle", CLI_STRING, &cradle, "KIND", "hie.yaml: direct (default; every module a target) or cabal"},
 		OPT_END,
 	};
 	const struct cli_command cmd = {
@@ -37,7 +39,10 @@ int cmd_gen(int argc, char **argv)
 		"MultiLayerModules).  breadth-depth: every module at level n imports every module at\n"
 		"level n+1 (Shake's benchmark).  Module 0 of each layer stays at the root (L0/M0.hs);\n"
 		"with --include-paths the others are spread over src1..srcN by the seed.  Also writes\n"
-		"Main.hs, hie.yaml (a direct cradle) and generated.cabal.",
+		"Main.hs, hie.yaml (a direct cradle naming every module, or --cradle cabal with a\n"
+		"cabal.project) and generated.cabal.  --components N writes N cabal packages (c1/..cN/,\n"
+		"the executable in cN/app), a cabal.project and a multi-component cabal cradle;\n"
+		"`cabal build all` compiles it with base alone.",
 		options, 0};
 	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
 	if (parsed != CLI_GO_ON)
@@ -59,7 +64,7 @@ int cmd_gen(int argc, char **argv)
 	} kv[] = {{"shape", shape}, {"modules", modules}, {"layers", layers}, {"breadth", breadth},
 		  {"depth", depth}, {"include-paths", paths}, {"seed", seed},
 		  {"th", th ? "yes" : NULL}, {"records", records ? "yes" : NULL},
-		  {"classes", classes ? "yes" : NULL}};
+		  {"classes", classes ? "yes" : NULL}, {"components", components}, {"cradle", cradle}};
 	for (size_t i = 0; i < sizeof(kv) / sizeof(*kv); i++)
 		if (kv[i].value && gen_param_set(&p, kv[i].key, kv[i].value, "--", &err)) {
 			cli_error("gen", &err);
@@ -69,6 +74,12 @@ int cmd_gen(int argc, char **argv)
 	if (gen_codebase(&p, out, &n, &err)) {
 		cli_error("gen", &err);
 		return err.code == LB_EINVAL ? LB_EXIT_USAGE : LB_EXIT_ERROR;
+	}
+	if (p.components > 1 || p.cabal_cradle) {
+		printf("wrote %d modules (%s) in %d cabal package%s to %s: build with\n  cd %s && cabal build all\n", n,
+		       p.shape == GEN_LAYERED ? "layered" : "breadth-depth", p.components, p.components == 1 ? "" : "s",
+		       out, out);
+		return LB_EXIT_OK;
 	}
 	printf("wrote %d modules (%s) to %s: compile with\n  ghc --make -O0 -i%s", n,
 	       p.shape == GEN_LAYERED ? "layered" : "breadth-depth", out, out);

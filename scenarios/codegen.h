@@ -15,7 +15,13 @@
  * records (a record type per module), classes (a type class and instance per module).
  * Every codebase has Main.hs (importing the top layer and printing a number), hie.yaml (a
  * direct cradle listing every include path and every module as a target, which ghcide and
- * HLS need to load them) and generated.cabal.
+ * HLS need to load them) and generated.cabal.  cradle=cabal writes a cabal.project and a
+ * cabal cradle instead.  components=N (N > 1) writes N cabal packages c1 .. cN in folders of
+ * those names, each a library of its share of the layers (or levels), component k depending
+ * on component k-1, the executable in cN/app, a cabal.project and a multi-component cabal
+ * cradle: the shape of a project whose loaded components stay the same while one is edited.
+ * Module L<l>.M<i> then lives in c<k>/L<l>/M<i>.hs.  `cabal build all` compiles it offline
+ * (only base, and template-haskell with th, are needed).
  */
 #ifndef LB_CODEGEN_H
 #define LB_CODEGEN_H
@@ -34,6 +40,8 @@ struct gen_params {
 	int include_paths;
 	unsigned long seed;
 	int th, records, classes;
+	int components;   /* cabal packages (1: one, as generated.cabal) */
+	int cabal_cradle; /* hie.yaml: a cabal cradle (always with components > 1) */
 };
 
 void gen_defaults(struct gen_params *p);

@@ -139,6 +139,54 @@ static char *tree_text(const char *root)
 	return buf;
 }
 
+/* The shape of the report that motivated leakbench: a project of cabal components, each
+ * depending on the one before, loaded by a multi-component cabal cradle.  cabal builds it
+ * offline (a CABAL_DIR whose config names no package repository, as for a real server
+ * here), and the program it builds runs. */
+Test(codegen, components_build_with_cabal_offline, .timeout = 300)
+{
+	if (access("/usr/bin/cabal", X_OK) != 0)
+		cr_skip_test("cabal-install is not installed (make deps installs it)");
+	char *dir = scratch_dir(), cb[600], cmd[2400];
+	snprintf(cb, sizeof(cb), "%s/cb", dir);
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, NULL, "gen", "codebase", "--out", cb, "--modules", "24", "--layers", "6", "--components",
+			    "3", "--include-paths", "2", "--th", NULL),
+		     0, "%s", o.err);
+	cr_assert(strstr(o.out, "in 3 cabal packages") && strstr(o.out, "cabal build all"), "%s", o.out);
+	lb_out_free(&o);
+	char path[700];
+	snprintf(path, sizeof(path), "%s/hie.yaml", cb);
+	char *hie = slurp_file(path);
+	cr_assert(hie && strstr(hie, "cabal:") && strstr(hie, "path: \"c3/app\"") && strstr(hie, "component: \"lib:c1\""),
+		  "%s", hie);
+	free(hie);
+	snprintf(path, sizeof(path), "%s/c3/c3.cabal", cb);
+	char *cabal = slurp_file(path);
+	cr_assert(cabal && strstr(cabal, "build-depends:    base, template-haskell, c1, c2") &&
+			  strstr(cabal, "L5.M3") && !strstr(cabal, "L0.M0") && strstr(cabal, "executable generated"),
+		  "%s", cabal);
+	free(cabal);
+	snprintf(path, sizeof(path), "%s/c1/L0/M0.hs", cb);
+	cr_assert_eq(access(path, F_OK), 0, "module 0 of the first layer is in c1");
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p %s/cabal-dir && printf 'jobs: 2\\n' > %s/cabal-dir/config && cd %s && "
+		 "CABAL_DIR=%s/cabal-dir cabal build all --offline > %s/build.log 2>&1 && "
+		 "CABAL_DIR=%s/cabal-dir $(CABAL_DIR=%s/cabal-dir cabal list-bin exe:generated) > %s/out.txt",
+		 dir, dir, cb, dir, dir, dir, dir, dir);
+	int rc = system(cmd);
+	snprintf(path, sizeof(path), "%s/build.log", dir);
+	char *log = slurp_file(path);
+	cr_assert_eq(rc, 0, "cabal build all: %s", log ? log : "(no log)");
+	free(log);
+	snprintf(path, sizeof(path), "%s/out.txt", dir);
+	char *out = slurp_file(path);
+	cr_assert(out && atol(out) > 0, "the program printed a number: %s", out ? out : "");
+	free(out);
+	rm_rf(dir);
+	free(dir);
+}
+
 Test(codegen, same_seed_same_files)
 {
 	char *dir = scratch_dir(), a[600], b[600], c[600];
@@ -178,10 +226,16 @@ Test(codegen, bad_parameters_are_refused)
 	cr_assert(strstr(err.msg, "expected layered or breadth-depth"), "%s", err.msg);
 	cr_assert_eq(gen_param_set(&p, "th", "maybe", "", &err), LB_EINVAL);
 	cr_assert_eq(gen_param_set(&p, "colour", "red", "", &err), LB_EINVAL);
+	cr_assert_eq(gen_param_set(&p, "cradle", "stack", "", &err), LB_EINVAL);
+	cr_assert(strstr(err.msg, "cradle=stack: expected direct or cabal"), "%s", err.msg);
 	p.modules = 3;
 	p.layers = 5;
 	cr_assert_eq(gen_params_check(&p, &err), LB_EINVAL);
 	cr_assert(strstr(err.msg, "fewer than layers"), "%s", err.msg);
+	gen_defaults(&p);
+	p.components = 5; /* 4 layers */
+	cr_assert_eq(gen_params_check(&p, &err), LB_EINVAL);
+	cr_assert(strstr(err.msg, "components=5 is more than the 4 layers"), "%s", err.msg);
 
 	char *dir = scratch_dir();
 	gen_defaults(&p);

@@ -92,7 +92,8 @@ int cmd_check(int argc, char **argv)
 		"`leakbench compare`) or most of its runs break one of the scenario's expectations.\n"
 		"While a metric's verdict is unknown, five more runs a side are made, up to --max-repeat.\n"
 		"  git bisect start BAD GOOD && git bisect run leakbench check --config /path/leakbench.ini\n"
-		"Exit status: 0 good, 1 bad, 125 cannot be tested (does not build; still unknown), 128\n"
+		"Exit status: 0 good, 1 bad, 125 cannot be tested (does not build; still unknown; its runs\n"
+		"cannot be judged: too few checkpoints measured), 128\n"
 		"usage or harness error (git bisect run then stops).",
 		options, 0, CHECK_ERROR};
 	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);

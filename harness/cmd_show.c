@@ -55,9 +55,10 @@ static json_t *run_json(const struct lb_run *r)
 						       "failed", st->failed, "note", st->note, "metrics", m));
 	}
 	for (size_t i = 0; i < r->n_verdicts; i++)
-		json_array_append_new(verdicts, json_pack("{s:i, s:s, s:b, s:o, s:s}", "line", r->verdicts[i].line,
+		json_array_append_new(verdicts, json_pack("{s:i, s:s, s:b, s:s, s:o, s:s}", "line", r->verdicts[i].line,
 							  "expectation", r->verdicts[i].source, "holds",
-							  r->verdicts[i].holds, "value",
+							  r->verdicts[i].holds == LB_VERDICT_HOLDS, "verdict",
+							  record_verdict_name(r->verdicts[i].holds), "value",
 							  isnan(r->verdicts[i].value) ? json_null()
 										     : json_real(r->verdicts[i].value),
 							  "message", r->verdicts[i].message));
@@ -146,7 +147,7 @@ static void print_run(const struct lb_run *r)
 	if (r->n_verdicts) {
 		printf("\nexpectations\n");
 		for (size_t i = 0; i < r->n_verdicts; i++)
-			printf("  %-4s line %d: %s\n        %s\n", r->verdicts[i].holds ? "ok" : "FAIL",
+			printf("  %-4s line %d: %s\n        %s\n", record_verdict_name(r->verdicts[i].holds),
 			       r->verdicts[i].line, r->verdicts[i].source, r->verdicts[i].message);
 	}
 	printf("\nartifacts\n");

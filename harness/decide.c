@@ -91,6 +91,18 @@ enum decide_outcome decide_revision(struct decide_ctx *x, const struct rev_commi
 			snprintf(why, size, "%ld of its %ld runs of %s break an expectation or leak", failing, total, scenario);
 			return DECIDE_BAD;
 		}
+		long unknown = 0;
+		if (x->use_expectations &&
+		    store_expectation_unknowns(x->st, x->t->name, c->sha, scenario, &unknown, &err)) {
+			snprintf(why, size, "%s", err.msg);
+			return DECIDE_ERROR;
+		}
+		if (x->use_expectations && total && (failing + unknown) * 2 > total) {
+			/* neither good nor bad: too few checkpoints measured to say */
+			snprintf(why, size, "%ld of its %ld runs of %s cannot be judged (too few checkpoints measured)",
+				 unknown, total, scenario);
+			return DECIDE_UNDECIDED;
+		}
 		if (!x->use_metrics) {
 			snprintf(why, size, "its runs of %s keep their expectations and do not leak (%ld of %ld do not)",
 				 scenario, failing, total);

@@ -64,13 +64,18 @@ static void print_verdict(const struct lb_run *run, int failed, const char *db)
 	if (run->n_verdicts)
 		printf("\nexpectations\n");
 	for (size_t i = 0; i < run->n_verdicts; i++)
-		printf("  %-4s line %d: %s\n        %s\n", run->verdicts[i].holds ? "ok" : "FAIL",
+		printf("  %-4s line %d: %s\n        %s\n", record_verdict_name(run->verdicts[i].holds),
 		       run->verdicts[i].line, run->verdicts[i].source, run->verdicts[i].message);
-	int steps_failed = run->status != LB_RUN_OK;
-	printf("\nverdict: %s", failed || steps_failed ? "FAIL" : "ok");
-	if (failed)
-		printf(" (%d of %zu expectation%s do%s not hold)", failed, run->n_verdicts,
-		       run->n_verdicts == 1 ? "" : "s", failed == 1 ? "es" : "");
+	int steps_failed = run->status != LB_RUN_OK, unknown = 0;
+	for (size_t i = 0; i < run->n_verdicts; i++)
+		unknown += run->verdicts[i].holds == LB_VERDICT_UNKNOWN;
+	printf("\nverdict: %s", steps_failed || failed > unknown ? "FAIL" : unknown ? "inconclusive" : "ok");
+	if (failed > unknown)
+		printf(" (%d of %zu expectation%s do%s not hold)", failed - unknown, run->n_verdicts,
+		       run->n_verdicts == 1 ? "" : "s", failed - unknown == 1 ? "es" : "");
+	else if (unknown)
+		printf(" (%d of %zu expectation%s cannot be judged from what was measured)", unknown, run->n_verdicts,
+		       run->n_verdicts == 1 ? "" : "s");
 	if (steps_failed)
 		printf("%s%s", failed ? "; " : " (", run->reason ? run->reason : "a step failed");
 	printf("%s\ndetails: leakbench show %s%s%s\n", steps_failed && !failed ? ")" : "", run->id,

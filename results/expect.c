@@ -127,18 +127,14 @@ static int judge_slope(const struct scn_expect *e, struct lb_run *run, struct lb
 	size_t n = ser.n, windows = ser.windows;
 	int ok = slope_of(ser.x, ser.y, n, &sl) == 0, unsure = inconclusive(&ser);
 	expect_series_free(&ser);
-	if (ok && unsure) {
+	if (!ok || unsure) {
+		/* not "it holds" nor "it does not": what was measured cannot say */
 		snprintf(msg, sizeof(msg),
-			 "slope of %s per %s is inconclusive: %s measured at %zu of %zu checkpoints (%.0f%% needed); "
-			 "a checkpoint without a figure had no GC in its window (settle until the server is idle)",
-			 e->metric, e->per, e->metric, n, windows, 100 * EXPECT_MIN_MEASURED);
-		return record_add_verdict(run, e->line, e->source, 0, NAN, msg, err);
-	}
-	if (!ok) {
-		snprintf(msg, sizeof(msg),
-			 "slope of %s per %s cannot be judged: %zu step%s measured%s%s (3 needed)", e->metric,
-			 e->per, n, n == 1 ? "" : "s", e->after ? " after " : "", e->after ? e->after : "");
-		return record_add_verdict(run, e->line, e->source, 0, NAN, msg, err);
+			 "slope of %s per %s is inconclusive: %s measured at %zu of %zu checkpoints%s%s (%.0f%% and 3 "
+			 "needed); a checkpoint without a figure had no GC in its window (settle until the server is idle)",
+			 e->metric, e->per, e->metric, n, windows, e->after ? " after " : "", e->after ? e->after : "",
+			 100 * EXPECT_MIN_MEASURED);
+		return record_add_verdict(run, e->line, e->source, LB_VERDICT_UNKNOWN, NAN, msg, err);
 	}
 	int holds = scn_op_holds(e->op, sl.slope, e->bound);
 	fmt(sl.slope, e->metric, a, sizeof(a));
@@ -292,7 +288,7 @@ int expect_judge(const struct scn_scenario *sc, struct lb_run *run, int *failed,
 						     : judge_census(e, run, err);
 		if (rc)
 			return rc;
-		*failed += !run->verdicts[run->n_verdicts - 1].holds;
+		*failed += run->verdicts[run->n_verdicts - 1].holds != LB_VERDICT_HOLDS;
 	}
 	return 0;
 }

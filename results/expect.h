@@ -18,7 +18,8 @@
 int expect_step_slope(struct lb_run *run, struct lb_error *err);
 
 /* Judge every expectation of `sc` against `run`, appending one verdict each to the run.
- * *failed gets the number that do not hold (one that cannot be measured does not hold). */
+ * *failed gets the number that do not hold: those that fail, and those that cannot be
+ * judged (LB_VERDICT_UNKNOWN: never ok). */
 int expect_judge(const struct scn_scenario *sc, struct lb_run *run, int *failed,
 		 struct lb_error *err);
 

@@ -247,6 +247,11 @@ double record_step_metric(const struct lb_run *run, int step, const char *name)
 	return NAN;
 }
 
+const char *record_verdict_name(int holds)
+{
+	return holds == LB_VERDICT_HOLDS ? "ok" : holds == LB_VERDICT_UNKNOWN ? "INCONCLUSIVE" : "FAIL";
+}
+
 int record_add_verdict(struct lb_run *run, int line, const char *source, int holds, double value,
 		       const char *message, struct lb_error *err)
 {

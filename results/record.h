@@ -127,11 +127,14 @@ struct lb_step_metric {
 	char *unit;
 };
 
-/* An expectation of the scenario, judged after the run. */
+/* An expectation of the scenario, judged after the run: it holds, it does not, or it
+ * cannot be judged from what was measured (a leak slope from too few checkpoints): that is
+ * never "ok" for `run`, and untestable for `check` and `bisect`. */
+enum { LB_VERDICT_FAILS = 0, LB_VERDICT_HOLDS = 1, LB_VERDICT_UNKNOWN = -1 };
 struct lb_verdict {
 	int line;
 	char *source;    /* the expectation as written */
-	int holds;
+	int holds;       /* LB_VERDICT_* */
 	double value;    /* what was measured (NaN when it could not be) */
 	char *message;   /* one line: measured value, bound, and why */
 };
@@ -214,6 +217,8 @@ int record_add_step_metric(struct lb_run *run, int step, const char *name, doubl
 			   const char *unit, struct lb_error *err);
 /* The value of step metric `name` of step `step`; NaN when absent. */
 double record_step_metric(const struct lb_run *run, int step, const char *name);
+/* "ok", "FAIL" or "INCONCLUSIVE" for a verdict's holds. */
+const char *record_verdict_name(int holds);
 int record_add_verdict(struct lb_run *run, int line, const char *source, int holds, double value,
 		       const char *message, struct lb_error *err);
 

@@ -753,8 +753,9 @@ static int run_page(struct site *s, const char *id, struct lb_error *err)
 	if (run.n_verdicts) {
 		fputs("<h2>expectations</h2>\n<table>\n", f);
 		for (size_t i = 0; i < run.n_verdicts; i++) {
-			fprintf(f, "<tr><td class=\"%s\">%s</td><td>line %d: <code>", run.verdicts[i].holds ? "ok" : "bad",
-				run.verdicts[i].holds ? "ok" : "FAIL", run.verdicts[i].line);
+			fprintf(f, "<tr><td class=\"%s\">%s</td><td>line %d: <code>",
+				run.verdicts[i].holds == LB_VERDICT_HOLDS ? "ok" : "bad",
+				record_verdict_name(run.verdicts[i].holds), run.verdicts[i].line);
 			esc(f, run.verdicts[i].source);
 			fputs("</code><br>", f);
 			esc(f, run.verdicts[i].message);

@@ -116,6 +116,10 @@ int store_common_scenario(struct store *st, const char *target, const char *sha,
  * or a leak of their own (the leak_suspected metric). */
 int store_expectation_failures(struct store *st, const char *target, const char *sha, const char *scenario,
 			       long *failing, long *total, struct lb_error *err);
+/* Of the same runs, how many could not be judged: an expectation inconclusive (too few
+ * checkpoints measured), or no leak verdict of their own (leak_inconclusive). */
+int store_expectation_unknowns(struct store *st, const char *target, const char *sha, const char *scenario,
+			       long *unknown, struct lb_error *err);
 
 /* A finished bisection (result NULL: inconclusive). */
 struct store_bisect {

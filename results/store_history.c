@@ -238,6 +238,20 @@ int store_expectation_failures(struct store *st, const char *target, const char 
 	return rc;
 }
 
+int store_expectation_unknowns(struct store *st, const char *target, const char *sha, const char *scenario,
+			       long *unknown, struct lb_error *err)
+{
+	char v[32];
+	int rc = st_query_one(st,
+			      "SELECT count(*) " RUNS_OF " WHERE t.name = ?1 AND r.sha = ?2 AND u.scenario = ?3"
+			      " AND (EXISTS (SELECT 1 FROM expectations e WHERE e.run_id = u.id AND e.holds = -1)"
+			      " OR EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = u.id AND m.name = 'leak_inconclusive'"
+			      " AND m.value > 0))",
+			      target, sha, scenario, v, sizeof(v), err);
+	*unknown = rc ? 0 : strtol(v, NULL, 10);
+	return rc;
+}
+
 int store_put_bisect(struct store *st, const struct store_bisect *b, struct lb_error *err)
 {
 	sqlite3_stmt *s;

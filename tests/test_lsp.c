@@ -170,6 +170,46 @@ Test(lsp, a_codebase_the_server_cannot_load_is_not_ok, .timeout = 120)
 	free(dir);
 }
 
+/* A pause that ends before the server is idle leaves checkpoints without a figure (the
+ * fixture, like ghcide, indexes for a while after kick/done and has no idle GC during it):
+ * a leak verdict from too few of them is inconclusive, never ok; settling until the server
+ * is quiet measures every checkpoint and the verdict is made. */
+Test(lsp, a_leak_verdict_from_too_few_checkpoints_is_inconclusive, .timeout = 180)
+{
+	char *dir = scratch_dir(), db[600], bin[512];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	const char *text = "runner lsp\nargs --test\ncodebase generate modules=12 layers=3 seed=1\nrts -I0.2\n"
+			   "open L2/M0.hs\nopen L0/M0.hs\nwait idle\nsettle 1s\nmark warm\nrepeat 8\n"
+			   "  edit L0/M0.hs replace /\\[x, [0-9]+\\]/ \"[x, {i}]\"\n  wait notification kick/done\n"
+			   "  %s\n  mark edit\nend\nexpect slope live_bytes < 16KiB per edit after warm\n";
+	char scn_text[800];
+	snprintf(scn_text, sizeof(scn_text), text, "wait 200ms");
+	char *scn = write_file(dir, "pause.scn", scn_text);
+	struct lb_out o;
+	int code = run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program", fixture("lspfix", bin, sizeof(bin)),
+			  NULL);
+	cr_assert_eq(code, 1, "never ok: %s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "INCONCLUSIVE line 16: slope live_bytes") && strstr(o.out, "is inconclusive: live_bytes "
+												   "measured at"),
+		  "%s", o.out);
+	cr_assert(strstr(o.out, "verdict: inconclusive (1 of 1 expectation cannot be judged"), "%s", o.out);
+	lb_out_free(&o);
+	cr_assert_eq(db_scalar(db, "SELECT value FROM metrics WHERE name = 'leak_inconclusive'"), 1.0);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM metrics WHERE name = 'leak_suspected'"), 0.0,
+		     "no leak verdict either way");
+	cr_assert_eq(db_scalar(db, "SELECT holds FROM expectations"), -1.0);
+	free(scn);
+	snprintf(scn_text, sizeof(scn_text), text, "settle 1s");
+	scn = write_file(dir, "settle.scn", scn_text);
+	code = run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program", fixture("lspfix", bin, sizeof(bin)), NULL);
+	cr_assert_eq(code, 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "checkpoints: 8 of 8 measured") && strstr(o.out, "verdict: ok"), "%s", o.out);
+	lb_out_free(&o);
+	free(scn);
+	rm_rf(dir);
+	free(dir);
+}
+
 Test(lsp, server_that_exits, .timeout = 60) { fault("die", "has exited"); }
 Test(lsp, server_that_never_answers, .timeout = 60) { fault("mute", "waited 5s for the response to textDocument/hover"); }
 Test(lsp, server_that_writes_a_bad_header, .timeout = 60) { fault("bad-header", "without Content-Length"); }

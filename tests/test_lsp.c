@@ -123,6 +123,32 @@ static void fault(const char *mode, const char *reason)
 	free(dir);
 }
 
+/* The first report's pattern on a 3-component cabal codebase: a definition moves between
+ * modules and its downstream use follows, ten times each way.  Without the leak nothing
+ * grows and no step leaves an error; with it every move keeps its environments. */
+Test(lsp, a_definition_moved_again_and_again_across_components, .timeout = 240)
+{
+	char *dir = scratch_dir(), db[600], bin[512];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	char *scn = shipped("lsp-move-definition.scn");
+	struct lb_out o;
+	int code = run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program", fixture("lspfix", bin, sizeof(bin)),
+			  NULL);
+	cr_assert_eq(code, 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "checkpoints: 20 of 20 measured") && strstr(o.out, "ok   line 54: diagnostics errors"),
+		  "%s", o.out);
+	lb_out_free(&o);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM steps WHERE kind = 'wait' AND failed = 1"), 0.0);
+	code = run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program", fixture("lspfix", bin, sizeof(bin)),
+		      "--args", "--test --leak", NULL);
+	cr_assert_eq(code, 1, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "FAIL line 52: slope live_bytes"), "%s", o.out);
+	lb_out_free(&o);
+	free(scn);
+	rm_rf(dir);
+	free(dir);
+}
+
 /* What real ghcide did with a cradle that names no targets: it published "Could not find
  * module" for every import of the codebase, answered the `test` request false and sent
  * kick/done at once.  Such a run must not say ok: the typecheck wait fails its step with

@@ -34,9 +34,11 @@ int sp_col_of(const struct lexer *lx, const char *at)
 	return (int)(at - lx->start) + 1;
 }
 
+/* One definition of blank for the whole lexer, the one that ends a word: a form feed or a
+ * vertical tab that ended a word but was not skipped as a blank made an empty word forever. */
 void sp_skip_blanks(struct lexer *lx)
 {
-	while (lx->p < lx->end && (*lx->p == ' ' || *lx->p == '\t' || *lx->p == '\r'))
+	while (lx->p < lx->end && isspace((unsigned char)*lx->p))
 		lx->p++;
 	if (lx->p < lx->end && *lx->p == '#')
 		lx->p = lx->end; /* a comment runs to the end of the line */

@@ -16,6 +16,8 @@
 #include "scenarios/scenario.h"
 
 #define MAX_STEPS 1000000 /* after unrolling: beyond this a scenario is surely a mistake */
+#define MAX_UNROLLED_BYTES (256u << 20) /* the same for the steps' texts: a 20 KB file could ask
+					 * for gigabytes through nested repeats */
 #define MAX_DEPTH 16
 
 enum tok_kind { TOK_END, TOK_WORD, TOK_STRING, TOK_REGEX };

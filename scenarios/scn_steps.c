@@ -83,6 +83,18 @@ static int copy_step(struct scn_step *dst, const struct scn_step *src, int it)
 	return 0;
 }
 
+/* What a step takes in memory, its texts included. */
+static double step_bytes(const struct scn_step *s)
+{
+	double n = sizeof(*s);
+	const char *const texts[] = {s->file, s->regex, s->text, s->name};
+	for (size_t i = 0; i < sizeof(texts) / sizeof(*texts); i++)
+		n += texts[i] ? (double)strlen(texts[i]) + 1 : 0;
+	for (size_t i = 0; i < s->n_args; i++)
+		n += (double)strlen(s->args[i]) + 1 + sizeof(char *);
+	return n;
+}
+
 /* `end`: replace the block's steps by `count` substituted copies. */
 int sp_unroll(struct parser *ps, const struct block *b, int end_col)
 {
@@ -93,6 +105,13 @@ int sp_unroll(struct parser *ps, const struct block *b, int end_col)
 	if ((double)body * b->count + (double)b->first > MAX_STEPS)
 		return sp_fail(ps, end_col, "the repeat of line %d unrolls to more than %d steps", b->line,
 			    MAX_STEPS);
+	double bytes = 0;
+	for (size_t j = 0; j < sc->n_steps; j++)
+		bytes += step_bytes(&sc->steps[j]) * (j < b->first ? 1 : b->count);
+	if (bytes > MAX_UNROLLED_BYTES)
+		return sp_fail(ps, end_col, "the repeat of line %d unrolls to %.0f MiB of steps (at most %u MiB: fewer "
+				  "repeats or shorter texts)",
+			    b->line, bytes / 1048576, MAX_UNROLLED_BYTES >> 20);
 	size_t total = b->first + body * (size_t)b->count;
 	struct scn_step *steps = calloc(total, sizeof(*steps));
 	if (!steps)

@@ -180,6 +180,27 @@ Test(scenario, errors_name_line_and_column)
 	parse_err("runner lsp\n\"string\"\n", 2, 1, "expected a directive or a step");
 }
 
+/* Hostile input (issue 16): a form feed or a vertical tab where a word could end once made
+ * the lexer read an empty word forever; nested repeats of a long text asked for gigabytes.
+ * Each now gets an answer at once (the test's timeout would catch a hang). */
+Test(scenario, hostile_input_gets_an_answer, .timeout = 20)
+{
+	struct scn_scenario *sc = parse_ok("runner exec\nrun \f\nrun \v x\f\n");
+	cr_assert_eq(sc->n_steps, 2);
+	cr_assert_eq(sc->steps[0].n_args, 0, "a form feed is a blank");
+	cr_assert_eq(sc->steps[1].n_args, 1);
+	cr_assert_str_eq(sc->steps[1].args[0], "x");
+	scn_free(sc);
+	size_t n = 50000;
+	char *text = malloc(n + 200);
+	cr_assert_not_null(text);
+	int k = sprintf(text, "runner exec\nrepeat 100\n  repeat 100\n    run \"");
+	memset(text + k, 'x', n);
+	strcpy(text + k + n, "\"\n  end\nend\n");
+	parse_err(text, 6, 1, "the repeat of line 2 unrolls to 478 MiB of steps (at most 256 MiB");
+	free(text);
+}
+
 Test(scenario, paths_stay_inside)
 {
 	cr_assert(scn_path_inside("A.hs"));

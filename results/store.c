@@ -604,3 +604,12 @@ void st_copy_col(char *dst, size_t size, sqlite3_stmt *s, int col)
 	const unsigned char *t = sqlite3_column_text(s, col);
 	snprintf(dst, size, "%s", t ? (const char *)t : "");
 }
+
+int st_count(struct store *st, const char *sql, const char *a, const char *b, const char *c, long *n,
+	     struct lb_error *err)
+{
+	char v[32];
+	int rc = st_query_one(st, sql, a, b, c, v, sizeof(v), err);
+	*n = rc ? 0 : strtol(v, NULL, 10);
+	return rc;
+}

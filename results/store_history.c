@@ -241,15 +241,12 @@ int store_expectation_failures(struct store *st, const char *target, const char 
 int store_expectation_unknowns(struct store *st, const char *target, const char *sha, const char *scenario,
 			       long *unknown, struct lb_error *err)
 {
-	char v[32];
-	int rc = st_query_one(st,
-			      "SELECT count(*) " RUNS_OF " WHERE t.name = ?1 AND r.sha = ?2 AND u.scenario = ?3"
-			      " AND (EXISTS (SELECT 1 FROM expectations e WHERE e.run_id = u.id AND e.holds = -1)"
-			      " OR EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = u.id AND m.name = 'leak_inconclusive'"
-			      " AND m.value > 0))",
-			      target, sha, scenario, v, sizeof(v), err);
-	*unknown = rc ? 0 : strtol(v, NULL, 10);
-	return rc;
+	return st_count(st,
+			"SELECT count(*) " RUNS_OF " WHERE t.name = ?1 AND r.sha = ?2 AND u.scenario = ?3"
+			" AND (EXISTS (SELECT 1 FROM expectations e WHERE e.run_id = u.id AND e.holds = -1)"
+			" OR EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = u.id AND m.name = 'leak_inconclusive'"
+			" AND m.value > 0))",
+			target, sha, scenario, unknown, err);
 }
 
 int store_put_bisect(struct store *st, const struct store_bisect *b, struct lb_error *err)
@@ -294,12 +291,12 @@ int store_put_acceptance(struct store *st, const char *target, const char *sha, 
 int store_accepted(struct store *st, const char *target, const char *sha, const char *metric, int *yes,
 		   struct lb_error *err)
 {
-	char v[16];
-	int rc = st_query_one(st,
-			   "SELECT count(*) FROM annotations a JOIN revisions r ON r.id = a.revision_id JOIN targets t"
-			   " ON t.id = r.target_id WHERE t.name = ?1 AND r.sha = ?2 AND a.metric = ?3 AND a.kind = 'accept'",
-			   target, sha, metric, v, sizeof(v), err);
-	*yes = !rc && strtol(v, NULL, 10) > 0;
+	long n;
+	int rc = st_count(st,
+			  "SELECT count(*) FROM annotations a JOIN revisions r ON r.id = a.revision_id JOIN targets t"
+			  " ON t.id = r.target_id WHERE t.name = ?1 AND r.sha = ?2 AND a.metric = ?3 AND a.kind = 'accept'",
+			  target, sha, metric, &n, err);
+	*yes = n > 0;
 	return rc;
 }
 

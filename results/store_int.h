@@ -32,6 +32,9 @@ int st_prepare(struct store *st, const char *sql, sqlite3_stmt **s, struct lb_er
 int st_query_one(struct store *st, const char *sql, const char *a, const char *b, const char *c, char *out,
 		     size_t size, struct lb_error *err);
 
+/* A count(*) query with up to three text parameters: *n gets the count (0 on failure). */
+int st_count(struct store *st, const char *sql, const char *a, const char *b, const char *c, long *n,
+	     struct lb_error *err);
 /* Step `s` to its end (and finalize it), each result row filled into a new element of
  * *rowsp (an array of `size`-byte rows, malloc'ed) by `fill`.  On failure *rowsp is NULL
  * and *n 0, and err says `what` failed. */

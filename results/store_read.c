@@ -466,11 +466,8 @@ int store_get_run(struct store *st, const char *id, struct lb_run *run, struct l
 int store_count_revision_runs(struct store *st, const char *target, const char *sha, const char *scenario, long *n,
 			      struct lb_error *err)
 {
-	char v[32];
-	int rc = st_query_one(st,
-			   "SELECT count(*) FROM runs u JOIN revisions r ON r.id = u.revision_id JOIN targets t"
-			   " ON t.id = r.target_id WHERE t.name = ?1 AND r.sha = ?2 AND (?3 IS NULL OR u.scenario = ?3)",
-			   target, sha, scenario, v, sizeof(v), err);
-	*n = rc ? 0 : strtol(v, NULL, 10);
-	return rc;
+	return st_count(st,
+			"SELECT count(*) FROM runs u JOIN revisions r ON r.id = u.revision_id JOIN targets t"
+			" ON t.id = r.target_id WHERE t.name = ?1 AND r.sha = ?2 AND (?3 IS NULL OR u.scenario = ?3)",
+			target, sha, scenario, n, err);
 }

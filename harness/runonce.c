@@ -61,6 +61,11 @@ static void print_verdict(const struct lb_run *run, int failed, const char *db)
 	if (cp && cm)
 		printf("\ncheckpoints: %.0f of %.0f measured (a live-bytes figure from a GC in the window)%s\n", cm->value,
 		       cp->value, record_metric(run, "leak_inconclusive") ? "; too few for a leak verdict" : "");
+	const struct lb_metric *ew = record_metric(run, "early_waits");
+	if (ew && ew->value > 0)
+		printf("\nearly waits: %.0f wait%s for an edit's result answered too soon for a recheck (see the notes):"
+		       " did the server load the codebase?\n",
+		       ew->value, ew->value == 1 ? "" : "s");
 	if (run->n_verdicts)
 		printf("\nexpectations\n");
 	for (size_t i = 0; i < run->n_verdicts; i++)

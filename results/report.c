@@ -398,6 +398,37 @@ static int metric_page(struct site *s, const struct history *h, const char *metr
 
 /* --- index ------------------------------------------------------------------------------ */
 
+/* Runs that could not be judged (too few checkpoints measured for a leak verdict, an
+ * expectation inconclusive) are neither ok nor flagged: listed apart, by revision, each
+ * linked to its page, so a reader sees that a revision's figures are missing a verdict. */
+static int unjudged_list(struct site *s, FILE *idx, const struct history *h, struct lb_error *err)
+{
+	struct store_value *u;
+	size_t nu;
+	int rc = store_unjudged_runs(s->st, h->target, h->scenario, &u, &nu, err);
+	if (rc || !nu) {
+		free(u);
+		return rc;
+	}
+	fprintf(idx, "<p class=\"muted\">inconclusive: %zu run%s could not be judged (too few checkpoints measured"
+		     " or an expectation inconclusive):", nu, nu == 1 ? "" : "s");
+	for (size_t i = 0; i < h->n; i++) {
+		int first = 1;
+		for (size_t k = 0; k < h->n_runs[i]; k++)
+			for (size_t j = 0; j < nu; j++) {
+				if (strcmp(u[j].key, h->runs[i][k].key))
+					continue;
+				if (first)
+					fprintf(idx, " <code>%.12s</code>", h->revs[i].sha);
+				fprintf(idx, " <a href=\"r-%s.html\">%zu</a>", u[j].key, k + 1);
+				first = 0;
+			}
+	}
+	fputs("</p>\n", idx);
+	free(u);
+	return 0;
+}
+
 static int target_section(struct site *s, FILE *idx, const char *target, struct lb_error *err)
 {
 	struct store_value *scn;
@@ -461,6 +492,8 @@ static int target_section(struct site *s, FILE *idx, const char *target, struct 
 			esc(idx, fl->detail);
 			fputs(" (<a href=\"regressions.html\">regressions</a>)</p>\n", idx);
 		}
+		if (!rc)
+			rc = unjudged_list(s, idx, &h, err);
 		for (size_t i = 0; h.runs && i < n; i++)
 			free(h.runs[i]);
 		free(h.runs);

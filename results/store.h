@@ -120,6 +120,9 @@ int store_expectation_failures(struct store *st, const char *target, const char 
  * checkpoints measured), or no leak verdict of their own (leak_inconclusive). */
 int store_expectation_unknowns(struct store *st, const char *target, const char *sha, const char *scenario,
 			       long *unknown, struct lb_error *err);
+/* Every such run of the target and scenario, across revisions: (run id, started_at). */
+int store_unjudged_runs(struct store *st, const char *target, const char *scenario, struct store_value **rows,
+			size_t *n, struct lb_error *err);
 
 /* A finished bisection (result NULL: inconclusive). */
 struct store_bisect {

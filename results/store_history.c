@@ -238,15 +238,27 @@ int store_expectation_failures(struct store *st, const char *target, const char 
 	return rc;
 }
 
+/* A run that could not be judged: an expectation inconclusive, or no leak verdict. */
+#define UNJUDGED                                                                                  \
+	" AND (EXISTS (SELECT 1 FROM expectations e WHERE e.run_id = u.id AND e.holds = -1)"     \
+	" OR EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = u.id AND m.name = 'leak_inconclusive'" \
+	" AND m.value > 0))"
+
 int store_expectation_unknowns(struct store *st, const char *target, const char *sha, const char *scenario,
 			       long *unknown, struct lb_error *err)
 {
-	return st_count(st,
-			"SELECT count(*) " RUNS_OF " WHERE t.name = ?1 AND r.sha = ?2 AND u.scenario = ?3"
-			" AND (EXISTS (SELECT 1 FROM expectations e WHERE e.run_id = u.id AND e.holds = -1)"
-			" OR EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = u.id AND m.name = 'leak_inconclusive'"
-			" AND m.value > 0))",
+	return st_count(st, "SELECT count(*) " RUNS_OF " WHERE t.name = ?1 AND r.sha = ?2 AND u.scenario = ?3" UNJUDGED,
 			target, sha, scenario, unknown, err);
+}
+
+int store_unjudged_runs(struct store *st, const char *target, const char *scenario, struct store_value **rows,
+			size_t *n, struct lb_error *err)
+{
+	const char *p[4] = {target, scenario, NULL, NULL};
+	return query_values(st,
+			    "SELECT u.id, u.started_at " RUNS_OF " WHERE t.name = ?1 AND u.scenario = ?2" UNJUDGED
+			    " ORDER BY u.started_at",
+			    p, rows, n, err);
 }
 
 int store_put_bisect(struct store *st, const struct store_bisect *b, struct lb_error *err)

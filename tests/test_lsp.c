@@ -50,6 +50,8 @@ Test(lsp, fixture_without_its_leak_passes_lsp_edit_leaf, .timeout = 240)
 	/* the server goes on indexing after kick/done (as ghcide does); each settle waits until it
 	 * is quiet, so every checkpoint gets its idle GC (a plain pause left 8 of 40) */
 	cr_assert_eq(db_scalar(db, "SELECT value FROM metrics WHERE name = 'checkpoints_measured'"), 40.0);
+	cr_assert_eq(db_scalar(db, "SELECT value FROM metrics WHERE name = 'early_waits'"), 0.0,
+		     "a server that typechecks is not answered too soon");
 	free(scn);
 	rm_rf(dir);
 	free(dir);
@@ -187,10 +189,21 @@ Test(lsp, a_codebase_the_server_cannot_load_is_not_ok, .timeout = 120)
 	cr_assert(strstr(o.out, "FAIL line 9: diagnostics errors == 0") && strstr(o.out, "errors: at most 4 at a step"),
 		  "%s", o.out);
 	cr_assert(strstr(o.out, "verdict: FAIL"), "%s", o.out);
+	cr_assert(strstr(o.out, "early waits: 1 wait for an edit's result answered too soon for a recheck"), "%s", o.out);
 	lb_out_free(&o);
 	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM runs WHERE status = 'crashed'"), 1.0, "stored, as failed");
 	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM steps WHERE failed = 1 AND kind = 'wait'"), 1.0);
 	cr_assert_eq(db_scalar(db, "SELECT max(value) FROM step_metrics WHERE name = 'diagnostics_errors'"), 4.0);
+	/* kick/done at once after the open: noted, and counted per run */
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM steps WHERE kind = 'wait' AND note LIKE "
+				   "'notification kick/done; answered % ms after the edit, too soon for a recheck%'"),
+		     1.0);
+	cr_assert_eq(db_scalar(db, "SELECT m.value FROM metrics m JOIN runs r ON r.id = m.run_id "
+				   "WHERE m.name = 'early_waits' AND r.status = 'crashed'"),
+		     1.0);
+	cr_assert_eq(db_scalar(db, "SELECT m.value FROM metrics m JOIN runs r ON r.id = m.run_id "
+				   "WHERE m.name = 'early_waits' AND r.status = 'ok'"),
+		     0.0, "the loaded codebase's run: none early");
 	free(scn);
 	rm_rf(dir);
 	free(dir);

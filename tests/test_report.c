@@ -1,11 +1,12 @@
 /*
  * test_report.c - the dashboard as a browser sees it: a real database (written through the
- * store, 40 revisions with a 10% rise of max_live_bytes at the 25th and a commit subject
- * that tries to be a script), `leakbench report`, then headless Chromium renders the pages:
+ * store, 40 revisions with a 10% rise of max_live_bytes at the 25th, a commit subject
+ * that tries to be a script and a run whose leak could not be judged), `leakbench report`, then headless Chromium renders the pages:
  * the rendered DOM must have a point per revision and the subject as text, and a screenshot
  * of a chart must not be blank.
  */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,10 @@ static void put_history(const char *db)
 		for (int k = 0; k < 50; k++)
 			p[k] = (struct lb_point){0.1 * k, live * (0.5 + 0.01 * k)};
 		cr_assert_eq(record_add_series(&r, "live_bytes", "bytes", p, 50, &err), 0, "%s", err.msg);
+		if (i == 33) /* a run whose leak could not be judged */
+			cr_assert_eq(record_add_verdict(&r, 16, "expect slope live_bytes < 16KiB per edit", LB_VERDICT_UNKNOWN,
+							NAN, "is inconclusive: live_bytes measured at 3 of 8 checkpoints", &err),
+				     0);
 		cr_assert_eq(store_put_run(st, &r, &err), 0, "%s", err.msg);
 		record_free(&r);
 	}
@@ -137,6 +142,11 @@ Test(report, chromium_draws_the_trend_and_shows_a_script_as_text, .timeout = 300
 	cr_assert_eq(chromium("--dump-dom", url, dom), 0);
 	text = slurp_file(dom);
 	cr_assert(text && strstr(text, "m-demo-edits-max_live_bytes.html") && strstr(text, "point flagged"), "%s", text);
+	/* the run that could not be judged is listed apart, linked to its page */
+	char *unjudged = db_text(db, "SELECT run_id FROM expectations WHERE holds = -1"), link[100];
+	snprintf(link, sizeof(link), "<a href=\"r-%s.html\">1</a>", unjudged);
+	cr_assert(strstr(text, "inconclusive: 1 run could not be judged") && strstr(text, link), "%s", text);
+	free(unjudged);
 	free(text);
 	rm_rf(dir);
 	free(dir);

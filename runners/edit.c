@@ -1,11 +1,18 @@
 /*
  * edit.c - file edits with revert.
+ *
+ * Edits write only inside the run's copy of the codebase: the parser keeps paths relative
+ * and free of "..", and before each edit the path is resolved (symbolic links followed, as
+ * the write would follow them) and refused when it lands outside the copy.  A codebase may
+ * hold links (`link.hs -> /elsewhere/x`, `sub -> /elsewhere`); the copy keeps them as links,
+ * so without this check an edit would write through them into the user's files.
  */
 #include "runners/edit.h"
 
 #include "base/file.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +79,35 @@ static struct original *original_of(struct edit_book *book, const char *path, st
 	return o;
 }
 
+/* Whether `path` (ROOT/FILE) resolves inside `root`: the path itself when it exists,
+ * otherwise the nearest folder above it that does (a `write` may create the file). */
+static int check_inside(const char *root, const char *path, const char *file, struct lb_error *err)
+{
+	char real_root[PATH_MAX], real[PATH_MAX], *p = strdup(path);
+	if (!p)
+		return lb_error_oom(err);
+	if (!realpath(root, real_root)) {
+		free(p);
+		return lb_error_set(err, LB_EIO, "the codebase %s: %s", root, strerror(errno));
+	}
+	int found;
+	while (!(found = realpath(p, real) != NULL) && errno == ENOENT) {
+		char *slash = strrchr(p, '/');
+		if (!slash || slash == p)
+			break;
+		*slash = '\0';
+	}
+	free(p);
+	size_t n = strlen(real_root);
+	if (found && !strncmp(real, real_root, n) && (real[n] == '/' || real[n] == '\0'))
+		return 0;
+	return lb_error_set(err, LB_EINVAL,
+			    found ? "cannot edit %s: it resolves to %s, outside the run's copy of the codebase (a symbolic"
+				    " link); edits never write outside the copy"
+				  : "cannot edit %s: %s",
+			    file, found ? real : strerror(errno));
+}
+
 int edit_apply(struct edit_book **book, const char *root, const struct scn_step *s,
 	       struct lb_error *err)
 {
@@ -80,12 +116,12 @@ int edit_apply(struct edit_book **book, const char *root, const struct scn_step 
 	char *path;
 	if (asprintf(&path, "%s/%s", root, s->file) < 0)
 		return lb_error_oom(err);
-	struct original *o = original_of(*book, path, err);
-	int rc = 0;
+	int rc = check_inside(root, path, s->file, err);
+	struct original *o = rc ? NULL : original_of(*book, path, err);
 	size_t len = 0;
 	char *cur = NULL;
 	if (!o) {
-		rc = err->code;
+		rc = rc ? rc : err->code;
 		goto done;
 	}
 	if (s->edit == SCN_EDIT_REVERT) {

@@ -229,8 +229,10 @@ static int step_loop(struct session *s, const struct runner_ops *ops, struct lb_
 		rc = ops->act(s, st, i, run, err);
 		if (rc && rc != LB_EINTR && rc != LB_ENOMEM)
 			lb_error_prefix(err, "%s:%d: ", sc->path, st->line);
-		if (target_broke(s, lp, rc, err)) {
-			/* this step failed, the run ends here */
+		if (target_broke(s, lp, rc, err) || (rc && rc != LB_EINTR && rc != LB_ENOMEM)) {
+			/* this step failed (the target broke, or the step could not be done: an edit
+			 * whose regex matches nothing, a path outside the codebase), the run ends here
+			 * and is stored with what was measured until then */
 			rc = record_step_failed(run, i, err->msg, err);
 			run->steps[i].end = session_now();
 			lp->failed += 1;

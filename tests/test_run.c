@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests/helpers.h"
 
@@ -117,6 +119,63 @@ Test(run, edits_change_a_fresh_codebase_and_revert_restores_it, .timeout = 120)
 			  !strstr(reverted, "EDITED") && !strstr(reverted, "replaced"),
 		  "revert restores the generated file: %.200s", reverted);
 	free(reverted);
+	free(scn);
+	rm_rf(dir);
+	free(dir);
+}
+
+static void link_in(const char *dir, const char *name, const char *target)
+{
+	char at[700];
+	snprintf(at, sizeof(at), "%s/%s", dir, name);
+	cr_assert_eq(symlink(target, at), 0, "%s", at);
+}
+
+/* A codebase holding symbolic links out of it: an edit through a link to a file, or
+ * creating a file in a linked folder, would write into the user's files.  Both are refused
+ * with the file named, the outside stays unchanged, and a link inside the codebase works. */
+Test(run, edits_never_write_outside_the_codebase_through_links, .timeout = 60)
+{
+	char *dir = scratch_dir(), db[600], cb[600], outside[600], path[700];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	snprintf(cb, sizeof(cb), "%s/cb", dir);
+	snprintf(outside, sizeof(outside), "%s/elsewhere", dir);
+	cr_assert_eq(mkdir(cb, 0755), 0);
+	cr_assert_eq(mkdir(outside, 0755), 0);
+	free(write_scenario(outside, "x", "precious\n"));
+	free(write_scenario(cb, "A.hs", "module A where\n"));
+	snprintf(path, sizeof(path), "%s/x", outside);
+	link_in(cb, "link.hs", path);
+	link_in(cb, "sub", outside);
+	link_in(cb, "inner.hs", "A.hs");
+	const char *edits[] = {"edit link.hs append \"pwned\\n\"", "edit sub/new.hs write \"pwned\\n\""};
+	const char *names[] = {"cannot edit link.hs: it resolves to ", "cannot edit sub/new.hs: it resolves to "};
+	for (int k = 0; k < 2; k++) {
+		char text[1000];
+		snprintf(text, sizeof(text), "runner exec\ncodebase dir \"%s\"\n%s\nrun inner.hs\n", cb, edits[k]);
+		char *scn = write_scenario(dir, "link.scn", text);
+		struct lb_out o;
+		int code = run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program", "cat", "--no-rts", NULL);
+		cr_assert_eq(code, 1, "%s%s", o.out, o.err);
+		cr_assert(strstr(o.out, names[k]) && strstr(o.out, "outside the run's copy of the codebase"), "%s%s",
+			  o.out, o.err);
+		lb_out_free(&o);
+		free(scn);
+	}
+	char *x = slurp_file(path);
+	cr_assert_str_eq(x, "precious\n", "the file outside is unchanged");
+	free(x);
+	snprintf(path, sizeof(path), "%s/new.hs", outside);
+	cr_assert_neq(access(path, F_OK), 0, "no file was created outside");
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM runs WHERE status = 'crashed'"), 2.0, "stored, as failed");
+	/* a link that stays inside the codebase is edited like any file */
+	char text[1000];
+	snprintf(text, sizeof(text), "runner exec\ncodebase dir \"%s\"\nedit inner.hs append \"-- ok\\n\"\nrun A.hs\n", cb);
+	char *scn = write_scenario(dir, "inner.scn", text);
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program", "cat", "--no-rts", NULL), 0,
+		     "%s%s", o.out, o.err);
+	lb_out_free(&o);
 	free(scn);
 	rm_rf(dir);
 	free(dir);

@@ -37,7 +37,7 @@ static struct notify_target webhook(const struct cfg *cfg, char *from, size_t si
 	struct notify_target t = {.retries = cfg->notify.retries, .timeout = 10, .from = from};
 	if (cfg->notify.webhook_env) {
 		snprintf(from, size, "$%s", cfg->notify.webhook_env);
-		t.url = getenv(cfg->notify.webhook_env);
+		t.url = cfg->notify.webhook_secret;
 		if (!t.url || !*t.url) {
 			printf("warning: [notify] webhook-env names %s, which is not set: no notifications tonight\n", from);
 			t.url = NULL;

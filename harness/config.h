@@ -47,6 +47,7 @@ struct cfg_scenario {
 struct cfg_notify {
 	char *webhook;     /* a URL; prefer webhook_env, so no token sits in the file */
 	char *webhook_env; /* the name of an environment variable holding the URL */
+	char *webhook_secret; /* its value, taken out of the environment at load (see cfg_load) */
 	int retries;       /* after the first attempt (default 3) */
 	char *command;     /* a shell command given each message on its standard input */
 };
@@ -65,7 +66,10 @@ struct cfg {
 };
 
 /* Load and check `path`.  LB_ENOTFOUND when it does not exist, LB_EINVAL for a mistake in
- * it (FILE:LINE: ...). */
+ * it (FILE:LINE: ...).  The variable [notify] webhook-env names is moved into the config
+ * (notify.webhook_secret) and erased from leakbench's environment, so that no child (a
+ * build, a measured program, a notify command) inherits it, and /proc/PID/environ no
+ * longer shows it. */
 int cfg_load(struct cfg **out, const char *path, struct lb_error *err);
 void cfg_free(struct cfg *c);
 

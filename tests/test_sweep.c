@@ -275,3 +275,49 @@ Test(sweep, two_processes_build_one_revision_once, .timeout = 180)
 	rm_rf(dir);
 	free(dir);
 }
+
+/* The webhook secret ([notify] webhook-env) never reaches code from a swept commit: the
+ * build and the measured program are that code, and each writes down the environment it
+ * got, and what it can read of leakbench's own (/proc/PPID/environ). */
+Test(sweep, builds_and_programs_never_see_the_webhook_secret, .timeout = 180)
+{
+	char *dir = scratch_dir(), src[600], fix[600], line[2400];
+	snprintf(src, sizeof(src), "%s/src", dir);
+	git_libgit2_init();
+	git_repository *repo;
+	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
+	git_commit_file(repo, "one", "README", "the build wraps the fixture server\n", NULL);
+	/* the program is a wrapper that writes its environment and its parent's down */
+	snprintf(line, sizeof(line),
+		 "env > %s/build-env.txt; printf '#!/bin/sh\\nenv > %s/program-env.txt\\n"
+		 "tr \"\\\\\\\\0\" \"\\\\\\\\n\" < /proc/$PPID/environ > %s/parent-env.txt\\nexec %s \"$@\"\\n' > {out}/lspfix;"
+		 " chmod +x {out}/lspfix",
+		 dir, dir, dir, fixture("lspfix", fix, sizeof(fix)));
+	char *text = text_replace(history_config, "ghc -v0 -O0 -threaded -rtsopts -eventlog -outputdir {out}/o -o {out}/lspfix {src}/lspfix.hs",
+				  line);
+	char *with_notify = text_replace(text, "[scenario edits]", "[notify]\nwebhook-env = LB_TEST_WEBHOOK\n\n[scenario edits]");
+	write_file(dir, "leakbench.ini", with_notify);
+	free(text);
+	free(with_notify);
+	history_write_scenario(dir);
+	cr_assert_eq(setenv("LB_TEST_WEBHOOK", "http://127.0.0.1:9/hooks/SECRET-TOKEN-42", 1), 0);
+	struct lb_out o;
+	char *args[] = {"sweep", "--target", "fix", "HEAD", NULL};
+	int code = run_lbv(&o, dir, args);
+	unsetenv("LB_TEST_WEBHOOK");
+	cr_assert_eq(code, 0, "%s%s", o.out, o.err);
+	lb_out_free(&o);
+	const char *seen[] = {"build-env.txt", "program-env.txt", "parent-env.txt"};
+	for (int i = 0; i < 3; i++) {
+		char path[700];
+		snprintf(path, sizeof(path), "%s/%s", dir, seen[i]);
+		char *env = slurp_file(path);
+		cr_assert(env && strstr(env, "PATH="), "%s was written: %s", seen[i], env);
+		cr_assert(!strstr(env, "SECRET-TOKEN-42"), "%s holds the secret:\n%s", seen[i], env);
+		free(env);
+	}
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	rm_rf(dir);
+	free(dir);
+}

@@ -30,6 +30,44 @@ char *text_replace(const char *s, const char *from, const char *to)
 	return out;
 }
 
+char *text_shell_quote(const char *s)
+{
+	size_t n = 3;
+	for (const char *p = s; *p; p++)
+		n += *p == '\'' ? 4 : 1;
+	char *out = malloc(n), *o = out;
+	if (!out)
+		return NULL;
+	*o++ = '\'';
+	for (const char *p = s; *p; p++)
+		if (*p == '\'') {
+			memcpy(o, "'\\''", 4);
+			o += 4;
+		} else {
+			*o++ = *p;
+		}
+	*o++ = '\'';
+	*o = '\0';
+	return out;
+}
+
+char *text_visible(const char *s)
+{
+	char *out = malloc(4 * strlen(s) + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) /* a C1 control, such as CSI */
+			o += sprintf(o, "\\x%02x", *++p);
+		else if (*p < 0x20 || *p == 0x7f)
+			o += sprintf(o, "\\x%02x", *p);
+		else
+			*o++ = (char)*p;
+	}
+	*o = '\0';
+	return out;
+}
+
 const char *text_bytes(double b, char *buf, size_t size)
 {
 	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};

@@ -1,8 +1,9 @@
 /*
  * text.h - string work more than one folder does: placeholders filled in ({i} in a
  * scenario's repeat, {root} in a sent message, {src}/{out}/{jobs} in a build command), and
- * figures written for people (the terminal's tables and the dashboard's pages alike), and
- * words cut out of a line (a config's `env`, a scenario's `args`, --args).
+ * figures written for people (the terminal's tables and the dashboard's pages alike), words
+ * cut out of a line (a config's `env`, a scenario's `args`, --args), and text made safe for
+ * a shell command line or a terminal.
  */
 #ifndef LB_TEXT_H
 #define LB_TEXT_H
@@ -12,6 +13,16 @@
 /* `s` with every occurrence of `from` (non-empty) replaced by `to`; malloc'ed, NULL when
  * out of memory. */
 char *text_replace(const char *s, const char *from, const char *to);
+
+/* `s` as one shell word: in single quotes, each ' written as '\'' (so a path holding a
+ * quote, or `$(...)`, stays a path).  malloc'ed; NULL when out of memory. */
+char *text_shell_quote(const char *s);
+
+/* `s` safe to print on a terminal: control characters (C0, DEL, and C1 as UTF-8 encodes
+ * them) written as \xNN, so text from a repository or an eventlog (a commit subject holding
+ * ESC [2J or an OSC 52 clipboard write) cannot drive the terminal; everything else as is.
+ * malloc'ed; NULL when out of memory. */
+char *text_visible(const char *s);
 
 /* "1.5 GiB", "812 KiB", "37 B" ("-" for NaN) into buf. */
 const char *text_bytes(double bytes, char *buf, size_t size);

@@ -32,13 +32,13 @@ void build_result_free(struct build_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-/* The recipe with {src}, {out} and {jobs} filled in (paths single-quoted for the shell). */
+/* The recipe with {src}, {out} and {jobs} filled in (paths quoted as shell words). */
 static char *fill_recipe(const char *recipe, const char *src, const char *out)
 {
 	char jobs[16], *qs = NULL, *qo = NULL;
 	snprintf(jobs, sizeof(jobs), "%ld", sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1);
 	char *a = NULL, *b = NULL, *c = NULL;
-	if (asprintf(&qs, "'%s'", src) > 0 && asprintf(&qo, "'%s'", out) > 0 && (a = text_replace(recipe, "{src}", qs)) &&
+	if ((qs = text_shell_quote(src)) && (qo = text_shell_quote(out)) && (a = text_replace(recipe, "{src}", qs)) &&
 	    (b = text_replace(a, "{out}", qo)))
 		c = text_replace(b, "{jobs}", jobs);
 	free(qs);

@@ -33,19 +33,30 @@ static const char *end_name(enum evlog_end e)
 				   : "partial (cut inside an event, which was dropped)";
 }
 
+/* Text from the eventlog (the program's markers, labels, arguments) on the terminal: its
+ * control characters escaped, so a marker holding ESC [2J cannot clear the screen. */
+static void put_visible(const char *s)
+{
+	char *v = text_visible(s);
+	fputs(v ? v : "?", stdout);
+	free(v);
+}
+
 /* A label for display: -hi addresses are joined with their IPE entry. */
 static void display_label(const struct evlog_summary *s, uint32_t id, char *buf, size_t size)
 {
 	const char *l = s->labels[id];
+	char *joined = NULL, *v;
 	if (s->breakdown == 8 && strncmp(l, "0x", 2) == 0) {
 		const struct evlog_ipe *ipe = evlog_ipe_find(s, strtoull(l + 2, NULL, 16));
-		if (ipe) {
-			snprintf(buf, size, "%s %s (%s) %s", ipe->label && *ipe->label ? ipe->label : ipe->table_name,
-				 ipe->ty_desc, ipe->module, ipe->srcloc);
-			return;
-		}
+		if (ipe && asprintf(&joined, "%s %s (%s) %s", ipe->label && *ipe->label ? ipe->label : ipe->table_name,
+				    ipe->ty_desc, ipe->module, ipe->srcloc) < 0)
+			joined = NULL;
 	}
-	snprintf(buf, size, "%s", l);
+	v = text_visible(joined ? joined : l);
+	snprintf(buf, size, "%s", v ? v : "?");
+	free(v);
+	free(joined);
 }
 
 /* Bytes of every label at every census (0 where a census omits it), then slopes. */
@@ -104,13 +115,16 @@ static void print_summary(const char *path, const struct evlog_summary *s)
 	char a[32], b[32], c[32];
 	printf("eventlog   %s (%s)\n", path, text_bytes((double)s->file_bytes, a, sizeof(a)));
 	printf("state      %s\n", end_name(s->end));
-	printf("runtime    %s\n", s->rts_id ? s->rts_id : "(no RTS identifier)");
+	printf("runtime    ");
+	put_visible(s->rts_id ? s->rts_id : "(no RTS identifier)");
 	if (s->args) {
-		printf("program   ");
-		for (char **p = s->args; *p; p++)
-			printf(" %s", *p);
-		printf("\n");
+		printf("\nprogram   ");
+		for (char **p = s->args; *p; p++) {
+			putchar(' ');
+			put_visible(*p);
+		}
 	}
+	printf("\n");
 	printf("duration   %.3f s, %" PRIu64 " events\n", (double)(s->t_last - s->t_first) / 1e9,
 	       s->n_events);
 	printf("GCs        %" PRIu64 " (%" PRIu64 " major)\n", s->gcs, s->major_gcs);
@@ -125,9 +139,11 @@ static void print_summary(const char *path, const struct evlog_summary *s)
 		printf("census     %zu samples, %s, every %.3f s, %zu labels\n", s->n_samples,
 		       evlog_breakdown_flag(s->breakdown), (double)s->sampling_ns / 1e9, s->n_labels);
 	printf("markers    %zu", s->n_markers);
-	for (size_t i = 0; i < s->n_markers && i < 10; i++)
-		printf("%s%s@%.3fs", i ? ", " : ": ", s->markers[i].text,
-		       (double)(s->markers[i].t - s->t_first) / 1e9);
+	for (size_t i = 0; i < s->n_markers && i < 10; i++) {
+		fputs(i ? ", " : ": ", stdout);
+		put_visible(s->markers[i].text);
+		printf("@%.3fs", (double)(s->markers[i].t - s->t_first) / 1e9);
+	}
 	printf("%s\n", s->n_markers > 10 ? ", ..." : "");
 	if (s->n_messages_total)
 		printf("messages   %llu%s\n", (unsigned long long)s->n_messages_total,

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "base/text.h"
@@ -147,6 +148,9 @@ static int target_key(struct parse *ps, struct cfg_target *t, const char *name, 
 	if (!strcmp(name, "commit-url")) {
 		if (!strstr(value, "{sha}"))
 			return complain(ps, "commit-url '%s' must contain {sha} (where the commit goes)", value);
+		/* it becomes a link on every trend page: javascript: or data: would run there */
+		if (strncasecmp(value, "https://", 8) && strncasecmp(value, "http://", 7))
+			return complain(ps, "commit-url '%s': expected an http:// or https:// URL", value);
 		return set_string(ps, &t->commit_url, value, 0);
 	}
 	char sec[200];

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "base/file.h"
+#include "base/text.h"
 #include "runners/exec.h"
 
 struct rev_repo {
@@ -148,13 +149,20 @@ static int fill(const git_commit *gc, struct rev_commit *c, struct lb_error *err
 		git_oid_tostr(s, sizeof(s), git_commit_parent_id(gc, i));
 		strcat(strcat(c->parents, i ? " " : ""), s);
 	}
+	/* author and subject are shown (terminal, store, dashboard): control characters in
+	 * them (ESC [2J, an OSC 52 clipboard write) are escaped here, once, for every reader */
 	const git_signature *a = git_commit_author(gc);
-	if (asprintf(&c->author, "%s <%s>", a->name ? a->name : "", a->email ? a->email : "") < 0)
-		c->author = NULL;
+	char *author = NULL, *subject = NULL;
+	if (asprintf(&author, "%s <%s>", a->name ? a->name : "", a->email ? a->email : "") < 0)
+		author = NULL;
+	c->author = author ? text_visible(author) : NULL;
 	c->author_time = (double)a->when.time;
 	const char *msg = git_commit_message(gc);
 	c->message = strdup(msg ? msg : "");
-	c->subject = c->message ? strndup(c->message, strcspn(c->message, "\n")) : NULL;
+	subject = c->message ? strndup(c->message, strcspn(c->message, "\n")) : NULL;
+	c->subject = subject ? text_visible(subject) : NULL;
+	free(author);
+	free(subject);
 	if (!c->parents || !c->author || !c->message || !c->subject) {
 		rev_commit_free(c);
 		return lb_error_oom(err);

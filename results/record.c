@@ -6,6 +6,7 @@
  * databases never collide, which is what `leakbench merge` relies on.
  */
 #include "base/mem.h"
+#include "base/text.h"
 #include "results/record.h"
 
 #include <errno.h>
@@ -192,8 +193,10 @@ int record_step_note(struct lb_run *run, size_t step, const char *note, struct l
 	if (step >= run->n_steps)
 		return lb_error_set(err, LB_EINVAL, "no step %zu", step);
 	struct lb_step *st = &run->steps[step];
-	if (!st->note && note && !(st->note = lb_strdup(note, err)))
-		return LB_ENOMEM;
+	/* notes carry what targets say (a server's diagnostics, a program's stderr): shown on
+	 * terminals, so their control characters are escaped */
+	if (!st->note && note && !(st->note = text_visible(note)))
+		return lb_error_oom(err);
 	return 0;
 }
 
@@ -204,9 +207,12 @@ int record_step_note_add(struct lb_run *run, size_t step, const char *note, stru
 	struct lb_step *st = &run->steps[step];
 	if (!st->note)
 		return record_step_note(run, step, note, err);
-	char *both;
-	if (asprintf(&both, "%s; %s", st->note, note) < 0)
+	char *both, *v = text_visible(note);
+	if (!v || asprintf(&both, "%s; %s", st->note, v) < 0) {
+		free(v);
 		return lb_error_oom(err);
+	}
+	free(v);
 	free(st->note);
 	st->note = both;
 	return 0;

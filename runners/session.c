@@ -23,6 +23,7 @@
 
 #include "base/file.h"
 #include "base/mem.h"
+#include "base/text.h"
 #include "runners/edit.h"
 #include "runners/proc.h"
 #include "runners/runner.h"
@@ -263,10 +264,10 @@ static int mark_broken(struct lb_run *run, const char *dir, const char *why_brok
 	run->status = LB_RUN_CRASHED;
 	run->partial = 1;
 	free(run->reason);
-	run->reason = lb_strdup(why, err);
+	int rc = (run->reason = text_visible(why)) ? 0 : lb_error_oom(err); /* the target's words, for terminals */
 	free(text);
 	free(path);
-	return 0;
+	return rc;
 }
 
 /* The target's argv: the program, then the fixed arguments (the runner's defaults when

@@ -88,6 +88,9 @@ Test(config, mistakes_name_file_and_line)
 	load_err("[target a]\nrepo = r\n[target a]\nrepo = s\n", "leakbench.ini:4: a second [target a] (first at line 1)");
 	load_err("[leakbench]\nthis line has no equals sign\n", "leakbench.ini:2: expected [section], KEY = VALUE");
 	load_err("[target a]\nrunner = vim\n", "runner 'vim': expected lsp, ghci or exec");
+	load_err("[target a]\ncommit-url = javascript:alert(document.cookie)//{sha}\n",
+		 "leakbench.ini:2: commit-url 'javascript:alert(document.cookie)//{sha}': expected an http:// or https:// URL");
+	load_err("[target a]\ncommit-url = data:text/html,{sha}\n", "expected an http:// or https:// URL");
 	struct cfg *c;
 	struct lb_error err = {0};
 	cr_assert_eq(cfg_load(&c, "/no/such/leakbench.ini", &err), LB_ENOTFOUND);

@@ -161,6 +161,31 @@ Test(eventlog, undeclared_id_is_an_error_naming_the_offset)
 	free(b.p);
 }
 
+/* A marker is the program's own text: `leakbench eventlog` prints its control characters
+ * escaped, so a marker cannot clear the screen or write the clipboard (OSC 52). */
+Test(eventlog, marker_text_cannot_drive_the_terminal)
+{
+	struct buf b = {0};
+	header_begin(&b);
+	event_type(&b, EV_USER_MARKER, 0xffff, "User marker");
+	header_end(&b);
+	const char text[] = "warm\x1b[2J\x1b]52;c;cHduZWQ=\x07";
+	event(&b, EV_USER_MARKER, 300, text, sizeof(text), 1);
+	put_be(&b, 0xffff, 2);
+	char *dir = scratch_dir(), path[600];
+	snprintf(path, sizeof(path), "%s/m.eventlog", dir);
+	FILE *f = fopen(path, "wb");
+	cr_assert(f && fwrite(b.p, 1, b.n, f) == b.n && fclose(f) == 0);
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, NULL, "eventlog", path, NULL), 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "markers    1: warm\\x1b[2J\\x1b]52;c;cHduZWQ=\\x07@"), "%s", o.out);
+	cr_assert(!strchr(o.out, '\x1b') && !strchr(o.out, '\x07'), "%s", o.out);
+	lb_out_free(&o);
+	free(b.p);
+	rm_rf(dir);
+	free(dir);
+}
+
 Test(eventlog, no_end_marker_and_cut_in_event_keep_complete_events)
 {
 	struct buf b = {0};

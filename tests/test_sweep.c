@@ -321,3 +321,40 @@ Test(sweep, builds_and_programs_never_see_the_webhook_secret, .timeout = 180)
 	rm_rf(dir);
 	free(dir);
 }
+
+/* {src} and {out} are shell words whatever the paths hold: a cache folder with a quote and
+ * a command substitution in its name builds, and runs nothing it names.  A commit subject
+ * with terminal escapes is printed with them escaped. */
+Test(sweep, a_cache_path_with_a_quote_builds_and_a_subject_cannot_drive_the_terminal, .timeout = 180)
+{
+	char *dir = scratch_dir(), src[600], fix[600], line[2400];
+	snprintf(src, sizeof(src), "%s/src", dir);
+	git_libgit2_init();
+	git_repository *repo;
+	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
+	/* a subject that clears the screen and writes the clipboard (OSC 52) on a raw terminal */
+	git_commit_file(repo, "one \x1b[2J\x1b]52;c;cHduZWQ=\x07 \xc2\x9b" "31m", "README",
+			"the build copies the fixture server\n", NULL);
+	snprintf(line, sizeof(line), "test -d {src} && cp %s {out}/lspfix", fixture("lspfix", fix, sizeof(fix)));
+	char *text = text_replace(history_config, "ghc -v0 -O0 -threaded -rtsopts -eventlog -outputdir {out}/o -o {out}/lspfix {src}/lspfix.hs",
+				  line);
+	char *quoted = text_replace(text, "cache = cache", "cache = it's a cache $(touch PWNED)");
+	write_file(dir, "leakbench.ini", quoted);
+	free(text);
+	free(quoted);
+	history_write_scenario(dir);
+	struct lb_out o;
+	char *args[] = {"sweep", "--target", "fix", "HEAD", NULL};
+	cr_assert_eq(run_lbv(&o, dir, args), 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "built in"), "%s", o.out);
+	cr_assert(strstr(o.out, "one \\x1b[2J\\x1b]52;c;cHduZWQ=\\x07 \\x9b31m"), "the subject escaped: %s", o.out);
+	cr_assert(!strchr(o.out, '\x1b') && !strchr(o.out, '\x07') && !strstr(o.out, "\xc2\x9b"), "%s", o.out);
+	lb_out_free(&o);
+	char path[700];
+	snprintf(path, sizeof(path), "%s/PWNED", dir);
+	cr_assert_neq(access(path, F_OK), 0, "the name ran as a command");
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	rm_rf(dir);
+	free(dir);
+}

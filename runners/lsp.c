@@ -10,6 +10,7 @@
 #include "runners/lsp.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,11 @@ int lsp_new(struct lsp **out, struct proc *p, json_t *settings, struct lb_error 
 	l->last_activity = now_mono();
 	*out = l;
 	return 0;
+}
+
+void lsp_set_max_message(struct lsp *l, size_t bytes)
+{
+	l->in.max_body = bytes;
 }
 
 void lsp_free(struct lsp *l)
@@ -386,10 +392,16 @@ int lsp_framer_next(struct lsp_framer *f, json_t **msg, struct lb_error *err)
 					    (int)(eol - line > 60 ? 60 : eol - line), line);
 		if ((size_t)(colon - line) == 14 && !strncasecmp(line, "Content-Length", 14)) {
 			char *num_end;
+			size_t max = f->max_body ? f->max_body : LSP_MAX_MESSAGE;
+			errno = 0;
 			length = strtol(colon + 1, &num_end, 10);
 			if (num_end == colon + 1 || length < 0)
 				return lb_error_set(err, LB_EIO, "%s wrote a bad Content-Length: '%.*s'", who,
 						    (int)(eol - line), line);
+			if (errno == ERANGE || (unsigned long)length > max)
+				return lb_error_set(err, LB_EIO, "%s announced a message of %.*s bytes, more than the "
+						    "largest taken (%zu bytes; the scenario's max-message sets it)",
+						    who, (int)(eol - colon - 2 > 24 ? 24 : eol - colon - 2), colon + 2, max);
 		}
 		line = eol + 2;
 	}

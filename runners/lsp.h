@@ -27,6 +27,8 @@ struct proc;
 /* A client over `p` (started interactive).  `settings` (may be NULL: {}) is what
  * workspace/configuration gets for every item; the client keeps a reference. */
 int lsp_new(struct lsp **out, struct proc *p, json_t *settings, struct lb_error *err);
+/* The largest message the server may send (default LSP_MAX_MESSAGE); a larger one is LB_EIO. */
+void lsp_set_max_message(struct lsp *l, size_t bytes);
 void lsp_free(struct lsp *l);
 
 /* initialize (root URI, capabilities asking for work-done progress and configuration,
@@ -80,10 +82,15 @@ struct lsp_framer {
 	char *buf;
 	size_t n, cap;
 	const char *who; /* whose bytes, for errors: "the server" (NULL), "the editor" */
+	size_t max_body; /* the largest Content-Length taken; 0: LSP_MAX_MESSAGE */
 };
+/* The default bound of a message: what is buffered follows what the peer announces, so a
+ * server announcing 2 GB must be refused before it is believed. */
+#define LSP_MAX_MESSAGE ((size_t)64 << 20)
 int lsp_framer_feed(struct lsp_framer *f, const char *data, size_t len, struct lb_error *err);
 /* 1 with *msg (a new reference): a whole message was cut off; 0: more bytes are needed;
- * LB_EIO: the bytes are not LSP (bad header, no Content-Length, invalid JSON). */
+ * LB_EIO: the bytes are not LSP (bad header, no Content-Length, invalid JSON) or announce a
+ * message larger than max_body. */
 int lsp_framer_next(struct lsp_framer *f, json_t **msg, struct lb_error *err);
 void lsp_framer_release(struct lsp_framer *f);
 

@@ -424,16 +424,21 @@ int proc_send(struct proc *p, const char *text, double timeout_s, struct lb_erro
 }
 
 /* Read what stdout has now into the buffer.  Returns 1 if something came. */
+/* Read what the child has written, at most DRAIN_MAX per call: a child that writes as fast
+ * as we read would otherwise keep us here, the buffer growing without bound, before any
+ * reader (the LSP framer with its message bound) looks at it. */
+#define DRAIN_MAX (1 << 20)
 static int drain(struct proc *p)
 {
 	int got = 0;
-	for (;;) {
+	for (size_t taken = 0; taken < DRAIN_MAX;) {
 		if (LB_GROW(p->buf, p->buf_n + 4096 + 1, p->buf_cap, NULL))
 			return got;
 		ssize_t n = read(p->out_fd, p->buf + p->buf_n, p->buf_cap - p->buf_n - 1);
 		if (n > 0) {
 			p->buf_n += (size_t)n;
 			p->buf[p->buf_n] = '\0';
+			taken += (size_t)n;
 			got = 1;
 			continue;
 		}
@@ -441,6 +446,7 @@ static int drain(struct proc *p)
 			p->out_eof = 1;
 		return got;
 	}
+	return got;
 }
 
 int proc_expect(struct proc *p, const char *needle, double timeout_s, char **before,

@@ -416,6 +416,8 @@ static int lsp_start(struct session *s, struct lb_error *err)
 	r->root_uri = lsp_uri(s->o->codebase ? s->o->codebase : ".");
 	int rc = r->root_uri ? lsp_new(&r->lsp, s->p, settings, err) : lb_error_oom(err);
 	if (!rc)
+		lsp_set_max_message(r->lsp, (size_t)s->sc->max_message);
+	if (!rc)
 		rc = lsp_initialize(r->lsp, r->root_uri, init, s->sc->timeout, err);
 	json_decref(settings);
 	json_decref(init);

@@ -306,10 +306,10 @@ static int drive_process(struct session *s, const struct runner_ops *ops, char *
 		rc = 0; /* it did not even start properly */
 	else if (!rc)
 		rc = step_loop(s, ops, run, lp, err);
+	if (!lp->broken && !rc && target_broke(s, lp, (rc = ops->stop(s, err)), err))
+		rc = 0; /* it did the session but not the goodbye: the run is kept, as failed */
 	if (lp->broken)
-		proc_stop(s->p); /* it died, hung or talks garbage: no goodbye */
-	else if (!rc)
-		rc = ops->stop(s, err);
+		proc_stop(s->p); /* it died, hung or talks garbage: no (more) goodbye */
 	struct lb_error ferr = {0};
 	int frc = exec_finish(live, sub, &ferr); /* always: reaps the process */
 	s->p = NULL;

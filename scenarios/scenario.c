@@ -234,6 +234,16 @@ static int parse_directive(struct parser *ps, const char *word, int col, int *ha
 		free(v);
 		return sp_want_end(ps, "compile-errors");
 	}
+	if (strcmp(word, "max-message") == 0) {
+		int kind;
+		sp_skip_blanks(&ps->lx);
+		c = sp_col_of(&ps->lx, ps->lx.p);
+		if (sp_parse_value(ps, "the largest message", &sc->max_message, &kind))
+			return ps->err->code;
+		if (kind == 1 || sc->max_message < 1024 || sc->max_message > 4.0 * 1073741824)
+			return sp_fail(ps, c, "max-message is a size between 1KiB and 4GiB (such as 256MiB)");
+		return sp_want_end(ps, "max-message");
+	}
 	if (strcmp(word, "timeout") == 0) {
 		if (sp_parse_duration(ps, "the timeout", &sc->timeout))
 			return ps->err->code;
@@ -357,7 +367,7 @@ static int parse_line(struct parser *ps)
 		else
 			rc = sp_fail(ps, t.col,
 				  "unknown keyword '%s' (expected a directive: scenario, runner, codebase, "
-				  "program, args, rts, env, timeout, compile-errors, settings, init-options; a step: "
+				  "program, args, rts, env, timeout, max-message, compile-errors, settings, init-options; a step: "
 				  "%s; or repeat, end, "
 				  "expect)",
 				  t.text,
@@ -418,6 +428,7 @@ int scn_parse_string(struct scn_scenario **out, const char *text, const char *na
 		return lb_error_oom(err);
 	}
 	sc->timeout = 120;
+	sc->max_message = SCN_MAX_MESSAGE;
 	struct parser ps = {.sc = sc, .err = err};
 	ps.lx.file = name;
 	int rc = 0;

@@ -97,6 +97,10 @@ struct scn_codebase {
 	size_t n_params;
 };
 
+/* A server's message larger than this fails the run (its memory would follow what the
+ * server announces); real servers' largest are a few MB (a big file's semantic tokens). */
+#define SCN_MAX_MESSAGE (64.0 * 1048576)
+
 struct scn_scenario {
 	char *path;      /* the file, or the name given to scn_parse_string */
 	char *name;      /* `scenario NAME`; defaults to the file's base name */
@@ -109,6 +113,8 @@ struct scn_scenario {
 	char **env;      /* "KEY=VALUE", NULL-terminated */
 	size_t n_env;
 	double timeout;  /* `timeout`: the bound of every wait and step, seconds (default 120) */
+	double max_message; /* lsp: `max-message SIZE`, the largest message a server may send,
+			     * bytes (default SCN_MAX_MESSAGE) */
 	char *settings;     /* lsp: `settings {JSON}`, the answer to workspace/configuration */
 	char *init_options; /* lsp: `init-options {JSON}`, initializationOptions */
 	int compile_errors_fail; /* `compile-errors fail`: a compile error fails its step

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -253,6 +254,41 @@ Test(lsp, server_that_exits, .timeout = 60) { fault("die", "has exited"); }
 Test(lsp, server_that_never_answers, .timeout = 60) { fault("mute", "waited 5s for the response to textDocument/hover"); }
 Test(lsp, server_that_writes_a_bad_header, .timeout = 60) { fault("bad-header", "without Content-Length"); }
 Test(lsp, server_that_writes_a_short_body, .timeout = 60) { fault("short-body", "in the middle of a message"); }
+
+/* A server that does the whole session but never answers `shutdown`: the run is stored,
+ * failed, with what it measured and why, and the server is stopped. */
+Test(lsp, server_that_never_answers_shutdown_is_stored_failed, .timeout = 60)
+{
+	char *dir = scratch_dir(), db[600], bin[512];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	char *scn = write_file(dir, "fault.scn",
+			       "runner lsp\ncodebase generate modules=4 layers=2\ntimeout 3s\n"
+			       "open L1/M0.hs\nwait idle\nhover L1/M0.hs 1:1\nsettle 300ms\n");
+	struct lb_out o;
+	int code = run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program", fixture("lspfix", bin, sizeof(bin)),
+			  "--args", "--test --fault no-shutdown", NULL);
+	cr_assert_eq(code, 1, "%s%s", o.out, o.err);
+	lb_out_free(&o);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM runs WHERE status = 'crashed' AND reason LIKE "
+				   "'shutdown: waited 3s for the response to shutdown%'"),
+		     1.0, "stored, with why");
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM steps WHERE failed = 0"), 4.0, "every step did its work");
+	cr_assert_gt(db_scalar(db, "SELECT count(*) FROM metrics WHERE name = 'peak_rss_bytes'"), 0.0,
+		     "what was measured is kept");
+	free(scn);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* A server announcing a 2 GB message and streaming 300 MB of it: refused at its header,
+ * so leakbench's memory does not follow (it took 320 MB before); the run is stored failed. */
+Test(lsp, server_that_announces_a_huge_message, .timeout = 60)
+{
+	fault("huge", "announced a message of 2000000000 bytes, more than the largest taken");
+	struct rusage ru;
+	cr_assert_eq(getrusage(RUSAGE_CHILDREN, &ru), 0);
+	cr_assert_lt(ru.ru_maxrss, 100 * 1024, "leakbench or its server peaked at %ld KiB", ru.ru_maxrss);
+}
 
 /* A server nobody here wrote: edits, hovers and waits complete, OS figures are stored. */
 static void foreign(const char *server, const char *args, const char *file, const char *text,

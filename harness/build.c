@@ -151,8 +151,11 @@ static int take_lock(const char *path, double timeout, int *fd, struct lb_error 
 	return 0;
 }
 
-static int run_recipe(const struct build_req *q, const char *src, const char *out, struct build_result *res,
-		      struct lb_error *err)
+/* The recipe runs holding the build's lock (`lock_fd`, inherited): a build process that
+ * outlives leakbench keeps the lock until it ends, so no other leakbench builds into the
+ * same folder meanwhile. */
+static int run_recipe(const struct build_req *q, const char *src, const char *out, int lock_fd,
+		      struct build_result *res, struct lb_error *err)
 {
 	char *cmd = fill_recipe(q->recipe, src, out), *script = NULL;
 	size_t n_env = 0;
@@ -171,7 +174,8 @@ static int run_recipe(const struct build_req *q, const char *src, const char *ou
 	argv[k++] = "/bin/sh";
 	argv[k++] = "-c";
 	argv[k++] = script;
-	struct proc_spec spec = {.argv = argv, .stdout_path = res->log, .cwd = src, .timeout_s = q->timeout};
+	struct proc_spec spec = {.argv = argv, .stdout_path = res->log, .cwd = src, .timeout_s = q->timeout,
+				 .hold_fd = lock_fd};
 	struct proc_result pr;
 	int rc = proc_run(&spec, &pr, err);
 	if (!rc) {
@@ -231,7 +235,7 @@ int build_get(const struct build_req *q, struct rev_repo *r, const struct rev_co
 	file_remove_tree(src);
 	file_remove_tree(out);
 	if ((rc = rev_checkout(r, c, src, err)) || (rc = file_mkdirs(out, err)) ||
-	    (rc = run_recipe(q, src, out, res, err)))
+	    (rc = run_recipe(q, src, out, fd, res, err)))
 		goto done;
 	if (res->ok && access(res->binary, X_OK) != 0) {
 		res->ok = 0;

@@ -10,6 +10,7 @@
 
 #include "harness/cli.h"
 #include "harness/cmd.h"
+#include "runners/guard.h"
 
 struct command {
 	const char *name;
@@ -116,6 +117,10 @@ int main(int argc, char **argv)
 	const struct command *c = find(name);
 	if (!c)
 		return unknown_command(name);
+	/* under a guardian, so nothing this run starts outlives it, however it ends (even
+	 * kill -9); before anything is started or printed, since the guardian is this pid */
+	if (!c->fn || strcmp(argv[argc - 1], "--help") != 0)
+		guard_start();
 	/* libcurl's global state, once for the process (fetching tarballs, webhooks), before
 	 * any thread could exist */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {

@@ -10,6 +10,7 @@
  */
 #include "base/mem.h"
 #include "runners/proc.h"
+#include "runners/guard.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -184,6 +185,8 @@ static void child_exec(const struct proc_spec *spec, const sigset_t *oldmask, in
 		(void)!write(report, &e, sizeof(e));
 		_exit(127);
 	}
+	if (spec->hold_fd > 2)
+		fcntl(spec->hold_fd, F_SETFD, 0); /* in the child's table only */
 	for (char *const *kv = spec->env; kv && *kv; kv++)
 		putenv(*kv); /* the child's own copy of the environment */
 	execvp(spec->argv[0], spec->argv);
@@ -577,6 +580,8 @@ int proc_finish(struct proc *p, struct proc_result *res, struct lb_error *err)
 		for (int i = 0; i < 100 && proc_group_alive(p->pid); i++)
 			usleep(10000);
 	}
+	/* and nothing it started that left the group (setsid) or its parent: adopted by us */
+	p->res.killed_leftovers += guard_strays();
 	p->res.peak_rss_bytes = (uint64_t)p->res.ru.ru_maxrss * 1024u;
 	if (WIFEXITED(p->status)) {
 		p->res.end = PROC_EXITED;

@@ -37,6 +37,8 @@ struct proc_spec {
 	double sample_s;         /* /proc RSS sampling interval; <= 0: no sampling */
 	int interactive;         /* stdin and stdout are pipes to us (proc_send, proc_expect);
 				  * stdout_path is then ignored */
+	int hold_fd;             /* > 2: an fd the program inherits (a lock held as long as any
+				  * of its processes lives); 0: none */
 };
 
 struct proc_sample {

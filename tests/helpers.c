@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -337,4 +338,28 @@ static void answer_file(int c, int n, const char *req, const void *arg)
 pid_t http_file_server(const char *serve_dir, const char *log_dir, int *port)
 {
 	return serve(log_dir, port, answer_file, serve_dir);
+}
+
+int procs_with(const char *needle)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int alive = 0;
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] >= '0' && de->d_name[0] <= '9') {
+			char p[300], buf[4096] = "";
+			snprintf(p, sizeof(p), "/proc/%s/cmdline", de->d_name);
+			FILE *f = fopen(p, "r");
+			if (!f)
+				continue;
+			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+			for (size_t i = 0; i < n; i++)
+				if (!buf[i])
+					buf[i] = ' ';
+			alive += strstr(buf, needle) != NULL;
+		}
+	if (d)
+		closedir(d);
+	return alive;
 }

@@ -36,6 +36,10 @@ void lb_out_free(struct lb_out *o);
 /* Start leakbench without waiting; returns the pid, output to files in `dir`. */
 pid_t spawn_lb(const char *dir, const char *tag, char *const *args);
 
+/* How many processes have `needle` in their command line (a unique argument such as
+ * "sleep 301.4242" finds what a test started). */
+int procs_with(const char *needle);
+
 /* `sqlite3`-free peek into a database: the first column of the first row of `sql` as a
  * double (NaN if no row). */
 double db_scalar(const char *db, const char *sql);

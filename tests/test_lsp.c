@@ -3,7 +3,6 @@
  * its leak, and misbehaving on purpose) and servers nobody here wrote (clangd, pylsp).
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,24 +101,7 @@ static void fault(const char *mode, const char *reason)
 	cr_assert_eq(db_scalar(db, sql), 1.0, "%s: the reason says '%s'", mode, reason);
 	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM steps WHERE kind = 'hover' AND failed = 1"), 1.0);
 	/* nothing of it survives */
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	int alive = 0;
-	while ((de = readdir(d)))
-		if (de->d_name[0] >= '0' && de->d_name[0] <= '9') {
-			char p[300], buf[4096] = "";
-			snprintf(p, sizeof(p), "/proc/%s/cmdline", de->d_name);
-			FILE *f = fopen(p, "r");
-			if (!f)
-				continue;
-			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-			fclose(f);
-			for (size_t i = 0; i < n; i++)
-				if (!buf[i])
-					buf[i] = ' ';
-			alive += strstr(buf, tag) != NULL;
-		}
-	closedir(d);
+	int alive = procs_with(tag);
 	cr_assert_eq(alive, 0, "%s: no process of the server is left", mode);
 	free(scn);
 	rm_rf(dir);

@@ -203,3 +203,56 @@ Test(proc, an_interactive_program_is_driven_through_its_pipes, .timeout = 30)
 	cr_assert_eq(proc_finish(p, &res, &err), 0);
 	proc_result_free(&res);
 }
+
+/* Wait until `n` processes (at least `n` when `at_least`) have `needle` in their command
+ * line (10 s at most). */
+static int await_procs(const char *needle, int n, int at_least)
+{
+	for (int i = 0; i < 1000; i++) {
+		int k = procs_with(needle);
+		if (k == n || (at_least && k > n))
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* Nothing leakbench starts outlives it: kill -9 of the process a user sees (the guardian)
+ * or of leakbench itself (its child), and the measured program is gone within seconds;
+ * a helper that left its group with setsid() is stopped when its run ends. */
+Test(proc, nothing_outlives_leakbench, .timeout = 120)
+{
+	char *dir = scratch_dir();
+	for (int victim = 0; victim < 2; victim++) {
+		char arg[64];
+		snprintf(arg, sizeof(arg), "sleep 30%d.%d", victim, (int)getpid());
+		char *args[] = {"exec", "--no-rts", "--db", "k.db", "--", "sh", "-c", arg, NULL};
+		pid_t shown = spawn_lb(dir, victim ? "leakbench" : "guardian", args);
+		/* the guardian, leakbench and the program (and perhaps sh) carry the number */
+		cr_assert(await_procs(arg + 6, 3, 1), "the program started");
+		pid_t target = shown;
+		if (victim) { /* leakbench itself: the guardian's only child */
+			char path[64], buf[64] = "";
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)shown, (int)shown);
+			FILE *f = fopen(path, "r");
+			cr_assert(f && fgets(buf, sizeof(buf), f), "the guardian has a child");
+			fclose(f);
+			target = (pid_t)atoi(buf);
+		}
+		cr_assert_eq(kill(target, SIGKILL), 0);
+		int status;
+		waitpid(shown, &status, 0);
+		cr_assert(await_procs(arg + 6, 0, 0), "%s: the program outlived a killed %s", arg,
+			  victim ? "leakbench" : "guardian");
+	}
+	char arg[64], num[32];
+	snprintf(num, sizeof(num), "309.%d", (int)getpid());
+	snprintf(arg, sizeof(arg), "setsid sleep %s & echo left", num);
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, dir, "exec", "--no-rts", "--db", "k.db", "--repeat", "1", "--", "sh", "-c", arg, NULL),
+		     0, "%s%s", o.out, o.err);
+	lb_out_free(&o);
+	cr_assert(await_procs(num, 0, 0), "the helper that called setsid() was stopped with its run");
+	rm_rf(dir);
+	free(dir);
+}

@@ -42,7 +42,9 @@ static int copy_file(const char *src, const char *dst, mode_t mode, struct lb_er
 	return rc;
 }
 
-int codebase_copy_tree(const char *src, const char *dest, struct lb_error *err)
+/* The copy itself; `top` is the destination folder (device, inode): a source that holds its
+ * own copy's destination (the run's artifacts inside the codebase) would copy forever. */
+static int copy_tree(const char *src, const char *dest, const struct stat *top, struct lb_error *err)
 {
 	struct stat sb;
 	if (lstat(src, &sb) < 0)
@@ -61,8 +63,13 @@ int codebase_copy_tree(const char *src, const char *dest, struct lb_error *err)
 		return copy_file(src, dest, sb.st_mode, err);
 	if (!S_ISDIR(sb.st_mode))
 		return 0; /* sockets, devices: not part of a codebase */
+	if (top && sb.st_dev == top->st_dev && sb.st_ino == top->st_ino)
+		return 0; /* the copy being made */
 	if (mkdir(dest, 0755) < 0 && errno != EEXIST)
 		return lb_error_set(err, LB_EIO, "cannot create %s: %s", dest, strerror(errno));
+	struct stat made;
+	if (!top && stat(dest, &made) == 0)
+		top = &made;
 	DIR *d = opendir(src);
 	if (!d)
 		return lb_error_set(err, LB_EIO, "%s: %s", src, strerror(errno));
@@ -75,12 +82,17 @@ int codebase_copy_tree(const char *src, const char *dest, struct lb_error *err)
 		if (asprintf(&s, "%s/%s", src, de->d_name) < 0 || asprintf(&t, "%s/%s", dest, de->d_name) < 0)
 			rc = lb_error_oom(err);
 		else
-			rc = codebase_copy_tree(s, t, err);
+			rc = copy_tree(s, t, top, err);
 		free(s);
 		free(t);
 	}
 	closedir(d);
 	return rc;
+}
+
+int codebase_copy_tree(const char *src, const char *dest, struct lb_error *err)
+{
+	return copy_tree(src, dest, NULL, err);
 }
 
 int codebase_prepare(const struct scn_codebase *cb, const char *dest, const char *where, const char *cache,

@@ -15,7 +15,8 @@
 int codebase_prepare(const struct scn_codebase *cb, const char *dest, const char *where, const char *cache,
 		     struct lb_error *err);
 
-/* Copy the tree at `src` to `dest` (regular files, directories and symlinks). */
+/* Copy the tree at `src` to `dest` (regular files, directories and symlinks); a `dest`
+ * inside `src` (a run's artifacts under the codebase it copies) is left out of the copy. */
 int codebase_copy_tree(const char *src, const char *dest, struct lb_error *err);
 
 #endif

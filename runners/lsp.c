@@ -51,6 +51,7 @@ struct lsp {
 	struct lsp_framer in; /* what the server wrote, not yet a whole message */
 	long next_id, received;
 	double last_activity;
+	double send_timeout; /* for a message to the server; 0: 30 s */
 	struct token *tokens;
 	size_t n_tokens;
 	struct pending *pending;
@@ -81,9 +82,10 @@ int lsp_new(struct lsp **out, struct proc *p, json_t *settings, struct lb_error 
 	return 0;
 }
 
-void lsp_set_max_message(struct lsp *l, size_t bytes)
+void lsp_set_limits(struct lsp *l, size_t max_message, double timeout_s)
 {
-	l->in.max_body = bytes;
+	l->in.max_body = max_message;
+	l->send_timeout = timeout_s;
 }
 
 void lsp_free(struct lsp *l)
@@ -149,7 +151,7 @@ static int send_json(struct lsp *l, json_t *msg, struct lb_error *err)
 	free(body);
 	if (n < 0)
 		return lb_error_oom(err);
-	int rc = proc_send(l->p, frame, 30, err);
+	int rc = proc_send(l->p, frame, l->send_timeout > 0 ? l->send_timeout : 30, err);
 	free(frame);
 	return rc;
 }

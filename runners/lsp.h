@@ -27,8 +27,9 @@ struct proc;
 /* A client over `p` (started interactive).  `settings` (may be NULL: {}) is what
  * workspace/configuration gets for every item; the client keeps a reference. */
 int lsp_new(struct lsp **out, struct proc *p, json_t *settings, struct lb_error *err);
-/* The largest message the server may send (default LSP_MAX_MESSAGE); a larger one is LB_EIO. */
-void lsp_set_max_message(struct lsp *l, size_t bytes);
+/* The largest message the server may send (default LSP_MAX_MESSAGE; a larger one is
+ * LB_EIO) and how long a message to it may wait for the server to read (default 30 s). */
+void lsp_set_limits(struct lsp *l, size_t max_message, double timeout_s);
 void lsp_free(struct lsp *l);
 
 /* initialize (root URI, capabilities asking for work-done progress and configuration,

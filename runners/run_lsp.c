@@ -416,7 +416,7 @@ static int lsp_start(struct session *s, struct lb_error *err)
 	r->root_uri = lsp_uri(s->o->codebase ? s->o->codebase : ".");
 	int rc = r->root_uri ? lsp_new(&r->lsp, s->p, settings, err) : lb_error_oom(err);
 	if (!rc)
-		lsp_set_max_message(r->lsp, (size_t)s->sc->max_message);
+		lsp_set_limits(r->lsp, (size_t)s->sc->max_message, s->sc->timeout);
 	if (!rc)
 		rc = lsp_initialize(r->lsp, r->root_uri, init, s->sc->timeout, err);
 	json_decref(settings);

@@ -318,7 +318,9 @@ static int read_lines(struct replay *rp, FILE *in, json_t **header, json_t **ini
 			config_ids[n_config++] = key;
 			key = NULL;
 		} else if (!strcmp(dir, "c2s") && !method && key && !*settings) {
-			for (size_t i = 0; i < n_config; i++)
+			/* the first request this answers (a server may reuse an id: one answer, one
+			 * reference) */
+			for (size_t i = 0; i < n_config && !*settings; i++)
 				if (!strcmp(config_ids[i], key) &&
 				    json_is_object(json_array_get(json_object_get(msg, "result"), 0)))
 					*settings = json_incref(json_array_get(json_object_get(msg, "result"), 0));

@@ -262,6 +262,36 @@ Test(lsp, server_that_never_answers_shutdown_is_stored_failed, .timeout = 60)
 	free(dir);
 }
 
+/* A server that stops reading its input: a message that fills the pipe waits only the
+ * scenario's timeout (3 s here, not a fixed 30 s), and the run is stored failed. */
+Test(lsp, server_that_stops_reading_is_bounded_by_the_timeout, .timeout = 60)
+{
+	char *dir = scratch_dir(), db[600], bin[512], cb[600], big[700];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	snprintf(cb, sizeof(cb), "%s/cb", dir);
+	cr_assert_eq(mkdir(cb, 0755), 0);
+	snprintf(big, sizeof(big), "%s/Big.hs", cb);
+	FILE *f = fopen(big, "w");
+	fputs("module Big where\n", f);
+	for (int i = 0; i < 20000; i++)
+		fprintf(f, "x%d = %d -- more than a pipe holds\n", i, i);
+	fclose(f);
+	char text[1000];
+	snprintf(text, sizeof(text), "runner lsp\ncodebase dir \"%s\"\ntimeout 3s\nopen Big.hs\nwait idle\n", cb);
+	char *scn = write_file(dir, "deaf.scn", text);
+	struct lb_out o;
+	int code = run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program", fixture("lspfix", bin, sizeof(bin)),
+			  "--args", "--fault deaf", NULL);
+	cr_assert_eq(code, 1, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "did not read its input within 3s"), "%s%s", o.out, o.err);
+	lb_out_free(&o);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM runs WHERE status = 'crashed'"), 1.0, "stored, as failed");
+	cr_assert_lt(db_scalar(db, "SELECT wall_seconds FROM runs"), 20.0, "the scenario's timeout, not 30 s");
+	free(scn);
+	rm_rf(dir);
+	free(dir);
+}
+
 /* A server announcing a 2 GB message and streaming 300 MB of it: refused at its header,
  * so leakbench's memory does not follow (it took 320 MB before); the run is stored failed. */
 Test(lsp, server_that_announces_a_huge_message, .timeout = 60)

@@ -216,3 +216,45 @@ Test(replay, bad_recordings_are_named_and_store_nothing, .timeout = 60)
 	rm_rf(dir);
 	free(dir);
 }
+
+/* A recording whose server asked workspace/configuration twice with one id (the answer is
+ * taken once: under `make test-asan` a second reference would be a leak), replayed with
+ * its database, and so its artifacts, inside the recorded root (the codebase copy must
+ * not copy itself forever). */
+Test(replay, a_reused_request_id_and_artifacts_inside_the_root, .timeout = 60)
+{
+	char *dir = scratch_dir(), rec[600], db[600], bin[512], text[4000];
+	snprintf(rec, sizeof(rec), "%s/two.jsonl", dir);
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	char a[600];
+	snprintf(a, sizeof(a), "%s/A.hs", dir);
+	write_text(a, "module A where\n");
+	const char *config = "{\"dir\":\"s2c\",\"t\":0.3,\"msg\":{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+			     "\"workspace/configuration\",\"params\":{\"items\":[{\"section\":\"haskell\"}]}}}\n";
+	snprintf(text, sizeof(text),
+		 "{\"recording\":1}\n"
+		 "{\"dir\":\"c2s\",\"t\":0,\"msg\":{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
+		 "{\"rootUri\":\"file://%s\"}}}\n"
+		 "{\"dir\":\"s2c\",\"t\":0.1,\"msg\":{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"capabilities\":{}}}}\n"
+		 "{\"dir\":\"c2s\",\"t\":0.2,\"msg\":{\"jsonrpc\":\"2.0\",\"method\":\"initialized\",\"params\":{}}}\n"
+		 "%s%s"
+		 "{\"dir\":\"c2s\",\"t\":0.4,\"msg\":{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":[{\"checkProject\":false}]}}\n"
+		 "{\"dir\":\"c2s\",\"t\":0.45,\"msg\":{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didOpen\",\"params\":"
+		 "{\"textDocument\":{\"uri\":\"file://%s\",\"languageId\":\"haskell\",\"version\":1,"
+		 "\"text\":\"module A where\\n\"}}}}\n",
+		 dir, config, config, a);
+	write_text(rec, text);
+	struct lb_out o;
+	int code = run_lb(&o, NULL, "run", "--replay", rec, "--db", db, "--program", fixture("lspfix", bin, sizeof(bin)),
+			  NULL);
+	cr_assert_eq(code, 0, "%s%s", o.out, o.err);
+	lb_out_free(&o);
+	char *scn_path = db_text(db, "SELECT path FROM artifacts WHERE kind = 'replay.scn'");
+	char *scn = slurp_file(scn_path);
+	const char *at = scn ? strstr(scn, "settings {\"checkProject\":false}\n") : NULL;
+	cr_assert(at && !strstr(at + 1, "settings "), "the answer, once: %s", scn);
+	free(scn);
+	free(scn_path);
+	rm_rf(dir);
+	free(dir);
+}

@@ -4,11 +4,15 @@
 #   make            build ./leakbench
 #   make test       deps + build + GHC fixtures + every Criterion test (a fresh machine's command)
 #   make check      the same without deps: build, fixtures, tests (never touches the package manager)
-#   make test-asan  the same under AddressSanitizer and UndefinedBehaviorSanitizer
+#   make test-asan  the same under AddressSanitizer and UndefinedBehaviorSanitizer, then
+#                   each fuzzer for 3 seconds
 #   make bench      wall-time overhead of `leakbench exec` against a direct run, the
 #                   eventlog reader's throughput and memory on a 200+ MB eventlog, and the
 #                   verdict's detection rate and false alarms at the measured noise, and
 #                   the dashboard's time and size over 5,000 revisions
+#   make fuzz       libFuzzer on each parser (eventlog, RTS statistics, scenario, recording,
+#                   config, LSP framing) for FUZZ_SECONDS each (default 5), from seeds the
+#                   build and the fixtures make; longer by hand: make fuzz FUZZ_SECONDS=600
 #   make install    PREFIX=/usr/local
 #   make demo       deps + build, then the nightly job end to end on a demo history (demo/demo.sh)
 
@@ -18,7 +22,8 @@ BUILD   ?= build
 PKGS    := libgit2 libcurl sqlite3 jansson inih libcrypto
 DEB_PKGS := build-essential pkg-config libgit2-dev libcurl4-openssl-dev libssl-dev \
             libsqlite3-dev sqlite3 libjansson-dev libinih-dev libcriterion-dev ghc \
-            libghc-aeson-dev cabal-install clangd python3-pylsp chromium git
+            libghc-aeson-dev cabal-install clangd python3-pylsp chromium git \
+            clang libclang-rt-14-dev
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -38,7 +43,7 @@ TEST_SRC := $(wildcard tests/*.c)
 # Each flavour (normal, asan) builds into its own folder.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
 
-.PHONY: all deps test check test-asan bench install clean demo fixtures
+.PHONY: all deps test check test-asan bench install clean demo fixtures fuzz
 
 all: leakbench
 
@@ -59,6 +64,34 @@ $(eval $(call flavour,$(BUILD),))
 $(eval $(call flavour,$(BUILD)/asan,$(SAN_FLAGS)))
 
 $(BUILD)/obj/tests/%.o $(BUILD)/asan/obj/tests/%.o: ALL_CFLAGS += $(CRIT_CFLAGS)
+
+# Fuzzing: the library again, by clang, instrumented for libFuzzer and the sanitizers; one
+# program per parser (tests/fuzz/fuzz_NAME.c), run on seeds tests/fuzz/seeds.sh gathers.
+FUZZ_CC      ?= clang
+FUZZ_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=undefined -g -O1
+FUZZ_SECONDS ?= 5
+FUZZERS      := eventlog rts scenario replay config lsp
+$(BUILD)/fuzz/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(BUILD)/fuzz/libleakbench.a: $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(BUILD)/fuzz/libleakbench.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz: leakbench fixtures $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZERS))
+	sh tests/fuzz/seeds.sh ./leakbench $(BUILD)/fixtures $(BUILD)/fuzz/seeds
+	@for f in $(FUZZERS); do \
+	  mkdir -p $(BUILD)/fuzz/corpus/$$f; \
+	  echo "fuzz: $$f for $(FUZZ_SECONDS)s"; \
+	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  $(BUILD)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=1024 \
+	    -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/crash-$$f- \
+	    $(BUILD)/fuzz/corpus/$$f $(BUILD)/fuzz/seeds/$$f 2> $(BUILD)/fuzz/$$f.log \
+	  || { tail -40 $(BUILD)/fuzz/$$f.log; echo "fuzz: $$f found a failure: $(BUILD)/fuzz/crash-$$f-*"; exit 1; }; \
+	  grep -E "stat::number_of_executed_units|stat::peak_rss_mb" $(BUILD)/fuzz/$$f.log | tr '\n' ' '; echo; \
+	done
 
 leakbench: $(BUILD)/leakbench
 	cp $< $@
@@ -92,6 +125,7 @@ test-asan: deps
 	$(TEST_ENV) LEAKBENCH_BIN=$(CURDIR)/$(BUILD)/asan/leakbench \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  $(BUILD)/asan/tests/leakbench-tests --jobs 2
+	$(MAKE) fuzz FUZZ_SECONDS=3
 
 $(BUILD)/evlog_bench: $(BUILD)/obj/tests/bench/evlog_bench.o $(BUILD)/libleakbench.a
 	$(CC) -o $@ $^ $(LDLIBS)

@@ -769,9 +769,10 @@ static int run_page(struct site *s, const char *id, struct lb_error *err)
 		      f);
 		for (size_t i = 0; i < run.n_steps; i++) {
 			const struct lb_step *st = &run.steps[i];
-			char a[32], b[32];
+			char a[32] = "", b[32];
 			double lat = record_step_metric(&run, (int)i, "latency_seconds");
-			snprintf(a, sizeof(a), isnan(lat) ? "" : "%.3f s", lat);
+			if (!isnan(lat))
+				snprintf(a, sizeof(a), "%.3f s", lat);
 			text_metric("bytes", record_step_metric(&run, (int)i, "live_bytes"), b, sizeof(b));
 			fprintf(f, "<tr%s><td>%zu</td><td>%d</td><td>", st->failed ? " class=\"bad\"" : "", i + 1, st->line);
 			esc(f, st->kind);

@@ -222,11 +222,12 @@ static int await_procs(const char *needle, int n, int at_least)
  * a helper that left its group with setsid() is stopped when its run ends. */
 Test(proc, nothing_outlives_leakbench, .timeout = 120)
 {
-	char *dir = scratch_dir();
+	char *dir = scratch_dir(), db[600];
+	snprintf(db, sizeof(db), "%s/k.db", dir);
 	for (int victim = 0; victim < 2; victim++) {
 		char arg[64];
 		snprintf(arg, sizeof(arg), "sleep 30%d.%d", victim, (int)getpid());
-		char *args[] = {"exec", "--no-rts", "--db", "k.db", "--", "sh", "-c", arg, NULL};
+		char *args[] = {"exec", "--no-rts", "--db", db, "--", "sh", "-c", arg, NULL};
 		pid_t shown = spawn_lb(dir, victim ? "leakbench" : "guardian", args);
 		/* the guardian, leakbench and the program (and perhaps sh) carry the number */
 		cr_assert(await_procs(arg + 6, 3, 1), "the program started");
@@ -249,7 +250,7 @@ Test(proc, nothing_outlives_leakbench, .timeout = 120)
 	snprintf(num, sizeof(num), "309.%d", (int)getpid());
 	snprintf(arg, sizeof(arg), "setsid sleep %s & echo left", num);
 	struct lb_out o;
-	cr_assert_eq(run_lb(&o, dir, "exec", "--no-rts", "--db", "k.db", "--repeat", "1", "--", "sh", "-c", arg, NULL),
+	cr_assert_eq(run_lb(&o, dir, "exec", "--no-rts", "--db", db, "--repeat", "1", "--", "sh", "-c", arg, NULL),
 		     0, "%s%s", o.out, o.err);
 	lb_out_free(&o);
 	cr_assert(await_procs(num, 0, 0), "the helper that called setsid() was stopped with its run");

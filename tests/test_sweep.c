@@ -231,22 +231,43 @@ Test(sweep, bad_config_and_revisions_store_nothing, .timeout = 120)
 	free(dir);
 }
 
-Test(sweep, two_processes_build_one_revision_once, .timeout = 180)
+/* A one-commit history in DIR/src (subject `subject`) whose build is `recipe` instead of
+ * GHC, its leakbench.ini (with `from` replaced by `to` when from is not NULL) and the demo's
+ * scenario; libgit2 is initialised.  For tests of the build and sweep machinery that need
+ * no compiler. */
+static git_repository *one_commit(const char *dir, const char *subject, const char *recipe, const char *from,
+				  const char *to)
 {
-	char *dir = scratch_dir(), src[600], fix[600], line[2400];
+	char src[600];
 	snprintf(src, sizeof(src), "%s/src", dir);
 	git_libgit2_init();
 	git_repository *repo;
 	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
-	git_commit_file(repo, "one", "README", "the build copies the fixture server\n", NULL);
-	/* a slow build that leaves a trace of each time it ran */
-	snprintf(line, sizeof(line), "sleep 2; echo ran >> %s/builds.txt; cp %s {out}/lspfix", dir,
-		 fixture("lspfix", fix, sizeof(fix)));
-	char *text = text_replace(history_config, "ghc -v0 -O0 -threaded -rtsopts -eventlog -outputdir {out}/o -o {out}/lspfix {src}/lspfix.hs",
-				  line);
+	git_commit_file(repo, subject, "README", "the build copies the fixture server\n", NULL);
+	char *text = text_replace(history_config, "ghc -v0 -O0 -threaded -rtsopts -eventlog -outputdir {out}/o -o {out}/lspfix {src}/lspfix.hs", recipe);
+	if (from)
+		text = history_swap(text, from, to);
 	write_file(dir, "leakbench.ini", text);
 	free(text);
 	history_write_scenario(dir);
+	return repo;
+}
+
+static void one_commit_done(git_repository *repo, char *dir)
+{
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	rm_rf(dir);
+	free(dir);
+}
+
+Test(sweep, two_processes_build_one_revision_once, .timeout = 180)
+{
+	char *dir = scratch_dir(), fix[600], line[2400];
+	/* a slow build that leaves a trace of each time it ran */
+	snprintf(line, sizeof(line), "sleep 2; echo ran >> %s/builds.txt; cp %s {out}/lspfix", dir,
+		 fixture("lspfix", fix, sizeof(fix)));
+	git_repository *repo = one_commit(dir, "one", line, NULL, NULL);
 	char *a[] = {"sweep", "--target", "fix", "HEAD", "--db", "a.db", NULL};
 	char *b[] = {"sweep", "--target", "fix", "HEAD", "--db", "b.db", NULL};
 	char cwd[600];
@@ -270,10 +291,7 @@ Test(sweep, two_processes_build_one_revision_once, .timeout = 180)
 	cr_assert((strstr(out_a, "cached build") != NULL) + (strstr(out_b, "cached build") != NULL) == 1, "%s\n%s",
 		  out_a, out_b);
 	free(builds), free(out_a), free(out_b);
-	git_repository_free(repo);
-	git_libgit2_shutdown();
-	rm_rf(dir);
-	free(dir);
+	one_commit_done(repo, dir);
 }
 
 /* The webhook secret ([notify] webhook-env) never reaches code from a swept commit: the
@@ -281,25 +299,15 @@ Test(sweep, two_processes_build_one_revision_once, .timeout = 180)
  * got, and what it can read of leakbench's own (/proc/PPID/environ). */
 Test(sweep, builds_and_programs_never_see_the_webhook_secret, .timeout = 180)
 {
-	char *dir = scratch_dir(), src[600], fix[600], line[2400];
-	snprintf(src, sizeof(src), "%s/src", dir);
-	git_libgit2_init();
-	git_repository *repo;
-	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
-	git_commit_file(repo, "one", "README", "the build wraps the fixture server\n", NULL);
+	char *dir = scratch_dir(), fix[600], line[2400];
 	/* the program is a wrapper that writes its environment and its parent's down */
 	snprintf(line, sizeof(line),
 		 "env > %s/build-env.txt; printf '#!/bin/sh\\nenv > %s/program-env.txt\\n"
 		 "tr \"\\\\\\\\0\" \"\\\\\\\\n\" < /proc/$PPID/environ > %s/parent-env.txt\\nexec %s \"$@\"\\n' > {out}/lspfix;"
 		 " chmod +x {out}/lspfix",
 		 dir, dir, dir, fixture("lspfix", fix, sizeof(fix)));
-	char *text = text_replace(history_config, "ghc -v0 -O0 -threaded -rtsopts -eventlog -outputdir {out}/o -o {out}/lspfix {src}/lspfix.hs",
-				  line);
-	char *with_notify = text_replace(text, "[scenario edits]", "[notify]\nwebhook-env = LB_TEST_WEBHOOK\n\n[scenario edits]");
-	write_file(dir, "leakbench.ini", with_notify);
-	free(text);
-	free(with_notify);
-	history_write_scenario(dir);
+	git_repository *repo = one_commit(dir, "one", line, "[scenario edits]",
+					  "[notify]\nwebhook-env = LB_TEST_WEBHOOK\n\n[scenario edits]");
 	cr_assert_eq(setenv("LB_TEST_WEBHOOK", "http://127.0.0.1:9/hooks/SECRET-TOKEN-42", 1), 0);
 	struct lb_out o;
 	char *args[] = {"sweep", "--target", "fix", "HEAD", NULL};
@@ -316,10 +324,7 @@ Test(sweep, builds_and_programs_never_see_the_webhook_secret, .timeout = 180)
 		cr_assert(!strstr(env, "SECRET-TOKEN-42"), "%s holds the secret:\n%s", seen[i], env);
 		free(env);
 	}
-	git_repository_free(repo);
-	git_libgit2_shutdown();
-	rm_rf(dir);
-	free(dir);
+	one_commit_done(repo, dir);
 }
 
 /* {src} and {out} are shell words whatever the paths hold: a cache folder with a quote and
@@ -327,22 +332,11 @@ Test(sweep, builds_and_programs_never_see_the_webhook_secret, .timeout = 180)
  * with terminal escapes is printed with them escaped. */
 Test(sweep, a_cache_path_with_a_quote_builds_and_a_subject_cannot_drive_the_terminal, .timeout = 180)
 {
-	char *dir = scratch_dir(), src[600], fix[600], line[2400];
-	snprintf(src, sizeof(src), "%s/src", dir);
-	git_libgit2_init();
-	git_repository *repo;
-	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
-	/* a subject that clears the screen and writes the clipboard (OSC 52) on a raw terminal */
-	git_commit_file(repo, "one \x1b[2J\x1b]52;c;cHduZWQ=\x07 \xc2\x9b" "31m", "README",
-			"the build copies the fixture server\n", NULL);
+	char *dir = scratch_dir(), fix[600], line[2400];
 	snprintf(line, sizeof(line), "test -d {src} && cp %s {out}/lspfix", fixture("lspfix", fix, sizeof(fix)));
-	char *text = text_replace(history_config, "ghc -v0 -O0 -threaded -rtsopts -eventlog -outputdir {out}/o -o {out}/lspfix {src}/lspfix.hs",
-				  line);
-	char *quoted = text_replace(text, "cache = cache", "cache = it's a cache $(touch PWNED)");
-	write_file(dir, "leakbench.ini", quoted);
-	free(text);
-	free(quoted);
-	history_write_scenario(dir);
+	/* a subject that clears the screen and writes the clipboard (OSC 52) on a raw terminal */
+	git_repository *repo = one_commit(dir, "one \x1b[2J\x1b]52;c;cHduZWQ=\x07 \xc2\x9b" "31m", line, "cache = cache",
+					  "cache = it's a cache $(touch PWNED)");
 	struct lb_out o;
 	char *args[] = {"sweep", "--target", "fix", "HEAD", NULL};
 	cr_assert_eq(run_lbv(&o, dir, args), 0, "%s%s", o.out, o.err);
@@ -353,8 +347,5 @@ Test(sweep, a_cache_path_with_a_quote_builds_and_a_subject_cannot_drive_the_term
 	char path[700];
 	snprintf(path, sizeof(path), "%s/PWNED", dir);
 	cr_assert_neq(access(path, F_OK), 0, "the name ran as a command");
-	git_repository_free(repo);
-	git_libgit2_shutdown();
-	rm_rf(dir);
-	free(dir);
+	one_commit_done(repo, dir);
 }

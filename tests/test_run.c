@@ -244,6 +244,37 @@ Test(run, a_real_ghci_session_with_ten_reload_cycles, .timeout = 240)
 	free(dir);
 }
 
+/* The collection GHCi makes as it exits belongs to no step: a session that ends with a
+ * checkpoint has that checkpoint's figure like every other (it showed 7 MiB against 17 for
+ * the others when the -S lines were timed from the spawn instead of the RTS's start). */
+Test(run, the_exit_gc_of_ghci_is_in_no_step, .timeout = 180)
+{
+	char *dir = scratch_dir(), db[600];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	char *scn = write_scenario(dir, "ghci.scn",
+				   "runner ghci\nprogram ghc\ncodebase generate modules=8 layers=2 seed=2\nrts -I0.1\n"
+				   "load Main\nsettle 700ms\nmark warm\nrepeat 4\n"
+				   "  edit L0/M0.hs append \"\\nextra{i} :: Int\\nextra{i} = {i}\\n\"\n  reload\n  settle 700ms\n"
+				   "  edit L0/M0.hs revert\n  reload\n  settle 700ms\n  mark cycle\nend\n");
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, NULL), 0, "%s%s", o.out, o.err);
+	lb_out_free(&o);
+	const char *settles = "FROM step_metrics m JOIN steps s ON s.run_id = m.run_id AND s.step = m.step"
+			      " WHERE m.name = 'live_bytes' AND s.kind = 'settle'";
+	char sql[400];
+	snprintf(sql, sizeof(sql), "SELECT count(*) %s", settles);
+	cr_assert_eq(db_scalar(db, sql), 9.0, "every checkpoint has a figure");
+	snprintf(sql, sizeof(sql), "SELECT m.value %s ORDER BY s.step DESC LIMIT 1", settles);
+	double last = db_scalar(db, sql);
+	snprintf(sql, sizeof(sql), "SELECT min(m.value) FROM (SELECT m.value, s.step %s ORDER BY s.step DESC LIMIT 8 OFFSET 1)"
+		 " m", settles);
+	double others = db_scalar(db, sql);
+	cr_assert_gt(last, 0.8 * others, "the last checkpoint %.0f B, the others at least %.0f B", last, others);
+	free(scn);
+	rm_rf(dir);
+	free(dir);
+}
+
 Test(run, census_of_each_step_is_stored_and_judged, .timeout = 120)
 {
 	char *dir = scratch_dir(), db[600], bin[512];

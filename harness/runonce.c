@@ -231,8 +231,11 @@ int run_scenario_once(const struct scn_scenario *sc, const struct run_once *o)
 		goto out;
 	}
 	have_run = 1;
+	/* every run works in a folder of its own: the codebase, or an empty one (never the
+	 * caller's, where a second run would find what the first left) */
 	if (asprintf(&run_dir, "%s/%s", abs_art, run.id) < 0 || file_mkdirs(run_dir, &err) ||
-	    (sc->codebase.kind != SCN_CODEBASE_NONE && asprintf(&cb_dir, "%s/codebase", run_dir) < 0)) {
+	    asprintf(&cb_dir, "%s/codebase", run_dir) < 0 ||
+	    (sc->codebase.kind == SCN_CODEBASE_NONE && file_mkdirs(cb_dir, &err))) {
 		cli_error("run", &err);
 		goto out;
 	}

@@ -105,7 +105,7 @@ int codebase_prepare(const struct scn_codebase *cb, const char *dest, const char
 		struct gen_params p;
 		gen_defaults(&p);
 		char prefix[600];
-		snprintf(prefix, sizeof(prefix), "%s: codebase generate ", where);
+		snprintf(prefix, sizeof(prefix), "%s:%d: codebase generate ", where, cb->line);
 		for (size_t i = 0; i < cb->n_params; i++) {
 			char *kv = strdup(cb->params[i]);
 			if (!kv)
@@ -118,20 +118,21 @@ int codebase_prepare(const struct scn_codebase *cb, const char *dest, const char
 				return rc;
 		}
 		if (gen_params_check(&p, err))
-			return lb_error_prefix(err, "%s: codebase generate: ", where);
+			return lb_error_prefix(err, "%s:%d: codebase generate: ", where, cb->line);
 		return gen_codebase(&p, dest, NULL, err);
 	}
 	case SCN_CODEBASE_DIR: {
 		struct stat sb;
 		if (stat(cb->dir, &sb) < 0 || !S_ISDIR(sb.st_mode))
-			return lb_error_set(err, LB_EINVAL, "%s: codebase dir %s: not a directory", where, cb->dir);
+			return lb_error_set(err, LB_EINVAL, "%s:%d: codebase dir %s: not a directory", where, cb->line,
+					    cb->dir);
 		return codebase_copy_tree(cb->dir, dest, err);
 	}
 	case SCN_CODEBASE_TARBALL: {
 		char *tree;
 		int rc = fetch_tarball(cache, cb->url, cb->sha256, &tree, err);
 		if (rc) {
-			lb_error_prefix(err, "%s: codebase tarball: ", where);
+			lb_error_prefix(err, "%s:%d: codebase tarball: ", where, cb->line);
 			return rc;
 		}
 		rc = codebase_copy_tree(tree, dest, err);

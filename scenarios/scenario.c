@@ -59,6 +59,7 @@ static int parse_codebase(struct parser *ps)
 		free(t.text);
 		return sp_fail(ps, 1, "a second codebase line (a scenario has one codebase)");
 	}
+	cb->line = ps->lx.line;
 	if (t.kind == TOK_WORD && strcmp(t.text, "generate") == 0) {
 		free(t.text);
 		cb->kind = SCN_CODEBASE_GENERATE;
@@ -467,6 +468,20 @@ int scn_parse_file(struct scn_scenario **out, const char *path, struct lb_error 
 	}
 	int rc = scn_parse_string(out, buf, path, err);
 	free(buf);
+	/* a relative `codebase dir` is beside the scenario, as config paths are beside theirs,
+	 * not wherever leakbench was started */
+	struct scn_codebase *cb = rc ? NULL : &(*out)->codebase;
+	const char *slash = strrchr(path, '/');
+	if (cb && cb->kind == SCN_CODEBASE_DIR && cb->dir[0] != '/' && slash) {
+		char *beside;
+		if (asprintf(&beside, "%.*s/%s", (int)(slash - path), path, cb->dir) < 0) {
+			scn_free(*out);
+			*out = NULL;
+			return lb_error_oom(err);
+		}
+		free(cb->dir);
+		cb->dir = beside;
+	}
 	return rc;
 }
 

@@ -90,7 +90,8 @@ struct scn_expect {
 
 struct scn_codebase {
 	enum { SCN_CODEBASE_NONE = 0, SCN_CODEBASE_GENERATE, SCN_CODEBASE_DIR, SCN_CODEBASE_TARBALL } kind;
-	char *dir;     /* DIR */
+	char *dir;     /* DIR (scn_parse_file makes a relative one relative to the scenario file) */
+	int line;      /* where the codebase line is, for errors found when it is made */
 	char *url;     /* TARBALL */
 	char *sha256;  /* TARBALL: 64 hex digits */
 	char **params; /* GENERATE: "key=value" strings as written, NULL-terminated */

@@ -131,6 +131,14 @@ const char *sp_tok_desc(const struct token *t)
 int sp_want_text(struct parser *ps, char **out, const char *what)
 {
 	struct token t;
+	sp_skip_blanks(&ps->lx);
+	if (ps->lx.p < ps->lx.end && *ps->lx.p == '/') {
+		/* text is never a /regex/: a leading slash is an absolute path (program /usr/bin/ghc) */
+		const char *s = ps->lx.p;
+		while (ps->lx.p < ps->lx.end && !isspace((unsigned char)*ps->lx.p))
+			ps->lx.p++;
+		return (*out = strndup(s, (size_t)(ps->lx.p - s))) ? 0 : lb_error_oom(ps->err);
+	}
 	if (sp_next_token(ps, &t))
 		return ps->err->code;
 	if (t.kind != TOK_WORD && t.kind != TOK_STRING) {

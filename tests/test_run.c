@@ -275,6 +275,52 @@ Test(run, the_exit_gc_of_ghci_is_in_no_step, .timeout = 180)
 	free(dir);
 }
 
+/* Paths as people write them: an absolute program and codebase (once read as a /regex/), a
+ * relative codebase beside the scenario file (not the caller's directory), a missing one
+ * named with its line; and a scenario without a codebase works in an empty folder of its
+ * own, never the caller's (a second run found what the first left there). */
+Test(run, paths_are_paths_and_each_run_has_its_own_folder, .timeout = 60)
+{
+	char *dir = scratch_dir(), db[600], sub[600], cbx[700], path[800];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	snprintf(cbx, sizeof(cbx), "%s/cbx", sub);
+	cr_assert_eq(mkdir(sub, 0755), 0);
+	cr_assert_eq(mkdir(cbx, 0755), 0);
+	free(write_scenario(cbx, "HERE", "a file of the codebase\n"));
+	free(write_scenario(sub, "rel.scn", "runner exec\nprogram /bin/sh\ncodebase dir cbx\nrun -c \"ls; touch LEFT\"\n"));
+	free(write_scenario(sub, "none.scn", "runner exec\nprogram /bin/sh\nrun -c \"ls; touch LEFT\"\n"));
+	free(write_scenario(sub, "missing.scn", "runner exec\nprogram /bin/sh\n\ncodebase dir /no/such/codebase\nrun\n"));
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, dir, "run", "--db", db, "--scenario", "sub/rel.scn", "--no-rts", NULL), 0, "%s%s", o.out,
+		     o.err);
+	lb_out_free(&o);
+	char *out = db_text(db, "SELECT path FROM artifacts WHERE kind = 'step-000-stdout'");
+	char *listing = slurp_file(out);
+	cr_assert(listing && strstr(listing, "HERE"), "the codebase beside the scenario: %s", listing);
+	free(listing);
+	free(out);
+	cr_assert_eq(run_lb(&o, dir, "run", "--db", db, "--scenario", "sub/none.scn", "--no-rts", NULL), 0, "%s%s",
+		     o.out, o.err);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, dir, "run", "--db", db, "--scenario", "sub/none.scn", "--no-rts", NULL), 0, "%s%s",
+		     o.out, o.err);
+	lb_out_free(&o);
+	out = db_text(db, "SELECT a.path FROM artifacts a JOIN runs r ON r.id = a.run_id WHERE a.kind = 'step-000-stdout'"
+			  " ORDER BY r.started_at DESC LIMIT 1");
+	listing = slurp_file(out);
+	cr_assert(listing && !*listing, "the second run starts in an empty folder: '%s'", listing);
+	free(listing);
+	free(out);
+	snprintf(path, sizeof(path), "%s/LEFT", dir);
+	cr_assert_neq(access(path, F_OK), 0, "nothing was written where leakbench was started");
+	cr_assert_eq(run_lb(&o, dir, "run", "--db", db, "--scenario", "sub/missing.scn", "--no-rts", NULL), 2);
+	cr_assert(strstr(o.err, "sub/missing.scn:4: codebase dir /no/such/codebase: not a directory"), "%s", o.err);
+	lb_out_free(&o);
+	rm_rf(dir);
+	free(dir);
+}
+
 Test(run, census_of_each_step_is_stored_and_judged, .timeout = 120)
 {
 	char *dir = scratch_dir(), db[600], bin[512];

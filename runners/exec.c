@@ -19,7 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/file.h"
 #include "runners/collect.h"
@@ -269,7 +272,32 @@ struct exec_live {
 	char *run_dir, *out, *errp, *stats, *ev, *samples;
 	char **rts, **argv;
 	struct proc *p;
+	int hp_lock; /* the working directory, locked while its PROG.hp is this run's; -1 */
 };
+
+/* The RTS names the census file after the program, in the working directory, and GHC < 9.4
+ * does not let it be named otherwise: two runs from one directory at once would write the
+ * same file and take each other's.  The directory is locked (flock, advisory, only
+ * leakbench asks) from the spawn until the file is adopted, so such runs take turns; the
+ * wait is bounded by the run's own timeout. */
+static int lock_heap_dir(struct exec_live *l, const struct exec_opts *o, struct lb_error *err)
+{
+	const char *dir = o->cwd ? o->cwd : ".";
+	l->hp_lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (l->hp_lock < 0)
+		return lb_error_set(err, LB_EIO, "%s: %s", dir, strerror(errno));
+	double bound = o->timeout_s > 0 ? o->timeout_s + (o->grace_s > 0 ? o->grace_s : 2) + 10 : 1e9;
+	for (double waited = 0; flock(l->hp_lock, LOCK_EX | LOCK_NB) < 0; waited += 0.05) {
+		if (errno != EWOULDBLOCK)
+			return lb_error_set(err, LB_EIO, "locking %s: %s", dir, strerror(errno));
+		if (waited > bound)
+			return lb_error_set(err, LB_ETIMEOUT,
+					    "another leakbench run kept %s (where the heap profile goes) for %.0fs", dir,
+					    waited);
+		usleep(50000);
+	}
+	return 0;
+}
 
 static void live_free(struct exec_live *l)
 {
@@ -283,6 +311,8 @@ static void live_free(struct exec_live *l)
 	free(l->samples);
 	free(l->argv);
 	rts_argv_free(l->rts);
+	if (l->hp_lock >= 0)
+		close(l->hp_lock); /* releases the lock */
 	free(l);
 }
 
@@ -296,6 +326,7 @@ int exec_start(const struct exec_opts *o, const char *run_dir, struct lb_run *ru
 	if (!l)
 		return lb_error_oom(err);
 	l->o = o;
+	l->hp_lock = -1;
 	l->run_dir = strdup(run_dir);
 	l->out = path_in(run_dir, "stdout");
 	l->errp = path_in(run_dir, "stderr");
@@ -323,6 +354,8 @@ int exec_start(const struct exec_opts *o, const char *run_dir, struct lb_run *ru
 	struct proc_spec spec = {.argv = l->argv, .stdout_path = l->out, .stderr_path = l->errp,
 				 .timeout_s = o->timeout_s, .grace_s = o->grace_s,
 				 .sample_s = o->sample_s, .cwd = o->cwd, .env = o->env, .interactive = interactive};
+	if (!o->no_rts && o->heap_profile && (rc = lock_heap_dir(l, o, err)))
+		goto fail;
 	if ((rc = proc_start(&l->p, &spec, err)))
 		goto fail;
 	*out = l;
@@ -380,10 +413,13 @@ int exec_finish(struct exec_live *l, struct lb_run *run, struct lb_error *err)
 	if (!o->no_rts && o->eventlog && stat(l->ev, &sb) == 0 &&
 	    (rc = record_add_artifact(run, "eventlog", l->ev, err)))
 		goto done;
-	if (!o->no_rts && o->heap_profile &&
-	    (rc = adopt_heap_file(run, o->argv[0], o->cwd, l->run_dir, res.started_at, err)))
-		goto done;
 done:
+	/* also when the run failed or was interrupted: PROG.hp is never left behind */
+	if (!o->no_rts && o->heap_profile && res.started_at > 0) {
+		struct lb_error herr = {0};
+		int hrc = adopt_heap_file(run, o->argv[0], o->cwd, l->run_dir, res.started_at, rc ? &herr : err);
+		rc = rc ? rc : hrc;
+	}
 	proc_result_free(&res);
 	free(etext);
 	live_free(l);

@@ -250,6 +250,35 @@ Test(exec, two_execs_share_one_database, .timeout = 180)
 	cr_assert(WIFEXITED(sb) && WEXITSTATUS(sb) == 0, "second exec failed");
 	cr_assert_eq(db_scalar(c.db, "SELECT count(*) FROM runs"), 8.0);
 	cr_assert_eq(db_scalar(c.db, "SELECT count(DISTINCT id) FROM runs"), 8.0);
+	/* both write target.hp into the one directory: each run gets its own (once, one run
+	 * kept the other's and the other had none) */
+	cr_assert_eq(db_scalar(c.db, "SELECT count(DISTINCT run_id) FROM artifacts WHERE kind = 'heap-profile'"), 8.0,
+		     "every run has its heap profile");
+	teardown(&c);
+}
+
+/* Ctrl-C during a run: leakbench stops the program and exits 130, and the census file the
+ * RTS had begun in the working directory goes with the run, not left there. */
+Test(exec, an_interrupted_run_leaves_no_heap_profile_behind, .timeout = 60)
+{
+	struct ctx c;
+	setup(&c);
+	char bin[512], cwd[600], hp[700];
+	fixture("target", bin, sizeof(bin));
+	char *args[] = {"exec", "--db", c.db, "--repeat", "1", "--", bin, "hang", NULL};
+	cr_assert(getcwd(cwd, sizeof(cwd)));
+	cr_assert_eq(chdir(c.dir), 0);
+	pid_t lb = spawn_lb(c.dir, "int", args);
+	cr_assert_eq(chdir(cwd), 0);
+	snprintf(hp, sizeof(hp), "%s/target.hp", c.dir);
+	for (int i = 0; i < 500 && access(hp, F_OK) != 0; i++)
+		usleep(10000);
+	cr_assert_eq(access(hp, F_OK), 0, "the RTS began its census file");
+	kill(lb, SIGINT);
+	int st;
+	waitpid(lb, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 130, "interrupted: status %d", st);
+	cr_assert_neq(access(hp, F_OK), 0, "target.hp was left in the working directory");
 	teardown(&c);
 }
 

@@ -52,11 +52,12 @@ int cmd_runs(int argc, char **argv)
 		json_t *arr = json_array();
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(
-				arr, json_pack("{s:s, s:s, s:s, s:s?, s:s, s:o, s:o, s:o}", "id",
+				arr, json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s?, s:o, s:o, s:o}", "id",
 					       rows[i].id, "started", rows[i].started, "program",
 					       rows[i].program, "scenario",
 					       rows[i].scenario[0] ? rows[i].scenario : NULL, "status",
-					       rows[i].status, "allocated_bytes",
+					       rows[i].status, "verdict", rows[i].verdict[0] ? rows[i].verdict : NULL,
+					       "allocated_bytes",
 					       num_or_null(rows[i].allocated_bytes), "max_live_bytes",
 					       num_or_null(rows[i].max_live_bytes), "wall_seconds",
 					       num_or_null(rows[i].wall_seconds)));
@@ -66,14 +67,15 @@ int cmd_runs(int argc, char **argv)
 	} else if (n == 0) {
 		printf("no runs stored in %s\n", db);
 	} else {
-		printf("%-26s  %-19s  %-7s  %11s  %11s  %9s  %s\n", "ID", "STARTED", "STATUS", "ALLOCATED",
-		       "MAX LIVE", "WALL", "PROGRAM");
+		printf("%-26s  %-19s  %-7s  %-12s  %11s  %11s  %9s  %s\n", "ID", "STARTED", "STATUS", "EXPECTATIONS",
+		       "ALLOCATED", "MAX LIVE", "WALL", "PROGRAM");
 		for (size_t i = 0; i < n; i++) {
 			char a[32], l[32], w[32] = "-";
 			if (!isnan(rows[i].wall_seconds))
 				snprintf(w, sizeof(w), "%.3f s", rows[i].wall_seconds);
-			printf("%-26s  %-19s  %-7s  %11s  %11s  %9s  %s\n", rows[i].id, rows[i].started,
-			       rows[i].status, text_bytes(rows[i].allocated_bytes, a, sizeof(a)),
+			printf("%-26s  %-19s  %-7s  %-12s  %11s  %11s  %9s  %s\n", rows[i].id, rows[i].started,
+			       rows[i].status, rows[i].verdict[0] ? rows[i].verdict : "-",
+			       text_bytes(rows[i].allocated_bytes, a, sizeof(a)),
 			       text_bytes(rows[i].max_live_bytes, l, sizeof(l)), w, rows[i].program);
 		}
 	}

@@ -274,6 +274,10 @@ static int handler(void *user, const char *section, const char *name, const char
 		return unknown_key(ps, "notify", name, known, 4);
 	}
 	if (!strcmp(section, "thresholds")) {
+		const char *nearest;
+		if (!scn_metric_known(name, 0, &nearest))
+			return complain(ps, "[thresholds] %s: no run stores such a metric%s%s%s", name,
+					nearest ? " (did you mean '" : "", nearest ? nearest : "", nearest ? "'?)" : "");
 		char *end;
 		double v = strtod(value, &end);
 		if (end == value || strcmp(end, "%") || v <= 0 || v >= 1000)

@@ -39,6 +39,8 @@ struct store_run_row {
 	char program[256];
 	char scenario[128];
 	char status[16];
+	char verdict[16]; /* of its expectations: "FAIL" (one does not hold), "INCONCLUSIVE",
+			   * "ok", or "" when it had none */
 	double allocated_bytes, max_live_bytes, wall_seconds; /* NaN when not measured */
 };
 

@@ -31,6 +31,7 @@ static void fill_run_row(sqlite3_stmt *s, void *p)
 	row->allocated_bytes = col_double_or_nan(s, 5);
 	row->max_live_bytes = col_double_or_nan(s, 6);
 	row->wall_seconds = col_double_or_nan(s, 7);
+	st_copy_col(row->verdict, sizeof(row->verdict), s, 8);
 }
 
 int store_list_runs(struct store *st, size_t limit, struct store_run_row **rows, size_t *n,
@@ -44,7 +45,9 @@ int store_list_runs(struct store *st, size_t limit, struct store_run_row **rows,
 		    " coalesce(r.scenario, ''), r.status,"
 		    " (SELECT value FROM metrics WHERE run_id = r.id AND name = 'allocated_bytes'),"
 		    " (SELECT value FROM metrics WHERE run_id = r.id AND name = 'max_live_bytes'),"
-		    " r.wall_seconds"
+		    " r.wall_seconds,"
+		    " (SELECT CASE WHEN min(holds) = 0 THEN 'FAIL' WHEN min(holds) < 0 THEN 'INCONCLUSIVE'"
+		    "  WHEN count(*) > 0 THEN 'ok' ELSE '' END FROM expectations WHERE run_id = r.id)"
 		    " FROM runs r ORDER BY r.started_at DESC, r.id DESC LIMIT ?",
 		    &s, err))
 		return err->code;

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -417,6 +418,41 @@ static char *base_name(const char *path)
 	b = b ? b + 1 : path;
 	const char *dot = strrchr(b, '.');
 	return strndup(b, dot && dot > b ? (size_t)(dot - b) : strlen(b));
+}
+
+/* The metrics runs store (runners/collect.c, session.c, exec.c, run_lsp.c; results/expect.c
+ * adds the leak verdicts).  Kept here, with the language that names them. */
+static const char *const run_metrics[] = {
+	"max_live_bytes", "allocated_bytes", "max_mem_in_use_bytes", "peak_rss_bytes", "sampled_peak_rss_bytes",
+	"gc_cpu_seconds", "gc_wall_seconds", "wall_seconds", "user_cpu_seconds", "sys_cpu_seconds", "copied_bytes",
+	"gcs", "major_gcs", "live_bytes_slope_per_step", "checkpoints", "checkpoints_measured", "early_waits",
+	"leak_suspected", "leak_inconclusive", NULL};
+static const char *const step_metrics[] = {
+	"live_bytes", "peak_live_bytes", "allocated_bytes", "rss_bytes", "peak_rss_bytes", "latency_seconds",
+	"done_seconds", "diagnostics_errors", "diagnostics_warnings", NULL};
+
+int scn_metric_known(const char *name, int per_step, const char **nearest)
+{
+	const char *const *list = per_step ? step_metrics : run_metrics;
+	*nearest = NULL;
+	if (!per_step && (!strncmp(name, "rts.", 4) || !strncmp(name, "eventlog.", 9) ||
+			  !strncmp(name, "census_growth:", 14) || !strncmp(name, "leak_", 5)))
+		return 1;
+	size_t n = strlen(name), best = SIZE_MAX;
+	for (size_t i = 0; list[i]; i++) {
+		size_t l = strlen(list[i]);
+		if (!strcmp(name, list[i]))
+			return 1;
+		/* a metric's interval: NAME_lo, NAME_hi */
+		if (!per_step && n == l + 3 && !strncmp(name, list[i], l) && (!strcmp(name + l, "_lo") || !strcmp(name + l, "_hi")))
+			return 1;
+		size_t d = text_distance(name, list[i]);
+		if (d < best)
+			best = d, *nearest = list[i];
+	}
+	if (best > 3 && best * 3 > n)
+		*nearest = NULL; /* nothing close */
+	return 0;
 }
 
 int scn_parse_string(struct scn_scenario **out, const char *text, const char *name,

@@ -126,6 +126,13 @@ struct scn_scenario {
 	size_t n_expects;
 };
 
+/* Whether runs store a metric of that name: a whole-run metric (`expect NAME < X`, a
+ * config's [thresholds]), or with `per_step` one that steps carry (`expect slope NAME`).
+ * The RTS's own keys (rts.*), the eventlog's (eventlog.*) and census growth
+ * (census_growth:LABEL) are open-ended and always known.  When not known, *nearest is the
+ * closest known name or NULL. */
+int scn_metric_known(const char *name, int per_step, const char **nearest);
+
 /* Parse a scenario file.  On success *out is the scenario; free with scn_free. */
 int scn_parse_file(struct scn_scenario **out, const char *path, struct lb_error *err);
 /* The same from text; `name` stands for the file in error messages. */

@@ -483,6 +483,19 @@ static int parse_diagnostics(struct parser *ps, struct scn_expect *e)
 	return sp_want_end(ps, "the diagnostics expectation");
 }
 
+/* A metric an expectation names must be one runs store: a misspelt one would otherwise
+ * pass the check and fail (or never be judged) after a whole run. */
+static int known_metric(struct parser *ps, const char *name, int per_step, int col)
+{
+	const char *nearest = NULL;
+	if (scn_metric_known(name, per_step, &nearest))
+		return 0;
+	if (nearest)
+		return sp_fail(ps, col, "unknown %smetric '%s' (did you mean '%s'?)", per_step ? "per-step " : "", name,
+			       nearest);
+	return sp_fail(ps, col, "unknown %smetric '%s'", per_step ? "per-step " : "", name);
+}
+
 int sp_parse_expect(struct parser *ps)
 {
 	struct scn_scenario *sc = ps->sc;
@@ -510,8 +523,11 @@ int sp_parse_expect(struct parser *ps)
 	if (strcmp(t.text, "slope") == 0) {
 		free(t.text);
 		e->kind = SCN_EXPECT_SLOPE;
+		sp_skip_blanks(&ps->lx);
+		int mcol = sp_col_of(&ps->lx, ps->lx.p);
 		if (sp_want_text(ps, &e->metric, "the metric whose slope is bounded (e.g. live_bytes)") ||
-		    parse_op(ps, &e->op) || sp_parse_value(ps, "the bound", &e->bound, &unit_kind))
+		    known_metric(ps, e->metric, 1, mcol) || parse_op(ps, &e->op) ||
+		    sp_parse_value(ps, "the bound", &e->bound, &unit_kind))
 			return ps->err->code;
 		sp_skip_blanks(&ps->lx);
 		int col = sp_col_of(&ps->lx, ps->lx.p);
@@ -573,7 +589,8 @@ int sp_parse_expect(struct parser *ps)
 	}
 	e->kind = SCN_EXPECT_METRIC;
 	e->metric = t.text;
-	if (parse_op(ps, &e->op) || sp_parse_value(ps, "the bound", &e->bound, &unit_kind))
+	if (known_metric(ps, e->metric, 0, t.col) || parse_op(ps, &e->op) ||
+	    sp_parse_value(ps, "the bound", &e->bound, &unit_kind))
 		return ps->err->code;
 	return sp_want_end(ps, "the expectation");
 }

@@ -84,6 +84,8 @@ Test(config, mistakes_name_file_and_line)
 	load_err("[scenario s]\nfile = missing.scn\n", "leakbench.ini:1: [scenario s]: cannot read");
 	load_err("[scenario s]\nfile = x.scn\ntargets = nobody\n", "no [target nobody]");
 	load_err("[thresholds]\nmax_live_bytes = 3\n", "leakbench.ini:2: threshold for max_live_bytes: expected a percentage");
+	load_err("[thresholds]\nmax_live_bytez = 3%\n",
+		 "leakbench.ini:2: [thresholds] max_live_bytez: no run stores such a metric (did you mean 'max_live_bytes'?)");
 	load_err("[targets a]\nrepo = r\n", "leakbench.ini:2: unknown section [targets a]");
 	load_err("[target a]\nrepo = r\n[target a]\nrepo = s\n", "leakbench.ini:4: a second [target a] (first at line 1)");
 	load_err("[leakbench]\nthis line has no equals sign\n", "leakbench.ini:2: expected [section], KEY = VALUE");

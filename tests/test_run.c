@@ -70,6 +70,9 @@ Test(run, slope_expectation_fails_for_a_growing_program_and_holds_for_a_flat_one
 	json_t *runs = json_loads(o.out, 0, NULL);
 	lb_out_free(&o);
 	const char *grow_id = json_string_value(json_object_get(json_array_get(runs, 1), "id"));
+	/* the run went fine, its expectation did not: runs says so, never just ok */
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(runs, 1), "verdict")), "FAIL");
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(runs, 0), "verdict")), "ok");
 	cr_assert_eq(run_lb(&o, NULL, "show", "--db", db, grow_id, NULL), 0);
 	cr_assert(strstr(o.out, "FAIL line 8") && strstr(o.out, "grow 50000"), "%s", o.out);
 	lb_out_free(&o);

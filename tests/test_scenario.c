@@ -150,7 +150,11 @@ Test(scenario, errors_name_line_and_column)
 	parse_err("runner lsp\nopen A.hs\nexpect max_live_bytes ~ 4\n", 3, 23, "expected a comparison");
 	parse_err("runner lsp\nsettle 3KiB\n", 2, 8, "is a duration");
 	parse_err("runner lsp\nopen ../../etc/passwd\n", 2, 6, "escapes the codebase");
-	parse_err("runner lsp\nedit /etc/passwd write \"x\"\n", 2, 6, "expected a file path");
+	parse_err("runner lsp\nedit /etc/passwd write \"x\"\n", 2, 6, "the path '/etc/passwd' escapes the codebase");
+	parse_err("runner exec\nrun\nexpect max_live_byte < 1GiB\n", 3, 8,
+		  "unknown metric 'max_live_byte' (did you mean 'max_live_bytes'?)");
+	parse_err("runner exec\nrun\nmark a\nexpect slope live_byte < 1KiB per a\n", 4, 14,
+		  "unknown per-step metric 'live_byte' (did you mean 'live_bytes'?)");
 	parse_err("runner lsp\nedit A/../../B.hs write \"x\"\n", 2, 6, "escapes the codebase");
 	parse_err("runner lsp\nedit A.hs append \"unterminated\n", 2, 18, "not closed");
 	parse_err("runner lsp\nedit A.hs append \"bad \\q escape\"\n", 2, 23, "unknown escape '\\q'");

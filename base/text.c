@@ -30,6 +30,27 @@ char *text_replace(const char *s, const char *from, const char *to)
 	return out;
 }
 
+int text_exit_codes(const char *list, unsigned char ok[256])
+{
+	memset(ok, 0, 256);
+	const char *p = list;
+	do {
+		while (*p == ' ')
+			p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		long v = 0;
+		while (*p >= '0' && *p <= '9' && v <= 255)
+			v = v * 10 + (*p++ - '0');
+		if (v > 255)
+			return -1;
+		ok[v] = 1;
+		while (*p == ' ')
+			p++;
+	} while (*p++ == ',');
+	return p[-1] == '\0' ? 0 : -1;
+}
+
 char *text_shell_quote(const char *s)
 {
 	size_t n = 3;

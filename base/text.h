@@ -41,6 +41,10 @@ char *text_word(char **cursor, const char *seps);
  * up); NULL-terminated, malloc'ed (free the array only).  NULL when out of memory. */
 char **text_split_words(char *text);
 
+/* "0,1,3" (exit statuses, 0 to 255, comma-separated) into 256 flags, each listed one set
+ * and the others cleared.  0, or -1 when `list` is not such a list. */
+int text_exit_codes(const char *list, unsigned char ok[256]);
+
 /* The edit distance (Levenshtein) between a and b, for "did you mean" answers; SIZE_MAX
  * when either is longer than 255 bytes. */
 size_t text_distance(const char *a, const char *b);

@@ -57,11 +57,15 @@ int cmd_exec(int argc, char **argv)
 {
 	const char *db = LB_DEFAULT_DB, *artifacts = NULL;
 	int repeat = 3;
+	const char *ok_exit = NULL;
+	unsigned char ok_exits[256];
 	struct measure_cli mc;
 	measure_defaults(&mc);
 	const struct cli_option options[] = {
 		OPT_DB(db),
 		{"repeat", CLI_INT, &repeat, "N", "measured runs (default 3, at most 64)"},
+		{"ok-exit", CLI_STRING, &ok_exit, "LIST",
+		 "exit statuses that are a normal end (default 0; a linter: 0,1)"},
 		MEASURE_OPTIONS(mc),
 		OPT_ARTIFACTS(artifacts),
 		OPT_END,
@@ -79,10 +83,12 @@ int cmd_exec(int argc, char **argv)
 	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
 	if (parsed != CLI_GO_ON)
 		return parsed;
-	if (nargs < 1 || repeat < 1 || repeat > 64) {
+	int bad_exits = ok_exit && text_exit_codes(ok_exit, ok_exits);
+	if (nargs < 1 || repeat < 1 || repeat > 64 || bad_exits) {
 		fprintf(stderr, "leakbench exec: %s (see 'leakbench exec --help')\n",
-			nargs < 1 ? "no program given: leakbench exec [options] -- PROGRAM [ARGS...]"
-				  : "--repeat must be between 1 and 64");
+			nargs < 1     ? "no program given: leakbench exec [options] -- PROGRAM [ARGS...]"
+			: bad_exits ? "--ok-exit: expected exit statuses from 0 to 255 separated by commas (such as 0,1)"
+				      : "--repeat must be between 1 and 64");
 		cli_free(&cmd);
 		return LB_EXIT_USAGE;
 	}
@@ -90,6 +96,7 @@ int cmd_exec(int argc, char **argv)
 	prog[nargs] = NULL; /* argv is NULL-terminated by C; positionals were compacted */
 
 	struct exec_opts o = measure_exec_opts(&mc, prog);
+	o.ok_exits = ok_exit ? ok_exits : NULL;
 	struct lb_error err = {0};
 	struct measure_start ms;
 	char *art = measure_artifacts_dir(db, artifacts);
@@ -141,9 +148,12 @@ int cmd_exec(int argc, char **argv)
 		goto fail;
 	}
 	print_summary(values, nruns, nok);
-	printf("\nartifacts: %s/<run id>/ (stdout, stderr, rts-stats.txt, events.eventlog, heap.hp, rss.tsv)\n"
+	/* the files these runs have, as the measurement flags chose */
+	printf("\nartifacts: %s/<run id>/ (stdout, stderr%s%s%s, rss.tsv)\n"
 	       "details:   leakbench show <run id>%s%s\n",
-	       art, strcmp(db, LB_DEFAULT_DB) ? " --db " : "", strcmp(db, LB_DEFAULT_DB) ? db : "");
+	       art, o.no_rts ? "" : ", rts-stats.txt", o.no_rts || !o.eventlog ? "" : ", events.eventlog",
+	       o.no_rts || !o.heap_profile ? "" : ", heap.hp",
+	       strcmp(db, LB_DEFAULT_DB) ? " --db " : "", strcmp(db, LB_DEFAULT_DB) ? db : "");
 	code = nok == nruns ? LB_EXIT_OK : LB_EXIT_FAIL;
 	goto done;
 fail:

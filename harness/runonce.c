@@ -169,6 +169,8 @@ static int run_session(const struct scn_scenario *sc, const struct run_once *o, 
 	struct session_opts so = {.program = o->program, .args = o->args ? o->args : sc->args, .codebase = cb_dir,
 				  .run_dir = run_dir, .measure = eo, .verbose = o->verbose};
 	so.measure.rts_extra = rts_all;
+	if (sc->has_ok_exits)
+		so.measure.ok_exits = sc->ok_exits;
 	/* exec: a process per step, bounded by the scenario's timeout like any step; ghci/lsp:
 	 * one process for the whole session, whose every wait is bounded already, so its own
 	 * deadline only has to cover them all */

@@ -172,13 +172,15 @@ static void why_line(const char *text, const char *program, char *out, size_t si
 }
 
 static int set_status(struct lb_run *run, const struct proc_result *res, const char *stderr_path,
-		      const char *program, double timeout_s, struct lb_error *err)
+		      const struct exec_opts *o, struct lb_error *err)
 {
+	const char *program = o->argv[0];
+	double timeout_s = o->timeout_s;
 	char reason[512] = "";
 	switch (res->end) {
 	case PROC_EXITED:
 		run->exit_code = res->exit_code;
-		if (res->exit_code == 0) {
+		if (o->ok_exits ? o->ok_exits[res->exit_code & 255] : res->exit_code == 0) {
 			run->status = LB_RUN_OK;
 			return 0;
 		}
@@ -386,7 +388,7 @@ int exec_finish(struct exec_live *l, struct lb_run *run, struct lb_error *err)
 	}
 	run->started_at = res.started_at;
 	run->wall_seconds = res.wall_s;
-	if ((rc = set_status(run, &res, l->errp, o->argv[0], o->timeout_s, err)))
+	if ((rc = set_status(run, &res, l->errp, o, err)))
 		goto done;
 	if (!o->no_rts && (rc = collect_rts(run, l->stats, l->errp, err)))
 		goto done;

@@ -236,6 +236,19 @@ static int parse_directive(struct parser *ps, const char *word, int col, int *ha
 		free(v);
 		return sp_want_end(ps, "compile-errors");
 	}
+	if (strcmp(word, "exit-codes") == 0) {
+		char *list;
+		sp_skip_blanks(&ps->lx);
+		c = sp_col_of(&ps->lx, ps->lx.p);
+		if (sp_want_text(ps, &list, "the exit statuses that are normal (such as 0,1)"))
+			return ps->err->code;
+		int bad = text_exit_codes(list, sc->ok_exits);
+		free(list);
+		if (bad)
+			return sp_fail(ps, c, "expected exit statuses from 0 to 255 separated by commas (such as 0,1)");
+		sc->has_ok_exits = 1;
+		return sp_want_end(ps, "the exit statuses");
+	}
 	if (strcmp(word, "max-message") == 0) {
 		int kind;
 		sp_skip_blanks(&ps->lx);
@@ -369,7 +382,7 @@ static int parse_line(struct parser *ps)
 		else
 			rc = sp_fail(ps, t.col,
 				  "unknown keyword '%s' (expected a directive: scenario, runner, codebase, "
-				  "program, args, rts, env, timeout, max-message, compile-errors, settings, init-options; a step: "
+				  "program, args, rts, env, timeout, max-message, exit-codes, compile-errors, settings, init-options; a step: "
 				  "%s; or repeat, end, "
 				  "expect)",
 				  t.text,

@@ -257,6 +257,49 @@ Test(exec, two_execs_share_one_database, .timeout = 180)
 	teardown(&c);
 }
 
+/* Programs that end non-zero on purpose: a linter (Debian's shellcheck, a GHC program)
+ * exits 1 when it finds something.  Without --ok-exit every run is crashed; with it the
+ * runs are ok, their figures summarised, the exit status kept; the summary names only the
+ * files the flags asked for. */
+Test(exec, a_linter_that_exits_1_on_purpose, .timeout = 60)
+{
+	if (access("/usr/bin/shellcheck", X_OK) != 0)
+		cr_skip_test("shellcheck is not installed");
+	struct ctx c;
+	setup(&c);
+	char script[600];
+	snprintf(script, sizeof(script), "%s/lint.sh", c.dir);
+	FILE *f = fopen(script, "w");
+	fputs("#!/bin/sh\necho $1\n", f); /* SC2086: quote $1 */
+	fclose(f);
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, NULL, "exec", "--db", c.db, "--repeat", "1", "--no-rts", "--", "shellcheck", script, NULL),
+		     1, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "crashed") && strstr(o.out, "exited with status 1"), "%s", o.out);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, NULL, "exec", "--db", c.db, "--repeat", "2", "--no-rts", "--ok-exit", "0,1", "--",
+			    "shellcheck", script, NULL),
+		     0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "(over 2 ok runs)") && strstr(o.out, "peak RSS"), "%s", o.out);
+	cr_assert(strstr(o.out, "(stdout, stderr, rss.tsv)"), "no RTS files under --no-rts: %s", o.out);
+	lb_out_free(&o);
+	cr_assert_eq(db_scalar(c.db, "SELECT count(*) FROM runs WHERE status = 'ok' AND exit_code = 1"), 2.0);
+	cr_assert_eq(run_lb(&o, NULL, "exec", "--db", c.db, "--ok-exit", "0,x", "--", "shellcheck", script, NULL), 2);
+	cr_assert(strstr(o.err, "--ok-exit: expected exit statuses"), "%s", o.err);
+	lb_out_free(&o);
+	/* a scenario says it with exit-codes */
+	char scn[600], text[1400];
+	snprintf(scn, sizeof(scn), "%s/lint.scn", c.dir);
+	snprintf(text, sizeof(text), "runner exec\nprogram shellcheck\nexit-codes 0,1\nrun \"%s\"\nrun \"%s\"\n", script, script);
+	f = fopen(scn, "w");
+	fputs(text, f);
+	fclose(f);
+	cr_assert_eq(run_lb(&o, NULL, "run", "--db", c.db, "--scenario", scn, "--no-rts", NULL), 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "verdict: ok"), "%s", o.out);
+	lb_out_free(&o);
+	teardown(&c);
+}
+
 /* Ctrl-C during a run: leakbench stops the program and exits 130, and the census file the
  * RTS had begun in the working directory goes with the run, not left there. */
 Test(exec, an_interrupted_run_leaves_no_heap_profile_behind, .timeout = 60)

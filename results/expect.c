@@ -314,6 +314,18 @@ static const char *checkpoint_mark(const struct lb_run *run)
 	return best;
 }
 
+/* The median of `n` values (on a copy: the caller's order is kept). */
+static double median_of(const double *v, size_t n)
+{
+	double *c = malloc(n * sizeof(*c));
+	if (!c)
+		return NAN;
+	memcpy(c, v, n * sizeof(*c));
+	double m = detect_median(c, n);
+	free(c);
+	return m;
+}
+
 int expect_leak_metrics(struct lb_run *run, struct lb_error *err)
 {
 	const char *mark = checkpoint_mark(run);
@@ -325,6 +337,8 @@ int expect_leak_metrics(struct lb_run *run, struct lb_error *err)
 	struct detect_slope sl;
 	if (!rc && (record_add_metric(run, "checkpoints", (double)ser.windows, "count", err) ||
 		    record_add_metric(run, "checkpoints_measured", (double)ser.n, "count", err)))
+		rc = err->code;
+	if (!rc && ser.n && !unsure && record_add_metric(run, "settled_live_bytes", median_of(ser.y, ser.n), "bytes", err))
 		rc = err->code;
 	if (!rc && slope_of(ser.x, ser.y, ser.n, &sl) == 0) {
 		suspected |= sl.lo > LEAK_FLOOR && !unsure;

@@ -133,6 +133,26 @@ int judge_trend(struct store *st, const char *target, const char *scenario, cons
 	return rc;
 }
 
+/* A change smaller than one run's own noise cannot count: the spread of the base's runs
+ * (their interquartile range as a standard deviation, in compared units), from five runs
+ * on.  A metric that depends on when GCs happen (max_live_bytes of a threaded server spread
+ * from 69 to 83 MiB over 40 runs of equal code) then needs a change beyond that spread,
+ * instead of a floor of 2% that no number of runs could show it within, which left check
+ * answering unknown for ever. */
+static double run_noise(const double *x, size_t m)
+{
+	if (m < 5)
+		return 0;
+	double *c = malloc(m * sizeof(*c));
+	if (!c)
+		return 0;
+	memcpy(c, x, m * sizeof(*c));
+	detect_median(c, m); /* sorts */
+	double q1 = c[m / 4], q3 = c[(3 * m) / 4];
+	free(c);
+	return (q3 - q1) / 1.349;
+}
+
 static int judge_metric(struct store *st, const struct judge_req *q, const char *metric, struct judge_report *out,
 			struct lb_error *err)
 {
@@ -168,6 +188,7 @@ static int judge_metric(struct store *st, const struct judge_req *q, const char 
 		x[i] = scaled(x[i], r->log);
 	for (size_t j = 0; j < n; j++)
 		y[j] = scaled(y[j], r->log);
+	tau = fmax(tau, run_noise(x, m));
 	if (detect_compare(x, m, y, n, tau, q->alpha > 0 ? q->alpha : 0.01, &r->c)) {
 		rc = lb_error_oom(err);
 		goto out;

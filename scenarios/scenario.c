@@ -436,7 +436,7 @@ static char *base_name(const char *path)
 /* The metrics runs store (runners/collect.c, session.c, exec.c, run_lsp.c; results/expect.c
  * adds the leak verdicts).  Kept here, with the language that names them. */
 static const char *const run_metrics[] = {
-	"max_live_bytes", "allocated_bytes", "max_mem_in_use_bytes", "peak_rss_bytes", "sampled_peak_rss_bytes",
+	"settled_live_bytes", "max_live_bytes", "allocated_bytes", "max_mem_in_use_bytes", "peak_rss_bytes", "sampled_peak_rss_bytes",
 	"gc_cpu_seconds", "gc_wall_seconds", "wall_seconds", "user_cpu_seconds", "sys_cpu_seconds", "copied_bytes",
 	"gcs", "major_gcs", "live_bytes_slope_per_step", "checkpoints", "checkpoints_measured", "early_waits",
 	"leak_suspected", "leak_inconclusive", NULL};

@@ -52,6 +52,16 @@ Test(lsp, fixture_without_its_leak_passes_lsp_edit_leaf, .timeout = 240)
 	cr_assert_eq(db_scalar(db, "SELECT value FROM metrics WHERE name = 'checkpoints_measured'"), 40.0);
 	cr_assert_eq(db_scalar(db, "SELECT value FROM metrics WHERE name = 'early_waits'"), 0.0,
 		     "a server that typechecks is not answered too soon");
+	/* the steady figure: the median of the checkpoints' live bytes */
+	double settled = db_scalar(db, "SELECT value FROM metrics WHERE name = 'settled_live_bytes'");
+	const char *at_checkpoints = "FROM step_metrics m JOIN steps s ON s.run_id = m.run_id AND s.step = m.step"
+				     " WHERE m.name = 'live_bytes' AND s.kind = 'settle' AND s.iteration > 0";
+	char sql[400];
+	snprintf(sql, sizeof(sql), "SELECT min(m.value) %s", at_checkpoints);
+	double lo = db_scalar(db, sql);
+	snprintf(sql, sizeof(sql), "SELECT max(m.value) %s", at_checkpoints);
+	cr_assert(settled >= lo && settled <= db_scalar(db, sql), "settled_live_bytes %.0f within the checkpoints' %.0f..",
+		  settled, lo);
 	free(scn);
 	rm_rf(dir);
 	free(dir);

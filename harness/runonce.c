@@ -129,7 +129,7 @@ static int begin(struct measure_start *ms, const struct run_once *o, struct exec
 		 * per-step live bytes from +RTS -S, so go on without the eventlog and say so */
 		if (!o->quiet)
 			printf("note: %s has no eventlog support; measuring without it (per-GC lines from "
-			       "+RTS -S give the live bytes; no census series)\n",
+			       "+RTS -S give the live bytes; the census comes from its .hp file)\n",
 			       o->program);
 		mc->no_eventlog = 1;
 		eo->eventlog = 0;

@@ -224,3 +224,86 @@ int collect_eventlog(struct lb_run *run, const char *path, struct lb_error *err)
 	evlog_summary_free(s);
 	return rc;
 }
+
+/* --- the census in a .hp file, for programs without an eventlog ------------------------- */
+
+/* The index of `label` among the run's census labels, added when new; -1 out of memory. */
+static long label_index(struct lb_run *run, const char *label, size_t *cap)
+{
+	for (size_t i = run->n_census_labels; i-- > 0;)
+		if (!strcmp(run->census_labels[i], label))
+			return (long)i;
+	if (LB_GROW(run->census_labels, run->n_census_labels + 1, *cap, NULL))
+		return -1;
+	if (!(run->census_labels[run->n_census_labels] = strdup(label)))
+		return -1;
+	return (long)run->n_census_labels++;
+}
+
+/* The .hp file times its samples by the mutator's CPU time (the census runs inside a major
+ * GC, at the mutator time it had reached), not by the clock: GHCi idle for 30 s of a 35 s
+ * session had 2.3 s of it.  Each -S line gives the process's CPU time, the GC's own share
+ * (summed: the rest is the mutator's) and the elapsed time, so a sample is placed at the
+ * elapsed time of the major GC whose mutator time is nearest its own. */
+static double sample_elapsed(const struct rts_stats *st, double mut)
+{
+	double gc_sum = 0, best = INFINITY, at = NAN;
+	int oldest = 0;
+	for (size_t i = 0; i < st->n_gcs; i++)
+		oldest = st->gcs[i].gen > oldest ? st->gcs[i].gen : oldest;
+	for (size_t i = 0; i < st->n_gcs; i++) {
+		gc_sum += st->gcs[i].gc_cpu;
+		double m = st->gcs[i].total_cpu - gc_sum;
+		if (st->gcs[i].gen == oldest && fabs(m - mut) < best) {
+			best = fabs(m - mut);
+			at = st->gcs[i].total_wall;
+		}
+	}
+	return at;
+}
+
+int collect_heap_profile(struct lb_run *run, const char *hp_path, const char *stats_path, struct lb_error *err)
+{
+	struct rts_stats st;
+	struct lb_error perr = {0};
+	if (rts_stats_parse_file(&st, stats_path, &perr) != 0)
+		return 0; /* no -S lines: nothing to time the samples by (noted by collect_rts) */
+	FILE *f = st.n_gcs ? fopen(hp_path, "r") : NULL;
+	if (!f) {
+		rts_stats_free(&st);
+		return 0;
+	}
+	char *line = NULL;
+	size_t cap = 0, cap_rows = run->n_census, cap_labels = run->n_census_labels;
+	ssize_t len;
+	int sample = -1, rc = 0;
+	double t = NAN;
+	while (!rc && (len = getline(&line, &cap, f)) > 0) {
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		double s;
+		if (sscanf(line, "BEGIN_SAMPLE %lf", &s) == 1) {
+			t = sample_elapsed(&st, s);
+			sample++;
+			continue;
+		}
+		char *tab = strrchr(line, '\t');
+		if (sample < 0 || isnan(t) || !tab || !strncmp(line, "END_SAMPLE", 10))
+			continue;
+		*tab = '\0';
+		char *end;
+		long long bytes = strtoll(tab + 1, &end, 10);
+		long label = *end ? 0 : label_index(run, line, &cap_labels);
+		if (*end)
+			continue; /* not a "label<TAB>bytes" row */
+		if (label < 0 || LB_GROW(run->census, run->n_census + 1, cap_rows, NULL)) {
+			rc = lb_error_oom(err);
+			break;
+		}
+		run->census[run->n_census++] = (struct lb_census_row){sample, -1, t, (uint32_t)label, (int64_t)bytes};
+	}
+	free(line);
+	fclose(f);
+	rts_stats_free(&st);
+	return rc;
+}

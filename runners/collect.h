@@ -22,4 +22,9 @@ int collect_rts(struct lb_run *run, const char *stats_path, const char *stderr_p
  * (killed program) marks the run partial; an unreadable one is noted in the reason. */
 int collect_eventlog(struct lb_run *run, const char *path, struct lb_error *err);
 
+/* From the heap profile (`-hT` as PROG.hp, which every GHC program writes; those without
+ * an eventlog have no other census): every row, placed in time by the `-S` per-GC lines
+ * in `stats_path` (the .hp file counts mutator CPU time).  Nothing is added without them. */
+int collect_heap_profile(struct lb_run *run, const char *hp_path, const char *stats_path, struct lb_error *err);
+
 #endif

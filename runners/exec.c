@@ -421,6 +421,11 @@ done:
 		struct lb_error herr = {0};
 		int hrc = adopt_heap_file(run, o->argv[0], o->cwd, l->run_dir, res.started_at, rc ? &herr : err);
 		rc = rc ? rc : hrc;
+		/* without an eventlog, the .hp file is the only census there is */
+		char *hp = rc || o->eventlog || !o->per_gc ? NULL : path_in(l->run_dir, "heap.hp");
+		if (hp && access(hp, R_OK) == 0)
+			rc = collect_heap_profile(run, hp, l->stats, err);
+		free(hp);
 	}
 	proc_result_free(&res);
 	free(etext);

@@ -116,6 +116,7 @@ int cmd_exec(int argc, char **argv)
 	       mc.no_rts ? " (OS figures only)" : "", repeat, repeat == 1 ? "" : "s", db);
 	if (env.ghc_version)
 		printf("GHC %s, RTS way %s\n", env.ghc_version, env.rts_way ? env.rts_way : "?");
+	fflush(stdout); /* seen before the first run ends, also when stdout is a file */
 	for (int i = 0; i < repeat; i++) {
 		struct lb_run run;
 		char *dir = NULL;

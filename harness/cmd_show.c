@@ -139,7 +139,7 @@ static void print_run(const struct lb_run *r)
 		for (size_t i = 0; i < r->n_steps; i++) {
 			const struct lb_step *st = &r->steps[i];
 			double live = record_step_metric(r, (int)i, "live_bytes");
-			printf("  %4zu  line %-4d %-8s %-30.30s %8.3f s  %10s%s%s\n", i + 1, st->line, st->kind,
+			printf("  %4zu  line %-4d %-10s %-30.30s %8.3f s  %10s%s%s\n", i + 1, st->line, st->kind,
 			       st->detail, st->end - st->start, isnan(live) ? "" : text_bytes(live, b, sizeof(b)),
 			       st->failed ? "  FAILED: " : "", st->failed && st->note ? st->note : "");
 		}

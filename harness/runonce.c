@@ -25,7 +25,7 @@
 
 static void print_table(const struct lb_run *run)
 {
-	printf("\n%4s  %5s  %-8s  %-32s  %10s  %12s\n", "step", "line", "kind", "detail", "latency", "live bytes");
+	printf("\n%4s  %5s  %-10s  %-32s  %10s  %12s\n", "step", "line", "kind", "detail", "latency", "live bytes");
 	double *live = malloc((run->n_steps + 1) * sizeof(*live));
 	size_t n_live = 0;
 	for (size_t i = 0; i < run->n_steps; i++) {
@@ -43,7 +43,7 @@ static void print_table(const struct lb_run *run)
 		size_t dl = strlen(s->detail); /* the end of a long command line says most */
 		char d[40];
 		snprintf(d, sizeof(d), "%s%s", dl > 32 ? "..." : "", dl > 32 ? s->detail + dl - 29 : s->detail);
-		printf("%4zu  %5d  %-8s  %-32s  %10s  %12s%s%s\n", i + 1, s->line, s->kind, d, l, b,
+		printf("%4zu  %5d  %-10s  %-32s  %10s  %12s%s%s\n", i + 1, s->line, s->kind, d, l, b,
 		       s->failed ? "  FAILED: " : s->note ? "  " : "", s->note ? s->note : "");
 	}
 	if (live && n_live > 1) {

@@ -24,6 +24,8 @@ enum {
 	LB_ETIMEOUT = -8,  /* a wait ran out of time */
 	LB_ENOEVENTLOG = -9, /* the target's RTS has no eventlog (GHC < 9.4 linked without
 			      * -eventlog): measurable without one */
+	LB_ERTSLIMITED = -10, /* the target's RTS takes only its safe options (-rtsopts=some,
+			       * GHC's default): -S to stderr, measurable with that */
 };
 
 struct lb_error {

@@ -83,6 +83,10 @@ int cmd_exec(int argc, char **argv)
 	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
 	if (parsed != CLI_GO_ON)
 		return parsed;
+	if (measure_check(&mc, "exec")) {
+		cli_free(&cmd);
+		return LB_EXIT_USAGE;
+	}
 	int bad_exits = ok_exit && text_exit_codes(ok_exit, ok_exits);
 	if (nargs < 1 || repeat < 1 || repeat > 64 || bad_exits) {
 		fprintf(stderr, "leakbench exec: %s (see 'leakbench exec --help')\n",
@@ -152,7 +156,7 @@ int cmd_exec(int argc, char **argv)
 	/* the files these runs have, as the measurement flags chose */
 	printf("\nartifacts: %s/<run id>/ (stdout, stderr%s%s%s, rss.tsv)\n"
 	       "details:   leakbench show <run id>%s%s\n",
-	       art, o.no_rts ? "" : ", rts-stats.txt", o.no_rts || !o.eventlog ? "" : ", events.eventlog",
+	       art, o.no_rts || o.rts_limited ? "" : ", rts-stats.txt", o.no_rts || !o.eventlog ? "" : ", events.eventlog",
 	       o.no_rts || !o.heap_profile ? "" : ", heap.hp",
 	       strcmp(db, LB_DEFAULT_DB) ? " --db " : "", strcmp(db, LB_DEFAULT_DB) ? db : "");
 	code = nok == nruns ? LB_EXIT_OK : LB_EXIT_FAIL;

@@ -152,6 +152,10 @@ int cmd_run(int argc, char **argv)
 	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
 	if (parsed != CLI_GO_ON)
 		return parsed;
+	if (measure_check(&mc, "run")) {
+		cli_free(&cmd);
+		return LB_EXIT_USAGE;
+	}
 	int code = LB_EXIT_USAGE;
 	struct scn_scenario *sc = NULL;
 	struct lb_error err = {0};

@@ -68,6 +68,10 @@ int cmd_sweep(int argc, char **argv)
 	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
 	if (parsed != CLI_GO_ON)
 		return parsed;
+	if (measure_check(&mc, "sweep")) {
+		cli_free(&cmd);
+		return LB_EXIT_USAGE;
+	}
 	const char *range = nargs == 1 ? argv[first] : NULL;
 	int shard_k = 0, shard_n = 0, code = LB_EXIT_USAGE;
 	const char *why = !target				      ? "--target NAME is required"

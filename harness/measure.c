@@ -27,6 +27,17 @@ struct exec_opts measure_exec_opts(const struct measure_cli *m, char *const *arg
 				  .sample_s = m->sample};
 }
 
+int measure_check(const struct measure_cli *m, const char *cmd)
+{
+	if (m->no_rts && m->rts) {
+		fprintf(stderr, "leakbench %s: --rts '%s' cannot be given with --no-rts (no RTS flags reach the "
+				"program); drop one (see 'leakbench %s --help')\n",
+			cmd, m->rts, cmd);
+		return LB_EXIT_USAGE;
+	}
+	return 0;
+}
+
 char *measure_artifacts_dir(const char *db, const char *given)
 {
 	if (given)
@@ -38,16 +49,30 @@ char *measure_artifacts_dir(const char *db, const char *given)
 	return out;
 }
 
-int measure_begin(struct measure_start *ms, const char *db, const struct exec_opts *o,
+int measure_begin(struct measure_start *ms, const char *db, struct exec_opts *o,
 		  const char *artifacts, struct lb_error *err)
 {
 	memset(ms, 0, sizeof(*ms));
 	char *scratch = NULL;
 	if (asprintf(&scratch, "%s/.probe-%d", artifacts, (int)getpid()) < 0)
 		return lb_error_oom(err);
-	int rc = 0;
-	if (store_open(&ms->store, db, err) || exec_probe(o, scratch, &ms->info, err) ||
-	    hostenv_capture(&ms->env, o->no_rts ? NULL : &ms->info, LEAKBENCH_VERSION, err))
+	int rc = store_open(&ms->store, db, err) ? err->code : exec_probe(o, scratch, &ms->info, err);
+	if (rc == LB_ERTSLIMITED) {
+		/* what such an RTS still takes: -S, its statistics on stderr */
+		struct exec_opts lim = *o;
+		lim.rts_limited = 1, lim.eventlog = 0, lim.heap_profile = 0, lim.per_gc = 0;
+		struct lb_error lerr = {0};
+		if (exec_probe(&lim, scratch, &ms->info, &lerr) == 0) {
+			printf("note: %s was linked with -rtsopts=some (GHC's default): its RTS takes only -S, so "
+			       "leakbench measures its statistics and per-GC live bytes from stderr, without an "
+			       "eventlog or a census (relink with -rtsopts for those)\n",
+			       o->argv[0]);
+			fflush(stdout);
+			*o = lim;
+			rc = 0;
+		}
+	}
+	if (!rc && hostenv_capture(&ms->env, o->no_rts ? NULL : &ms->info, LEAKBENCH_VERSION, err))
 		rc = err->code;
 	rmdir(scratch);
 	free(scratch);

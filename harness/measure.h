@@ -36,6 +36,9 @@ struct measure_cli {
 	 "RSS sampling from /proc (default 0.1s; 0 turns it off)"}
 
 void measure_defaults(struct measure_cli *m);
+/* The options that contradict each other (--rts with --no-rts: the flags would be dropped
+ * silently): a usage error printed for `cmd`, LB_EXIT_USAGE; else 0. */
+int measure_check(const struct measure_cli *m, const char *cmd);
 /* exec_opts from the options; argv is the caller's. */
 struct exec_opts measure_exec_opts(const struct measure_cli *m, char *const *argv);
 
@@ -43,13 +46,16 @@ struct exec_opts measure_exec_opts(const struct measure_cli *m, char *const *arg
 char *measure_artifacts_dir(const char *db, const char *given);
 
 /* Open the database, probe the target's RTS (unless no_rts) and describe the machine.
- * On error nothing needs freeing; otherwise release with measure_end. */
+ * A target whose RTS takes only its safe options (-rtsopts=some, GHC's default) is
+ * measured with those: `o` is switched to rts_limited (statistics from -S on stderr, no
+ * eventlog, no census) and a note says so.  On error nothing needs freeing; otherwise
+ * release with measure_end. */
 struct measure_start {
 	struct store *store;
 	struct lb_environment env;
 	struct rts_stats info;
 };
-int measure_begin(struct measure_start *ms, const char *db, const struct exec_opts *o,
+int measure_begin(struct measure_start *ms, const char *db, struct exec_opts *o,
 		  const char *artifacts, struct lb_error *err);
 void measure_end(struct measure_start *ms);
 

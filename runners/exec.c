@@ -72,7 +72,7 @@ int exec_probe(const struct exec_opts *o, const char *scratch_dir, struct rts_st
 		goto done;
 	}
 	struct rts_measure m = {stats, o->eventlog ? ev : NULL, o->heap_profile, o->heap_interval_s,
-				o->rts_extra, o->per_gc};
+				o->rts_extra, o->per_gc, o->rts_limited};
 	if ((rc = rts_build_args(&m, 1, &rts, &nrts, err)))
 		goto done;
 	/* --info makes the RTS exit before main: the program's own arguments do not matter */
@@ -343,7 +343,7 @@ int exec_start(const struct exec_opts *o, const char *run_dir, struct lb_run *ru
 	}
 	if (!o->no_rts) {
 		struct rts_measure m = {l->stats, o->eventlog ? l->ev : NULL, o->heap_profile,
-					o->heap_interval_s, o->rts_extra, o->per_gc};
+					o->heap_interval_s, o->rts_extra, o->per_gc, o->rts_limited};
 		if ((rc = rts_build_args(&m, 0, &l->rts, &nrts, err)))
 			goto fail;
 	}

@@ -29,6 +29,8 @@ struct exec_opts {
 	const char *cwd; /* where the program runs; NULL: leakbench's own directory.  Artifact
 			  * paths must then be absolute, as the RTS opens them from there. */
 	char *const *env; /* KEY=VALUE for the program (the target's, then the scenario's); may be NULL */
+	int rts_limited; /* the target's RTS takes only -S to stderr (-rtsopts=some): per-GC
+			  * lines and the summary, read from its stderr; no eventlog, no census */
 	const unsigned char *ok_exits; /* 256 flags: which exit statuses are a normal end (a
 					* linter exits 1 when it finds something); NULL: 0 only */
 	int per_gc;      /* statistics as +RTS -S<file> (a line per GC, then the summary) instead

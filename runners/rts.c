@@ -521,7 +521,9 @@ int rts_build_args(const struct rts_measure *m, int info, char ***out, size_t *n
 		k++;                                                                         \
 	} while (0)
 	PUSH("+RTS");
-	if (m->stats_path && m->per_gc) {
+	if (m->stderr_only) {
+		PUSH("-S"); /* all a -rtsopts=some RTS takes: per-GC lines and the summary */
+	} else if (m->stats_path && m->per_gc) {
 		PUSH("-S%s", m->stats_path);
 	} else if (m->stats_path) {
 		PUSH("-t%s", m->stats_path);
@@ -580,9 +582,9 @@ int rts_check_refusal(const char *text, const char *program, struct lb_error *er
 {
 	if (!text)
 		return 0;
-	if (strstr(text, "Most RTS options are disabled") || strstr(text, "RTS options are disabled"))
+	if (strstr(text, "RTS options are disabled"))
 		return lb_error_set(
-			err, LB_ERTS,
+			err, strstr(text, "Most RTS options are disabled") ? LB_ERTSLIMITED : LB_ERTS,
 			"%s refuses the RTS options leakbench measures with (it was linked with "
 			"-rtsopts=some, GHC's default, or -rtsopts=none): relink it with -rtsopts "
 			"(ghc -rtsopts, or `ghc-options: -rtsopts` in its .cabal file), or measure "

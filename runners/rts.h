@@ -72,6 +72,8 @@ struct rts_measure {
 	double heap_interval_s;    /* -i<secs>; <= 0: RTS default */
 	const char *extra;         /* the user's own flags, split on spaces; may be NULL */
 	int per_gc;                /* -S<stats_path> instead of -t<stats_path> --machine-readable */
+	int stderr_only;           /* -S alone, statistics on stderr (a -rtsopts=some RTS takes
+				    * nothing else); the paths and the census are then ignored */
 };
 
 /* Build "+RTS ... -RTS" as an argv fragment: *out is a NULL-terminated malloc'ed array of

@@ -57,10 +57,63 @@ static long find_mark(const struct lb_run *run, const char *name)
 	return -1;
 }
 
+/* Windows between the program's own marks (`marks program`): each ends at a traceMarker
+ * named `per`, from the first one named `after` on; its figure is the last point of the
+ * series of that name (live bytes after each major GC) inside it.  Marks and series are
+ * on one clock (one process's RTS, or the session's for the exec runner). */
+static int series_per_program_mark(const struct lb_run *run, const char *metric, const char *per,
+				   const char *after, struct expect_series *out, struct lb_error *err)
+{
+	const struct lb_series *se = record_series(run, metric);
+	out->x = malloc((run->n_marks + 1) * sizeof(*out->x));
+	out->y = malloc((run->n_marks + 1) * sizeof(*out->y));
+	if (!out->x || !out->y) {
+		expect_series_free(out);
+		return lb_error_oom(err);
+	}
+	size_t i = 0;
+	if (after) {
+		while (i < run->n_marks && (run->marks[i].is_message || strcmp(run->marks[i].text, after)))
+			i++;
+		if (i == run->n_marks)
+			return 0;
+	}
+	double start = i < run->n_marks && after ? run->marks[i].t : -INFINITY;
+	for (; i < run->n_marks; i++) {
+		const struct lb_mark *m = &run->marks[i];
+		if (m->is_message || strcmp(m->text, per))
+			continue;
+		double last = NAN;
+		for (size_t k = 0; se && k < se->n; k++)
+			if (se->p[k].t > start && se->p[k].t <= m->t)
+				last = se->p[k].v;
+		if (!isnan(last)) {
+			out->x[out->n] = (double)out->windows;
+			out->y[out->n++] = last;
+		}
+		out->windows++;
+		start = m->t;
+	}
+	return 0;
+}
+
+/* Whether the run has a program mark named `name` (and no `mark` step of that name). */
+static int program_mark(const struct lb_run *run, const char *name)
+{
+	if (find_mark(run, name) >= 0)
+		return 0;
+	for (size_t i = 0; i < run->n_marks; i++)
+		if (!run->marks[i].is_message && !strcmp(run->marks[i].text, name))
+			return 1;
+	return 0;
+}
+
 int expect_series_per_mark(const struct lb_run *run, const char *metric, const char *per, const char *after,
 			   struct expect_series *out, struct lb_error *err)
 {
 	memset(out, 0, sizeof(*out));
+	if (program_mark(run, per))
+		return series_per_program_mark(run, metric, per, after, out, err);
 	long from = after ? find_mark(run, after) : 0;
 	if (from < 0)
 		return 0;

@@ -50,10 +50,54 @@ static int adopt_census(struct lb_run *run, const struct lb_run *sub, int step, 
 	return 0;
 }
 
-/* The step's program run: argv = program, fixed args, step args. */
-static int run_step(const struct session_opts *o, const struct scn_step *s, size_t index,
-		    struct lb_run *run, struct lb_error *err)
+/* The step's process's markers and series (live bytes after each major GC, heap, RSS ...),
+ * moved onto one clock for the session: seconds since it began.  Its own times count from
+ * its RTS's start (the eventlog's first event), which came `delay` after its spawn. */
+static int adopt_timeline(struct session *ss, struct lb_run *run, struct lb_run *sub, struct lb_error *err)
 {
+	const struct lb_metric *delay = record_metric(sub, "eventlog.start_delay_seconds");
+	double shift = sub->started_at + (delay ? delay->value : 0) - ss->t0;
+	if (sub->n_marks) {
+		struct lb_mark *all = realloc(run->marks, (run->n_marks + sub->n_marks) * sizeof(*all));
+		if (!all)
+			return lb_error_oom(err);
+		run->marks = all;
+		for (size_t i = 0; i < sub->n_marks; i++) {
+			all[run->n_marks] = sub->marks[i];
+			all[run->n_marks++].t += shift;
+			sub->marks[i].text = NULL; /* moved */
+		}
+	}
+	for (size_t k = 0; k < sub->n_series; k++) {
+		struct lb_series *from = &sub->series[k];
+		/* the RSS samples count from the spawn, not from the RTS's start */
+		double sh = !strcmp(from->name, "rss_bytes") ? sub->started_at - ss->t0 : shift;
+		struct lb_series *into = NULL;
+		for (size_t j = 0; j < run->n_series && !into; j++)
+			if (!strcmp(run->series[j].name, from->name))
+				into = &run->series[j];
+		struct lb_point *p = into ? realloc(into->p, (into->n + from->n) * sizeof(*p))
+					  : malloc((from->n + 1) * sizeof(*p));
+		if (!p)
+			return lb_error_oom(err);
+		size_t at = into ? into->n : 0;
+		for (size_t i = 0; i < from->n; i++)
+			p[at + i] = (struct lb_point){from->p[i].t + sh, from->p[i].v};
+		if (into) {
+			into->p = p;
+			into->n += from->n;
+		} else if (record_add_series(run, from->name, from->unit, p, from->n, err)) {
+			return err->code;
+		}
+	}
+	return 0;
+}
+
+/* The step's program run: argv = program, fixed args, step args. */
+static int run_step(struct session *ss, const struct scn_step *s, size_t index, struct lb_run *run,
+		    struct lb_error *err)
+{
+	const struct session_opts *o = ss->o;
 	size_t nfixed = 0;
 	while (o->args && o->args[nfixed])
 		nfixed++;
@@ -100,6 +144,8 @@ static int run_step(const struct session_opts *o, const struct scn_step *s, size
 			run->rts_flags = lb_strdup(sub.rts_flags, err);
 		if (!rc)
 			rc = adopt_census(run, &sub, (int)index, err);
+		if (!rc)
+			rc = adopt_timeline(ss, run, &sub, err);
 	}
 	record_free(&sub);
 	free(dir);
@@ -112,7 +158,7 @@ static int exec_act(struct session *s, const struct scn_step *st, size_t i, stru
 {
 	switch (st->kind) {
 	case SCN_RUN:
-		return run_step(s->o, st, i, run, err);
+		return run_step(s, st, i, run, err);
 	case SCN_EDIT:
 		return session_edit(s, st, err);
 	case SCN_WAIT:

@@ -34,6 +34,8 @@ struct session {
 	struct proc *p;         /* the long-lived target; NULL for the exec runner */
 	const char *dir;        /* its artifact folder (run_dir/ghci, run_dir/server) */
 	void *state;            /* the runner's own, made by start, released by end */
+	double t0;              /* when the session began (unix): the exec runner's processes'
+				 * marks and series are kept in seconds since then */
 };
 
 struct runner_ops {

@@ -379,9 +379,9 @@ int session_run(const struct scn_scenario *sc, const struct session_opts *o, str
 		struct lb_error *err)
 {
 	const struct runner_ops *ops = runner_of(sc->runner);
-	struct session s = {.sc = sc, .o = o};
-	struct loop lp = {0};
 	double t_start = session_now();
+	struct session s = {.sc = sc, .o = o, .t0 = t_start};
+	struct loop lp = {0};
 	int rc = ops->dir ? process_session(&s, ops, run, &lp, err) : step_loop(&s, ops, run, &lp, err);
 	edit_book_free(s.book);
 	if (rc)

@@ -236,6 +236,19 @@ static int parse_directive(struct parser *ps, const char *word, int col, int *ha
 		free(v);
 		return sp_want_end(ps, "compile-errors");
 	}
+	if (strcmp(word, "marks") == 0) {
+		char *what;
+		sp_skip_blanks(&ps->lx);
+		c = sp_col_of(&ps->lx, ps->lx.p);
+		if (sp_want_text(ps, &what, "program (the target's own traceMarker marks)"))
+			return ps->err->code;
+		int ok = !strcmp(what, "program");
+		free(what);
+		if (!ok)
+			return sp_fail(ps, c, "expected `marks program` (the target's own traceMarker marks)");
+		sc->marks_program = 1;
+		return sp_want_end(ps, "marks program");
+	}
 	if (strcmp(word, "exit-codes") == 0) {
 		char *list;
 		sp_skip_blanks(&ps->lx);
@@ -338,8 +351,9 @@ static int validate(struct parser *ps)
 		ps->lx.line = e->line;
 		const char *names[] = {e->per, e->after, e->until};
 		for (size_t k = 0; k < 3; k++)
-			if (names[k] && !has_mark(sc, names[k]))
-				return sp_fail(ps, 1, "no step `mark %s` in this scenario, so '%s' cannot refer to it",
+			if (names[k] && !has_mark(sc, names[k]) && !sc->marks_program)
+				return sp_fail(ps, 1, "no step `mark %s` in this scenario, so '%s' cannot refer to it "
+						      "(or say `marks program` to use the program's own traceMarker marks)",
 					    names[k], names[k]);
 		if (e->kind == SCN_EXPECT_DIAGNOSTICS && sc->runner != SCN_RUNNER_LSP)
 			return sp_fail(ps, 1, "diagnostics come from a language server: this expectation needs `runner lsp`");
@@ -382,7 +396,7 @@ static int parse_line(struct parser *ps)
 		else
 			rc = sp_fail(ps, t.col,
 				  "unknown keyword '%s' (expected a directive: scenario, runner, codebase, "
-				  "program, args, rts, env, timeout, max-message, exit-codes, compile-errors, settings, init-options; a step: "
+				  "program, args, rts, env, timeout, max-message, exit-codes, marks, compile-errors, settings, init-options; a step: "
 				  "%s; or repeat, end, "
 				  "expect)",
 				  t.text,

@@ -118,6 +118,8 @@ struct scn_scenario {
 			     * bytes (default SCN_MAX_MESSAGE) */
 	char *settings;     /* lsp: `settings {JSON}`, the answer to workspace/configuration */
 	char *init_options; /* lsp: `init-options {JSON}`, initializationOptions */
+	int marks_program;           /* `marks program`: the target's traceMarker marks are marks,
+				      * named by their text, like `mark` steps in expectations */
 	unsigned char ok_exits[256]; /* `exit-codes 0,1`: the exit statuses that are a normal end */
 	int has_ok_exits;            /* ... when the scenario says so (else 0 only) */
 	int compile_errors_fail; /* `compile-errors fail`: a compile error fails its step

@@ -334,6 +334,48 @@ Test(run, paths_are_paths_and_each_run_has_its_own_folder, .timeout = 60)
 	free(dir);
 }
 
+/* A simulation marks its own phases with traceMarker (`init-done`, then `iter` each
+ * iteration): with `marks program` those are marks like `mark` steps, so "constant memory
+ * per iteration after initialisation" can be written, its windows inside the one `run`
+ * step; and the run stores the program's markers and series as `exec` does. */
+Test(run, the_programs_own_marks_are_marks, .timeout = 120)
+{
+	char *dir = scratch_dir(), db[600], bin[512];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	const char *text = "scenario sim\nrunner exec\nmarks program\nrun iterate 20 %s\n"
+			   "expect slope live_bytes < 16KiB per iter after init-done\n";
+	const char *modes[] = {"keep", "drop"};
+	for (int k = 0; k < 2; k++) {
+		char t[300];
+		snprintf(t, sizeof(t), text, modes[k]);
+		char *scn = write_scenario(dir, "sim.scn", t);
+		struct lb_out o;
+		int code = run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program", fixture("target", bin, sizeof(bin)),
+				  NULL);
+		cr_assert_eq(code, k ? 0 : 1, "%s: %s%s", modes[k], o.out, o.err);
+		cr_assert(strstr(o.out, k ? "ok   line 5: slope live_bytes" : "FAIL line 5: slope live_bytes") &&
+				  strstr(o.out, "20 of 20 steps measured"),
+			  "%s: %s", modes[k], o.out);
+		lb_out_free(&o);
+		free(scn);
+	}
+	/* 2000 values kept per iteration: about 250 KB each */
+	double slope = db_scalar(db, "SELECT value FROM expectations e JOIN runs r ON r.id = e.run_id ORDER BY r.started_at LIMIT 1");
+	cr_assert(slope > 100000 && slope < 400000, "%.0f B per iteration", slope);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM markers WHERE text = 'iter'"), 40.0, "the markers are stored");
+	cr_assert_eq(db_scalar(db, "SELECT count(DISTINCT run_id) FROM series WHERE name = 'live_bytes'"), 2.0,
+		     "and the series");
+	/* without `marks program` the program's marks are not marks */
+	char *scn = write_scenario(dir, "nomarks.scn", "runner exec\nrun iterate 2 keep\nexpect slope live_bytes < 1KiB per iter\n");
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, NULL), 2);
+	cr_assert(strstr(o.err, "no step `mark iter`") && strstr(o.err, "marks program"), "%s", o.err);
+	lb_out_free(&o);
+	free(scn);
+	rm_rf(dir);
+	free(dir);
+}
+
 Test(run, census_of_each_step_is_stored_and_judged, .timeout = 120)
 {
 	char *dir = scratch_dir(), db[600], bin[512];

@@ -2,7 +2,7 @@
  * run_exec.c - the exec runner: a process per `run` step, measured like `leakbench exec`.
  *
  * Each `run` step starts the program (fixed arguments, then the step's) in the step's own
- * folder (step-NNN/) with the codebase as its working directory; the process's whole-run
+ * folder (step-NNN/, numbered from 1 as the step tables print them) with the codebase as its working directory; the process's whole-run
  * figures become that step's metrics (live_bytes is its max_live_bytes: the live data the
  * step needed), its artifacts and census rows the run's.  `wait` and `settle` sleep; an
  * edit changes the codebase for the next run.  A failed program fails its step, not the
@@ -103,7 +103,8 @@ static int run_step(struct session *ss, const struct scn_step *s, size_t index, 
 		nfixed++;
 	char **argv = calloc(1 + nfixed + s->n_args + 1, sizeof(char *));
 	char *dir = NULL;
-	if (!argv || asprintf(&dir, "%s/step-%03zu", o->run_dir, index) < 0) {
+	/* numbered as `run` and `show` print steps, from 1 */
+	if (!argv || asprintf(&dir, "%s/step-%03zu", o->run_dir, index + 1) < 0) {
 		free(argv);
 		return lb_error_oom(err);
 	}
@@ -132,7 +133,7 @@ static int run_step(struct session *ss, const struct scn_step *s, size_t index, 
 			rc = record_add_step_metric(run, (int)index, "live_bytes", live->value, "bytes", err);
 		for (size_t i = 0; !rc && i < sub.n_artifacts; i++) {
 			char kind[64];
-			snprintf(kind, sizeof(kind), "step-%03zu-%s", index, sub.artifacts[i].kind);
+			snprintf(kind, sizeof(kind), "step-%03zu-%s", index + 1, sub.artifacts[i].kind);
 			rc = record_add_artifact(run, kind, sub.artifacts[i].path, err);
 		}
 		if (!rc && sub.status != LB_RUN_OK) {

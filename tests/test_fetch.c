@@ -63,7 +63,7 @@ Test(fetch, a_tarball_is_fetched_once_checked_and_reused, .timeout = 120)
 	}
 	char db[700];
 	snprintf(db, sizeof(db), "%s/r.db", dir);
-	char *out = db_text(db, "SELECT path FROM artifacts WHERE kind = 'step-000-stdout' LIMIT 1");
+	char *out = db_text(db, "SELECT path FROM artifacts WHERE kind = 'step-001-stdout' LIMIT 1");
 	char *printed = slurp_file(out);
 	cr_assert(printed && !strcmp(printed, "module Sub.B where\nb = 1\n"), "the run saw the tarball's file: %s", printed);
 	free(printed);

@@ -99,9 +99,9 @@ Test(run, edits_change_a_fresh_codebase_and_revert_restores_it, .timeout = 120)
 		     0, "%s%s", o.out, o.err);
 	lb_out_free(&o);
 	char path[700];
-	/* the artifacts of step 4 (index 3) and step 6 (index 5): cat's stdout */
+	/* the artifacts of steps 4 and 6 (as run prints them): cat's stdout */
 	char cmd[900];
-	snprintf(cmd, sizeof(cmd), "sqlite3 %s \"SELECT path FROM artifacts WHERE kind = 'step-003-stdout'\"", db);
+	snprintf(cmd, sizeof(cmd), "sqlite3 %s \"SELECT path FROM artifacts WHERE kind = 'step-004-stdout'\"", db);
 	FILE *p = popen(cmd, "r");
 	cr_assert(fgets(path, sizeof(path), p));
 	pclose(p);
@@ -112,7 +112,7 @@ Test(run, edits_change_a_fresh_codebase_and_revert_restores_it, .timeout = 120)
 		  "replace and append (outside a repeat {i} stays as written): %s", edited);
 	cr_assert(strstr(edited, "-- EDITED {i}\n"), "%s", edited);
 	free(edited);
-	snprintf(cmd, sizeof(cmd), "sqlite3 %s \"SELECT path FROM artifacts WHERE kind = 'step-005-stdout'\"", db);
+	snprintf(cmd, sizeof(cmd), "sqlite3 %s \"SELECT path FROM artifacts WHERE kind = 'step-006-stdout'\"", db);
 	p = popen(cmd, "r");
 	cr_assert(fgets(path, sizeof(path), p));
 	pclose(p);
@@ -308,7 +308,7 @@ Test(run, paths_are_paths_and_each_run_has_its_own_folder, .timeout = 60)
 	cr_assert_eq(run_lb(&o, dir, "run", "--db", db, "--scenario", "sub/rel.scn", "--no-rts", NULL), 0, "%s%s", o.out,
 		     o.err);
 	lb_out_free(&o);
-	char *out = db_text(db, "SELECT path FROM artifacts WHERE kind = 'step-000-stdout'");
+	char *out = db_text(db, "SELECT path FROM artifacts WHERE kind = 'step-001-stdout'");
 	char *listing = slurp_file(out);
 	cr_assert(listing && strstr(listing, "HERE"), "the codebase beside the scenario: %s", listing);
 	free(listing);
@@ -319,7 +319,7 @@ Test(run, paths_are_paths_and_each_run_has_its_own_folder, .timeout = 60)
 	cr_assert_eq(run_lb(&o, dir, "run", "--db", db, "--scenario", "sub/none.scn", "--no-rts", NULL), 0, "%s%s",
 		     o.out, o.err);
 	lb_out_free(&o);
-	out = db_text(db, "SELECT a.path FROM artifacts a JOIN runs r ON r.id = a.run_id WHERE a.kind = 'step-000-stdout'"
+	out = db_text(db, "SELECT a.path FROM artifacts a JOIN runs r ON r.id = a.run_id WHERE a.kind = 'step-001-stdout'"
 			  " ORDER BY r.started_at DESC LIMIT 1");
 	listing = slurp_file(out);
 	cr_assert(listing && !*listing, "the second run starts in an empty folder: '%s'", listing);
@@ -420,7 +420,7 @@ Test(run, the_scenario_env_reaches_the_program, .timeout = 60)
 			    dir, NULL),
 		     0, "%s%s", o.out, o.err);
 	lb_out_free(&o);
-	char *path = db_text(db, "SELECT path FROM artifacts WHERE kind = 'step-000-stdout'");
+	char *path = db_text(db, "SELECT path FROM artifacts WHERE kind = 'step-001-stdout'");
 	char *printed = slurp_file(path);
 	cr_assert(printed && strstr(printed, "\nLB_SCENARIO_VAR=from-the-scenario\n") && strstr(printed, "\nLB_OTHER=2\n"),
 		  "%s: %s", path, printed);

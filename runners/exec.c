@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "base/file.h"
+#include "base/text.h"
 #include "runners/collect.h"
 #include "runners/proc.h"
 
@@ -208,8 +209,8 @@ static int set_status(struct lb_run *run, const struct proc_result *res, const c
 	}
 	run->partial = 1;
 	free(run->reason);
-	run->reason = lb_strdup(reason, err);
-	return run->reason ? 0 : LB_ENOMEM;
+	run->reason = text_visible(reason); /* it quotes the program's stderr: for terminals */
+	return run->reason ? 0 : lb_error_oom(err);
 }
 
 static int write_samples(const char *path, const struct proc_result *res, struct lb_error *err)

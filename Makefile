@@ -141,6 +141,7 @@ bench: leakbench fixtures $(BUILD)/evlog_bench $(BUILD)/detect_sim $(BUILD)/repo
 	sh tests/bench/evlog_throughput.sh $(BUILD)/evlog_bench $(BUILD)/fixtures
 	sh tests/bench/detect_sim.sh ./leakbench $(BUILD)/detect_sim $(BUILD)/fixtures
 	sh tests/bench/settled_spread.sh ./leakbench $(BUILD)/fixtures
+	sh tests/bench/census_cost.sh ./leakbench $(BUILD)/fixtures
 	d=$$(mktemp -d /tmp/leakbench-bench-XXXXXX) && $(BUILD)/report_bench $$d 5000; s=$$?; rm -rf $$d; exit $$s
 
 install: leakbench

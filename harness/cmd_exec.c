@@ -111,7 +111,7 @@ int cmd_exec(int argc, char **argv)
 		lb_error_oom(&err);
 		goto fail;
 	}
-	if (measure_begin(&ms, db, &o, art, &err))
+	if (measure_begin(&ms, db, &o, NULL, NULL, art, &err))
 		goto fail;
 	begun = 1;
 	struct lb_environment env = ms.env;
@@ -120,6 +120,8 @@ int cmd_exec(int argc, char **argv)
 	       mc.no_rts ? " (OS figures only)" : "", repeat, repeat == 1 ? "" : "s", db);
 	if (env.ghc_version)
 		printf("GHC %s, RTS way %s\n", env.ghc_version, env.rts_way ? env.rts_way : "?");
+	if (ms.census_interval > 0)
+		printf("heap census every %gs (%s)\n", ms.census_interval, ms.census_why);
 	fflush(stdout); /* seen before the first run ends, also when stdout is a file */
 	for (int i = 0; i < repeat; i++) {
 		struct lb_run run;

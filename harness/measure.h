@@ -31,7 +31,7 @@ struct measure_cli {
 	{"no-eventlog", CLI_FLAG, &(m).no_eventlog, NULL, "do not write an eventlog (-l)"},        \
 	{"no-heap-profile", CLI_FLAG, &(m).no_heap, NULL, "no -hT heap census"},                    \
 	{"heap-interval", CLI_DURATION, &(m).heap_interval, "DURATION",                             \
-	 "heap census interval, -i (default 0.1s)"},                                                \
+	 "heap census interval, -i (default: chosen from the last run, else 0.1s)"},               \
 	{"sample-interval", CLI_DURATION, &(m).sample, "DURATION",                                  \
 	 "RSS sampling from /proc (default 0.1s; 0 turns it off)"}
 
@@ -48,15 +48,19 @@ char *measure_artifacts_dir(const char *db, const char *given);
 /* Open the database, probe the target's RTS (unless no_rts) and describe the machine.
  * A target whose RTS takes only its safe options (-rtsopts=some, GHC's default) is
  * measured with those: `o` is switched to rts_limited (statistics from -S on stderr, no
- * eventlog, no census) and a note says so.  On error nothing needs freeing; otherwise
- * release with measure_end. */
+ * eventlog, no census) and a note says so.  An automatic census interval (heap_interval_s
+ * < 0, the default) is chosen from the newest stored run of the same measurement (`target`
+ * and `scenario`, or without a target the program and scenario): see MEASURE_CENSUS_AUTO.
+ * On error nothing needs freeing; otherwise release with measure_end. */
 struct measure_start {
 	struct store *store;
 	struct lb_environment env;
 	struct rts_stats info;
+	double census_interval; /* the -i chosen; 0 when no census */
+	char census_why[200];   /* how, for the caller to print */
 };
-int measure_begin(struct measure_start *ms, const char *db, struct exec_opts *o,
-		  const char *artifacts, struct lb_error *err);
+int measure_begin(struct measure_start *ms, const char *db, struct exec_opts *o, const char *target,
+		  const char *scenario, const char *artifacts, struct lb_error *err);
 void measure_end(struct measure_start *ms);
 
 #endif

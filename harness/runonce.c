@@ -120,10 +120,10 @@ static char **run_env(const struct run_once *o, const struct scn_scenario *sc)
 }
 
 /* measure_begin, falling back to no eventlog for a target linked without one. */
-static int begin(struct measure_start *ms, const struct run_once *o, struct exec_opts *eo, struct measure_cli *mc,
-		 const char *abs_art, struct lb_error *err)
+static int begin(struct measure_start *ms, const struct run_once *o, const char *sc_name, struct exec_opts *eo,
+		 struct measure_cli *mc, const char *abs_art, struct lb_error *err)
 {
-	int rc = measure_begin(ms, o->db, eo, abs_art, err);
+	int rc = measure_begin(ms, o->db, eo, o->target, sc_name, abs_art, err);
 	if (rc == LB_ENOEVENTLOG && eo->eventlog) {
 		/* GHC < 9.4 linked without -eventlog (Debian's own ghc, say): a scenario still gets
 		 * per-step live bytes from +RTS -S, so go on without the eventlog and say so */
@@ -133,7 +133,7 @@ static int begin(struct measure_start *ms, const struct run_once *o, struct exec
 			       o->program);
 		mc->no_eventlog = 1;
 		eo->eventlog = 0;
-		rc = measure_begin(ms, o->db, eo, abs_art, err);
+		rc = measure_begin(ms, o->db, eo, o->target, sc_name, abs_art, err);
 	}
 	return rc;
 }
@@ -223,11 +223,13 @@ int run_scenario_once(const struct scn_scenario *sc, const struct run_once *o)
 		fprintf(stderr, "leakbench run: out of memory\n");
 		goto out;
 	}
-	if (begin(&ms, o, &eo, &mc, abs_art, &err)) {
+	if (begin(&ms, o, sc->name, &eo, &mc, abs_art, &err)) {
 		cli_error("run", &err);
 		goto out;
 	}
 	begun = 1;
+	if (!o->quiet && ms.census_interval > 0)
+		printf("heap census every %gs (%s)\n", ms.census_interval, ms.census_why);
 	if (record_init(&run, &err) || record_env_copy(&run.env, &ms.env, &err)) {
 		cli_error("run", &err);
 		goto out;

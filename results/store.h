@@ -126,6 +126,16 @@ int store_expectation_unknowns(struct store *st, const char *target, const char 
 int store_unjudged_runs(struct store *st, const char *target, const char *scenario, struct store_value **rows,
 			size_t *n, struct lb_error *err);
 
+/* What the newest ok run of the same measurement (the target and scenario, or without a
+ * target the program and scenario) says about a census's cost: its mutator CPU time and
+ * its major collections (their CPU time and count).  LB_ENOTFOUND when there is none. */
+struct store_census_history {
+	double mutator_seconds, major_gc_seconds, major_gcs;
+	double interval; /* the census interval it ran with (its -i), 0 if none */
+};
+int store_census_history(struct store *st, const char *target, const char *scenario, const char *program,
+			 struct store_census_history *out, struct lb_error *err);
+
 /* A finished bisection (result NULL: inconclusive). */
 struct store_bisect {
 	const char *target, *scenario, *criterion, *good, *bad, *result, *log;

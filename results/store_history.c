@@ -398,3 +398,36 @@ int store_revisions_measured_since(struct store *st, const char *target, double 
 	return query_values(st, "SELECT DISTINCT r.sha, 0 " RUNS_OF " WHERE t.name = ?1 AND u.started_at >= CAST(?2 AS REAL)",
 			    p, rows, n, err);
 }
+
+int store_census_history(struct store *st, const char *target, const char *scenario, const char *program,
+			 struct store_census_history *out, struct lb_error *err)
+{
+	sqlite3_stmt *s;
+	if (st_prepare(st,
+		       "SELECT (SELECT value FROM metrics WHERE run_id = u.id AND name = 'rts.mut_cpu_seconds'),"
+		       " (SELECT value FROM metrics WHERE run_id = u.id AND name = 'rts.gen_1_cpu_seconds'),"
+		       " coalesce((SELECT value FROM metrics WHERE run_id = u.id AND name = 'major_gcs'),"
+		       "  (SELECT value FROM metrics WHERE run_id = u.id AND name = 'rts.gen_1_collections')),"
+		       " u.rts_flags FROM runs u LEFT JOIN targets t ON t.id = u.target_id WHERE u.status = 'ok'"
+		       " AND (?1 IS NULL OR t.name = ?1) AND (?1 IS NOT NULL OR u.program = ?3)"
+		       " AND coalesce(u.scenario, '') = coalesce(?2, '')"
+		       " AND EXISTS (SELECT 1 FROM metrics WHERE run_id = u.id AND name = 'rts.gen_1_cpu_seconds')"
+		       " ORDER BY u.started_at DESC LIMIT 1",
+		       &s, err))
+		return err->code;
+	st_bind_text(s, 1, target);
+	st_bind_text(s, 2, scenario);
+	st_bind_text(s, 3, program);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->mutator_seconds = sqlite3_column_double(s, 0);
+		out->major_gc_seconds = sqlite3_column_double(s, 1);
+		out->major_gcs = sqlite3_column_double(s, 2);
+		const char *f = (const char *)sqlite3_column_text(s, 3), *i = f ? strstr(f, " -i") : NULL;
+		out->interval = i ? strtod(i + 3, NULL) : 0;
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		return lb_error_set(err, LB_ENOTFOUND, "no earlier run to learn the census interval from");
+	return rc == SQLITE_ROW ? 0 : st_db_error(st, err, "reading the census history");
+}

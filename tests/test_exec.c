@@ -314,6 +314,36 @@ Test(exec, a_linter_that_exits_1_on_purpose, .timeout = 60)
 	teardown(&c);
 }
 
+/* The census interval is learned from the last run of the same program: a program holding
+ * 40 MiB live pays a major GC per census, so the second invocation takes censuses less
+ * often than the first's -i0.1 (and says from what); a given --heap-interval is kept. */
+Test(exec, the_census_interval_is_learned_from_the_last_run, .timeout = 120)
+{
+	struct ctx c;
+	setup(&c);
+	char bin[512];
+	fixture("target", bin, sizeof(bin));
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, NULL, "exec", "--db", c.db, "--repeat", "1", "--", bin, "steady", "1000000", "20000", NULL),
+		     0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "heap census every 0.1s (no earlier run of it to learn from)"), "%s", o.out);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, NULL, "exec", "--db", c.db, "--repeat", "1", "--", bin, "steady", "1000000", "20000", NULL),
+		     0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "s (its last run: ") && strstr(o.out, " ms a major GC)"), "%s", o.out);
+	lb_out_free(&o);
+	char *flags = db_text(c.db, "SELECT rts_flags FROM runs ORDER BY started_at DESC LIMIT 1");
+	const char *i = strstr(flags, " -i");
+	cr_assert(i && strtod(i + 3, NULL) >= 0.1 && strtod(i + 3, NULL) <= 10, "%s", flags);
+	free(flags);
+	cr_assert_eq(run_lb(&o, NULL, "exec", "--db", c.db, "--repeat", "1", "--heap-interval", "500ms", "--", bin, "alloc",
+			    "1000", NULL),
+		     0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "heap census every 0.5s (as given)"), "%s", o.out);
+	lb_out_free(&o);
+	teardown(&c);
+}
+
 /* Ctrl-C during a run: leakbench stops the program and exits 130, and the census file the
  * RTS had begun in the working directory goes with the run, not left there. */
 Test(exec, an_interrupted_run_leaves_no_heap_profile_behind, .timeout = 60)

@@ -2,6 +2,7 @@
  * helpers.c - test support.  Everything here uses real processes and real files.
  */
 #include "tests/helpers.h"
+#include "results/record.h"
 
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
@@ -362,4 +363,21 @@ int procs_with(const char *needle)
 	if (d)
 		closedir(d);
 	return alive;
+}
+
+void test_stored_run(struct lb_run *r, const char *sha, double started_at)
+{
+	struct lb_error err = {0};
+	cr_assert_eq(record_init(r, &err), 0);
+	r->env = (struct lb_environment){.host = strdup("h"), .kernel = strdup("k"), .cpu_model = strdup("c"),
+					 .cores = 2, .mem_bytes = 1LL << 33, .ghc_version = strdup("9.0.2"),
+					 .rts_way = strdup("rts_thr"), .leakbench_version = strdup("test")};
+	strcpy(r->env.fingerprint, "00000000000000aa");
+	r->program = strdup("./server");
+	r->command = strdup("[\"./server\"]");
+	r->rts_flags = strdup("");
+	r->scenario = strdup("edits");
+	r->target = strdup("demo");
+	r->revision = strdup(sha);
+	r->started_at = started_at;
 }

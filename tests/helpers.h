@@ -46,6 +46,11 @@ double db_scalar(const char *db, const char *sql);
 /* The same as text, malloc'ed ("" if no row). */
 char *db_text(const char *db, const char *sql);
 
+/* A run record as `demo`'s fixture server's, to store directly (record_init'ed here): a
+ * machine "h", GHC 9.0.2, scenario "edits" of revision `sha`, started at `started_at`. */
+struct lb_run;
+void test_stored_run(struct lb_run *r, const char *sha, double started_at);
+
 /* A real HTTP server on 127.0.0.1 (a child process; kill it when done): each request is
  * written to DIR/request-N.txt (head and body), the first `fail_first` answered with
  * `fail_status`, the rest 200.  *port is where it listens. */

@@ -34,18 +34,7 @@ static void put_history(const char *db)
 		struct store_revision rv = {sha, "", "A <a@example.org>", subject, 1700000000.0 + 3600 * i};
 		cr_assert_eq(store_put_revision(st, "demo", "/nowhere", &rv, &err), 0, "%s", err.msg);
 		struct lb_run r;
-		cr_assert_eq(record_init(&r, &err), 0);
-		r.env = (struct lb_environment){.host = strdup("h"), .kernel = strdup("k"), .cpu_model = strdup("c"),
-						.cores = 2, .mem_bytes = 1LL << 33, .ghc_version = strdup("9.0.2"),
-						.rts_way = strdup("rts_l"), .leakbench_version = strdup("test")};
-		strcpy(r.env.fingerprint, "00000000000000aa");
-		r.program = strdup("./server");
-		r.command = strdup("[\"./server\"]");
-		r.rts_flags = strdup("");
-		r.scenario = strdup("edits");
-		r.target = strdup("demo");
-		r.revision = strdup(sha);
-		r.started_at = 1700000000.0 + 3600 * i;
+		test_stored_run(&r, sha, 1700000000.0 + 3600 * i);
 		r.wall_seconds = 2;
 		double live = (i < 25 ? 100 : 110) * 1048576.0 * (1 + 0.002 * ((i * 37) % 5 - 2));
 		cr_assert_eq(record_add_metric(&r, "max_live_bytes", live, "bytes", &err), 0);

@@ -347,18 +347,7 @@ Test(store, a_change_within_the_runs_noise_is_the_same, .timeout = 60)
 		cr_assert_eq(store_put_revision(st, "demo", "/nowhere", &rv, &err), 0, "%s", err.msg);
 		for (int i = 0; i < 12; i++) {
 			struct lb_run run;
-			cr_assert_eq(record_init(&run, &err), 0);
-			run.env = (struct lb_environment){.host = strdup("h"), .kernel = strdup("k"), .cpu_model = strdup("c"),
-							  .cores = 2, .mem_bytes = 1LL << 33, .ghc_version = strdup("9.0.2"),
-							  .rts_way = strdup("rts_thr"), .leakbench_version = strdup("test")};
-			strcpy(run.env.fingerprint, "00000000000000aa");
-			run.program = strdup("./server");
-			run.command = strdup("[\"./server\"]");
-			run.rts_flags = strdup("");
-			run.scenario = strdup("edits");
-			run.target = strdup("demo");
-			run.revision = strdup(shas[r]);
-			run.started_at = 1700000000.0 + 100 * r + i;
+			test_stored_run(&run, shas[r], 1700000000.0 + 100 * r + i);
 			/* each side its own draws from one spread: 69 to 83 MiB, the second 3% up */
 			unsigned x = (unsigned)(i * 2654435761u + (unsigned)r * 40503u + 12345u);
 			x ^= x >> 13, x *= 0x5bd1e995u, x ^= x >> 15;

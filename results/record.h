@@ -174,6 +174,8 @@ struct lb_run {
 	size_t n_census_labels;
 	struct lb_mark *marks;
 	size_t n_marks;
+	double series_zero; /* when its series' time 0 was (unix seconds; 0 unknown): the RTS's
+			     * start of a long-lived target, the session's start for exec steps */
 
 	/* From a scenario (all owned, freed by record_free). */
 	struct lb_step *steps;

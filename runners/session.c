@@ -359,7 +359,7 @@ static int process_session(struct session *s, const struct runner_ops *ops, stru
 	if (!rc)
 		rc = adopt(run, &sub, err);
 	if (!rc)
-		rc = align_steps(run, rts_zero(run, &sub), err);
+		rc = align_steps(run, (run->series_zero = rts_zero(run, &sub)), err);
 	if (!rc)
 		rc = align_rss(run, sub.started_at, err);
 	if (!rc && lp->broken)
@@ -387,6 +387,8 @@ int session_run(const struct scn_scenario *sc, const struct session_opts *o, str
 	if (rc)
 		return rc;
 	run->started_at = t_start;
+	if (!ops->dir)
+		run->series_zero = t_start; /* the exec runner's steps' series are on the session's clock */
 	run->wall_seconds = session_now() - t_start;
 	if ((rc = record_add_metric(run, "wall_seconds", run->wall_seconds, "s", err)) ||
 	    (rc = summarise_steps(run, err)))

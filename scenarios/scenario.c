@@ -349,7 +349,7 @@ static int validate(struct parser *ps)
 	for (size_t i = 0; i < sc->n_expects; i++) {
 		const struct scn_expect *e = &sc->expects[i];
 		ps->lx.line = e->line;
-		const char *names[] = {e->per, e->after, e->until};
+		const char *names[] = {e->per_seconds > 0 ? NULL : e->per, e->after, e->until};
 		for (size_t k = 0; k < 3; k++)
 			if (names[k] && !has_mark(sc, names[k]) && !sc->marks_program)
 				return sp_fail(ps, 1, "no step `mark %s` in this scenario, so '%s' cannot refer to it "
@@ -463,7 +463,8 @@ int scn_metric_known(const char *name, int per_step, const char **nearest)
 	const char *const *list = per_step ? step_metrics : run_metrics;
 	*nearest = NULL;
 	if (!per_step && (!strncmp(name, "rts.", 4) || !strncmp(name, "eventlog.", 9) ||
-			  !strncmp(name, "census_growth:", 14) || !strncmp(name, "leak_", 5)))
+			  !strncmp(name, "census_growth:", 14) || !strncmp(name, "leak_", 5) ||
+			  !strncmp(name, "slope:", 6)))
 		return 1;
 	size_t n = strlen(name), best = SIZE_MAX;
 	for (size_t i = 0; list[i]; i++) {

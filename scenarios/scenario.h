@@ -79,7 +79,9 @@ struct scn_expect {
 	char *metric;   /* METRIC and SLOPE */
 	enum scn_op op;
 	double bound;   /* bytes, seconds, or a plain number */
-	char *per;      /* SLOPE: the mark whose occurrences are the steps ("edit") */
+	char *per;      /* SLOPE: the mark whose occurrences are the steps ("edit"), or a unit of
+			 * time (second, minute, hour: then per_seconds is set) */
+	double per_seconds; /* SLOPE over time: the unit's seconds (1, 60, 3600); 0 per mark */
 	char *after;    /* SLOPE, CENSUS: from this mark on; NULL for the whole run */
 	char *until;    /* CENSUS between: up to this mark */
 	char *label;    /* CENSUS: the label, or a POSIX extended regular expression */

@@ -533,8 +533,15 @@ int sp_parse_expect(struct parser *ps)
 		int col = sp_col_of(&ps->lx, ps->lx.p);
 		if (accept_word(ps, "per") != 1)
 			return sp_fail(ps, col, "expected 'per STEP' (the mark that ends each step, e.g. per edit)");
-		if (sp_want_text(ps, &e->per, "the step's mark name"))
+		if (sp_want_text(ps, &e->per, "the step's mark name, or second, minute or hour"))
 			return ps->err->code;
+		static const struct {
+			const char *word;
+			double seconds;
+		} units[] = {{"second", 1}, {"minute", 60}, {"hour", 3600}};
+		for (size_t u = 0; u < sizeof(units) / sizeof(*units); u++)
+			if (!strcmp(e->per, units[u].word))
+				e->per_seconds = units[u].seconds;
 		int a = accept_word(ps, "after");
 		if (a < 0 || (a == 1 && sp_want_text(ps, &e->after, "a mark name after 'after'")))
 			return ps->err->code;

@@ -202,6 +202,39 @@ Test(lsp, a_codebase_the_server_cannot_load_is_not_ok, .timeout = 120)
 	free(dir);
 }
 
+/* Growth with time: a server that keeps a little every time it wakes while idle grows per
+ * minute with no edit at all; a slope per minute over every major GC after `warm` sees it
+ * (and is stored as slope:live_bytes:minute), and holds for the same server without it. */
+Test(lsp, an_idle_server_that_grows_per_minute, .timeout = 120)
+{
+	char *dir = scratch_dir(), db[600], bin[512];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	char *scn = write_file(dir, "idle.scn",
+			       "runner lsp\nargs --test\ncodebase generate modules=12 layers=3 seed=1\nrts -I0.2\n"
+			       "open L2/M0.hs\nwait idle\nsettle 1s\nmark warm\n"
+			       "repeat 5\n  wait 2s\n  settle 500ms\n  mark idle\nend\n"
+			       "expect slope live_bytes < 64KiB per minute after warm\n");
+	const char *args[] = {"--test --idle-leak", "--test --idle-timer"};
+	for (int k = 0; k < 2; k++) {
+		struct lb_out o;
+		int code = run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program",
+				  fixture("lspfix", bin, sizeof(bin)), "--args", args[k], NULL);
+		cr_assert_eq(code, k ? 0 : 1, "%s: %s%s", args[k], o.out, o.err);
+		cr_assert(strstr(o.out, k ? "ok   line 14: slope live_bytes < 64KiB per minute"
+					  : "FAIL line 14: slope live_bytes < 64KiB per minute") &&
+				  strstr(o.out, " per minute (95% interval") && strstr(o.out, " samples over "),
+			  "%s: %s", args[k], o.out);
+		lb_out_free(&o);
+	}
+	cr_assert_gt(db_scalar(db, "SELECT m.value FROM metrics m JOIN runs r ON r.id = m.run_id"
+				   " WHERE m.name = 'slope:live_bytes:minute' ORDER BY r.started_at LIMIT 1"),
+		     128 * 1024.0, "the leak, per minute, stored");
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM metrics WHERE name = 'slope:live_bytes:minute_lo'"), 2.0);
+	free(scn);
+	rm_rf(dir);
+	free(dir);
+}
+
 /* A pause that ends before the server is idle leaves checkpoints without a figure (the
  * fixture, like ghcide, indexes for a while after kick/done and has no idle GC during it):
  * a leak verdict from too few of them is inconclusive, never ok; settling until the server

@@ -29,6 +29,7 @@ int expect_judge(const struct scn_scenario *sc, struct lb_run *run, int *failed,
  * all.  A leak judged from fewer than EXPECT_MIN_MEASURED of the windows is inconclusive. */
 struct expect_series {
 	double *x, *y;
+	double *v;  /* the value each window's closing mark carries (NaN: none) */
 	size_t n, windows;
 };
 #define EXPECT_MIN_MEASURED 0.8

@@ -228,6 +228,8 @@ static int step_loop(struct session *s, const struct runner_ops *ops, struct lb_
 					  start, err)))
 			break;
 		rc = ops->act(s, st, i, run, err);
+		if (!rc && st->kind == SCN_MARK && st->has_value) /* the size it stands for */
+			rc = record_add_step_metric(run, (int)i, "mark_value", st->value, "", err);
 		if (rc && rc != LB_EINTR && rc != LB_ENOMEM)
 			lb_error_prefix(err, "%s:%d: ", sc->path, st->line);
 		if (target_broke(s, lp, rc, err) || (rc && rc != LB_EINTR && rc != LB_ENOMEM)) {

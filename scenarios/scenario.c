@@ -312,6 +312,15 @@ static int wait_fits(enum scn_runner r, enum scn_wait_kind w)
 	return 0;
 }
 
+/* Whether some `mark NAME VALUE` carries a value. */
+static int mark_has_value(const struct scn_scenario *sc, const char *name)
+{
+	for (size_t i = 0; i < sc->n_steps; i++)
+		if (sc->steps[i].kind == SCN_MARK && sc->steps[i].has_value && strcmp(sc->steps[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
 static int has_mark(const struct scn_scenario *sc, const char *name)
 {
 	for (size_t i = 0; i < sc->n_steps; i++)
@@ -355,6 +364,9 @@ static int validate(struct parser *ps)
 				return sp_fail(ps, 1, "no step `mark %s` in this scenario, so '%s' cannot refer to it "
 						      "(or say `marks program` to use the program's own traceMarker marks)",
 					    names[k], names[k]);
+		if (e->kind == SCN_EXPECT_EXPONENT && !mark_has_value(sc, e->per))
+			return sp_fail(ps, 1, "an exponent needs sizes: give the `%s` marks values (mark %s 101)", e->per,
+				       e->per);
 		if (e->kind == SCN_EXPECT_DIAGNOSTICS && sc->runner != SCN_RUNNER_LSP)
 			return sp_fail(ps, 1, "diagnostics come from a language server: this expectation needs `runner lsp`");
 	}
@@ -464,7 +476,7 @@ int scn_metric_known(const char *name, int per_step, const char **nearest)
 	*nearest = NULL;
 	if (!per_step && (!strncmp(name, "rts.", 4) || !strncmp(name, "eventlog.", 9) ||
 			  !strncmp(name, "census_growth:", 14) || !strncmp(name, "leak_", 5) ||
-			  !strncmp(name, "slope:", 6)))
+			  !strncmp(name, "slope:", 6) || !strncmp(name, "exponent:", 9) || !strncmp(name, "peak:", 5)))
 		return 1;
 	size_t n = strlen(name), best = SIZE_MAX;
 	for (size_t i = 0; list[i]; i++) {

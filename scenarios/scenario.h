@@ -61,6 +61,8 @@ struct scn_step {
 	int pos_line, pos_col; /* hover/completion/definition/codeaction: 1-based */
 	char **args;       /* run: NULL-terminated */
 	size_t n_args;
+	int has_value;     /* mark NAME VALUE: the mark carries a value (a size: 101 modules) */
+	double value;
 };
 
 enum scn_op { SCN_LT, SCN_LE, SCN_GT, SCN_GE, SCN_EQ };
@@ -70,6 +72,9 @@ enum scn_expect_kind {
 	SCN_EXPECT_SLOPE,  /* slope METRIC OP X per STEP after MARK */
 	SCN_EXPECT_CENSUS, /* census "LABEL"|/REGEX/ count|bytes OP N after MARK | between A B */
 	SCN_EXPECT_DIAGNOSTICS, /* diagnostics errors|warnings OP N [after MARK] (lsp) */
+	SCN_EXPECT_EXPONENT, /* exponent METRIC OP K per MARK [after MARK]: METRIC ~ value^K */
+	SCN_EXPECT_PEAK,     /* peak live_bytes|heap OP Rx per MARK [after MARK]: the peak inside
+			      * each window over the checkpoint before it */
 };
 
 struct scn_expect {

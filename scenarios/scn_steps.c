@@ -407,10 +407,21 @@ int sp_parse_step(struct parser *ps, enum scn_step_kind kind)
 	}
 	case SCN_RUN:
 		return parse_run_args(ps, s);
-	case SCN_MARK:
+	case SCN_MARK: {
 		if (sp_want_text(ps, &s->name, "a mark name"))
 			return ps->err->code;
-		return sp_want_end(ps, "the mark name");
+		sp_skip_blanks(&ps->lx);
+		if (ps->lx.p >= ps->lx.end)
+			return 0;
+		/* a value it carries: mark size 101 */
+		int c = sp_col_of(&ps->lx, ps->lx.p), vkind;
+		if (sp_parse_value(ps, "the mark's value (a number, such as the size it stands for)", &s->value, &vkind))
+			return ps->err->code;
+		if (!(s->value > 0))
+			return sp_fail(ps, c, "a mark's value is a size: greater than 0");
+		s->has_value = 1;
+		return sp_want_end(ps, "the mark's value");
+	}
 	case SCN_SEND:
 		return parse_send(ps, s);
 	}
@@ -515,14 +526,14 @@ int sp_parse_expect(struct parser *ps)
 	if (sp_next_token(ps, &t))
 		return ps->err->code;
 	if (t.kind != TOK_WORD) {
-		int rc = sp_fail(ps, t.col, "expected a metric, slope, census or diagnostics after expect, found %s",
+		int rc = sp_fail(ps, t.col, "expected a metric, slope, exponent, peak, census or diagnostics after expect, found %s",
 			      sp_tok_desc(&t));
 		free(t.text);
 		return rc;
 	}
-	if (strcmp(t.text, "slope") == 0) {
+	if (strcmp(t.text, "slope") == 0 || strcmp(t.text, "exponent") == 0) {
+		e->kind = t.text[0] == 's' ? SCN_EXPECT_SLOPE : SCN_EXPECT_EXPONENT;
 		free(t.text);
-		e->kind = SCN_EXPECT_SLOPE;
 		sp_skip_blanks(&ps->lx);
 		int mcol = sp_col_of(&ps->lx, ps->lx.p);
 		if (sp_want_text(ps, &e->metric, "the metric whose slope is bounded (e.g. live_bytes)") ||
@@ -539,13 +550,48 @@ int sp_parse_expect(struct parser *ps)
 			const char *word;
 			double seconds;
 		} units[] = {{"second", 1}, {"minute", 60}, {"hour", 3600}};
-		for (size_t u = 0; u < sizeof(units) / sizeof(*units); u++)
+		for (size_t u = 0; e->kind == SCN_EXPECT_SLOPE && u < sizeof(units) / sizeof(*units); u++)
 			if (!strcmp(e->per, units[u].word))
 				e->per_seconds = units[u].seconds;
+		if (e->kind == SCN_EXPECT_EXPONENT && unit_kind >= 0)
+			return sp_fail(ps, col, "an exponent is a plain number (live_bytes ~ size^K): no unit");
 		int a = accept_word(ps, "after");
 		if (a < 0 || (a == 1 && sp_want_text(ps, &e->after, "a mark name after 'after'")))
 			return ps->err->code;
 		return sp_want_end(ps, "the slope expectation");
+	}
+	if (strcmp(t.text, "peak") == 0) {
+		free(t.text);
+		e->kind = SCN_EXPECT_PEAK;
+		sp_skip_blanks(&ps->lx);
+		int mcol = sp_col_of(&ps->lx, ps->lx.p);
+		if (sp_want_text(ps, &e->metric, "live_bytes or heap"))
+			return ps->err->code;
+		if (strcmp(e->metric, "live_bytes") && strcmp(e->metric, "heap"))
+			return sp_fail(ps, mcol, "a peak is of live_bytes or heap, not '%s'", e->metric);
+		if (parse_op(ps, &e->op))
+			return ps->err->code;
+		char *r;
+		sp_skip_blanks(&ps->lx);
+		int rcol = sp_col_of(&ps->lx, ps->lx.p);
+		if (sp_want_text(ps, &r, "a ratio such as 1.5x"))
+			return ps->err->code;
+		char *end;
+		e->bound = strtod(r, &end);
+		int bad = end == r || strcmp(end, "x") || !(e->bound > 0);
+		free(r);
+		if (bad)
+			return sp_fail(ps, rcol, "expected a ratio to the checkpoint before, such as 1.5x");
+		sp_skip_blanks(&ps->lx);
+		int col = sp_col_of(&ps->lx, ps->lx.p);
+		if (accept_word(ps, "per") != 1)
+			return sp_fail(ps, col, "expected 'per STEP' (the mark that ends each window, e.g. per cycle)");
+		if (sp_want_text(ps, &e->per, "the window's mark name"))
+			return ps->err->code;
+		int a = accept_word(ps, "after");
+		if (a < 0 || (a == 1 && sp_want_text(ps, &e->after, "a mark name after 'after'")))
+			return ps->err->code;
+		return sp_want_end(ps, "the peak expectation");
 	}
 	if (strcmp(t.text, "census") == 0) {
 		free(t.text);

@@ -235,6 +235,38 @@ Test(lsp, an_idle_server_that_grows_per_minute, .timeout = 120)
 	free(dir);
 }
 
+/* Transient peaks: a server that holds a copy of every module's table across each rebuild
+ * doubles its memory during the rebuild and comes back after, which the checkpoints alone
+ * never show; the peak per cycle over the checkpoint before sees it (peak:live_bytes:cycle). */
+Test(lsp, a_peak_during_each_rebuild, .timeout = 120)
+{
+	char *dir = scratch_dir(), db[600], bin[512];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	char *scn = write_file(dir, "peak.scn",
+			       "runner lsp\nargs --test\ncodebase generate modules=12 layers=3 seed=1\nrts -I0.2\n"
+			       "open L2/M0.hs\nopen L0/M0.hs\nwait idle\nsettle 1s\nmark warm\n"
+			       "repeat 5\n  edit L0/M0.hs replace /\\[x, [0-9]+\\]/ \"[x, {i}]\"\n"
+			       "  wait notification kick/done\n  settle 1s\n  mark cycle\nend\n"
+			       "expect peak live_bytes <= 1.8x per cycle after warm\n");
+	const char *args[] = {"--test --reload-peak", "--test --reload-gc"};
+	for (int k = 0; k < 2; k++) {
+		struct lb_out o;
+		int code = run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program",
+				  fixture("lspfix", bin, sizeof(bin)), "--args", args[k], NULL);
+		cr_assert_eq(code, k ? 0 : 1, "%s: %s%s", args[k], o.out, o.err);
+		cr_assert(strstr(o.out, k ? "ok   line 16: peak live_bytes" : "FAIL line 16: peak live_bytes") &&
+				  strstr(o.out, "the checkpoint before it (the worst of 5)"),
+			  "%s: %s", args[k], o.out);
+		lb_out_free(&o);
+	}
+	cr_assert_gt(db_scalar(db, "SELECT m.value FROM metrics m JOIN runs r ON r.id = m.run_id"
+				   " WHERE m.name = 'peak:live_bytes:cycle' ORDER BY r.started_at LIMIT 1"),
+		     1.8);
+	free(scn);
+	rm_rf(dir);
+	free(dir);
+}
+
 /* A pause that ends before the server is idle leaves checkpoints without a figure (the
  * fixture, like ghcide, indexes for a while after kick/done and has no idle GC during it):
  * a leak verdict from too few of them is inconclusive, never ok; settling until the server

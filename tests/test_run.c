@@ -376,6 +376,47 @@ Test(run, the_programs_own_marks_are_marks, .timeout = 120)
 	free(dir);
 }
 
+/* Growth with size: marks carry the sizes (mark size 101), and the exponent of live_bytes ~
+ * size^K is judged with its interval; a table quadratic in its size fails a bound of 1.3
+ * that a linear one meets (stored as exponent:live_bytes:size). */
+Test(run, the_exponent_of_growth_with_size, .timeout = 120)
+{
+	char *dir = scratch_dir(), db[600], bin[512];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	const char *shapes[] = {"square", "linear"};
+	for (int k = 0; k < 2; k++) {
+		char t[600];
+		snprintf(t, sizeof(t),
+			 "runner exec\nmark start\nrun table 50 %s\nmark size 50\nrun table 100 %s\nmark size 100\n"
+			 "run table 200 %s\nmark size 200\nrun table 400 %s\nmark size 400\n"
+			 "expect exponent live_bytes <= 1.3 per size after start\n",
+			 shapes[k], shapes[k], shapes[k], shapes[k]);
+		char *scn = write_scenario(dir, "size.scn", t);
+		struct lb_out o;
+		int code = run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program", fixture("target", bin, sizeof(bin)),
+				  NULL);
+		cr_assert_eq(code, k ? 0 : 1, "%s: %s%s", shapes[k], o.out, o.err);
+		cr_assert(strstr(o.out, k ? "ok   line 11: exponent" : "FAIL line 11: exponent") &&
+				  strstr(o.out, "live_bytes grows as size^") && strstr(o.out, "4 sizes"),
+			  "%s: %s", shapes[k], o.out);
+		lb_out_free(&o);
+		free(scn);
+	}
+	double square = db_scalar(db, "SELECT m.value FROM metrics m JOIN runs r ON r.id = m.run_id"
+				      " WHERE m.name = 'exponent:live_bytes:size' ORDER BY r.started_at LIMIT 1");
+	cr_assert(square > 1.7 && square < 2.3, "a square table grows as size^%.2f", square);
+	/* an exponent needs marks that carry sizes */
+	char *scn = write_scenario(dir, "nosize.scn", "runner exec\nrun table 5 linear\nmark size\n"
+						       "expect exponent live_bytes <= 1.3 per size\n");
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, NULL, "scenario", scn, NULL), 2);
+	cr_assert(strstr(o.err, "an exponent needs sizes: give the `size` marks values (mark size 101)"), "%s", o.err);
+	lb_out_free(&o);
+	free(scn);
+	rm_rf(dir);
+	free(dir);
+}
+
 Test(run, census_of_each_step_is_stored_and_judged, .timeout = 120)
 {
 	char *dir = scratch_dir(), db[600], bin[512];

@@ -182,6 +182,9 @@ Test(scenario, errors_name_line_and_column)
 	parse_err("runner lsp\nenv NOVALUE\n", 2, 5, "expected KEY=VALUE");
 	parse_err("runner ghci\ncompile-errors ignore\n", 2, 16, "expected fail or note");
 	parse_err("runner exec\nexit-codes 0,x\n", 2, 12, "expected exit statuses from 0 to 255");
+	parse_err("runner exec\nrun\nmark c\nexpect peak live_bytes <= 1.5 per c\n", 4, 27, "expected a ratio");
+	parse_err("runner exec\nrun\nmark c\nexpect peak rss_bytes <= 1.5x per c\n", 4, 13, "a peak is of live_bytes or heap");
+	parse_err("runner exec\nrun\nmark size 0\n", 3, 11, "greater than 0");
 	parse_err("runner lsp\nopen A.hs\nexpect slope live_bytes < 1KiB per fortnight\n", 3, 1,
 		  "no step `mark fortnight`");
 	parse_err("runner lsp\n\"string\"\n", 2, 1, "expected a directive or a step");

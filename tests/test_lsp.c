@@ -202,30 +202,40 @@ Test(lsp, a_codebase_the_server_cannot_load_is_not_ok, .timeout = 120)
 	free(dir);
 }
 
+/* The fixture with a switch that makes a shape of leak, then without it: the run with it
+ * exits 1 with "FAIL <what>" in its output, the one without exits 0 with "ok   <what>";
+ * both outputs hold `also`. */
+static void with_and_without(const char *db, const char *scn, const char *with, const char *without, const char *what,
+			     const char *also)
+{
+	const char *args[] = {with, without};
+	char bin[512];
+	for (int k = 0; k < 2; k++) {
+		struct lb_out o;
+		int code = run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program",
+				  fixture("lspfix", bin, sizeof(bin)), "--args", args[k], NULL);
+		cr_assert_eq(code, k ? 0 : 1, "%s: %s%s", args[k], o.out, o.err);
+		const char *at = strstr(o.out, what);
+		cr_assert(at && at - o.out >= 5 && !strncmp(at - 5, k ? "ok   " : "FAIL ", 5) && strstr(o.out, also), "%s: %s",
+			  args[k], o.out);
+		lb_out_free(&o);
+	}
+}
+
 /* Growth with time: a server that keeps a little every time it wakes while idle grows per
  * minute with no edit at all; a slope per minute over every major GC after `warm` sees it
  * (and is stored as slope:live_bytes:minute), and holds for the same server without it. */
 Test(lsp, an_idle_server_that_grows_per_minute, .timeout = 120)
 {
-	char *dir = scratch_dir(), db[600], bin[512];
+	char *dir = scratch_dir(), db[600];
 	snprintf(db, sizeof(db), "%s/r.db", dir);
 	char *scn = write_file(dir, "idle.scn",
 			       "runner lsp\nargs --test\ncodebase generate modules=12 layers=3 seed=1\nrts -I0.2\n"
 			       "open L2/M0.hs\nwait idle\nsettle 1s\nmark warm\n"
 			       "repeat 5\n  wait 2s\n  settle 500ms\n  mark idle\nend\n"
 			       "expect slope live_bytes < 64KiB per minute after warm\n");
-	const char *args[] = {"--test --idle-leak", "--test --idle-timer"};
-	for (int k = 0; k < 2; k++) {
-		struct lb_out o;
-		int code = run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program",
-				  fixture("lspfix", bin, sizeof(bin)), "--args", args[k], NULL);
-		cr_assert_eq(code, k ? 0 : 1, "%s: %s%s", args[k], o.out, o.err);
-		cr_assert(strstr(o.out, k ? "ok   line 14: slope live_bytes < 64KiB per minute"
-					  : "FAIL line 14: slope live_bytes < 64KiB per minute") &&
-				  strstr(o.out, " per minute (95% interval") && strstr(o.out, " samples over "),
-			  "%s: %s", args[k], o.out);
-		lb_out_free(&o);
-	}
+	with_and_without(db, scn, "--test --idle-leak", "--test --idle-timer", "line 14: slope live_bytes < 64KiB per minute",
+			 " per minute (95% interval");
 	cr_assert_gt(db_scalar(db, "SELECT m.value FROM metrics m JOIN runs r ON r.id = m.run_id"
 				   " WHERE m.name = 'slope:live_bytes:minute' ORDER BY r.started_at LIMIT 1"),
 		     128 * 1024.0, "the leak, per minute, stored");
@@ -240,7 +250,7 @@ Test(lsp, an_idle_server_that_grows_per_minute, .timeout = 120)
  * never show; the peak per cycle over the checkpoint before sees it (peak:live_bytes:cycle). */
 Test(lsp, a_peak_during_each_rebuild, .timeout = 120)
 {
-	char *dir = scratch_dir(), db[600], bin[512];
+	char *dir = scratch_dir(), db[600];
 	snprintf(db, sizeof(db), "%s/r.db", dir);
 	char *scn = write_file(dir, "peak.scn",
 			       "runner lsp\nargs --test\ncodebase generate modules=12 layers=3 seed=1\nrts -I0.2\n"
@@ -248,17 +258,8 @@ Test(lsp, a_peak_during_each_rebuild, .timeout = 120)
 			       "repeat 5\n  edit L0/M0.hs replace /\\[x, [0-9]+\\]/ \"[x, {i}]\"\n"
 			       "  wait notification kick/done\n  settle 1s\n  mark cycle\nend\n"
 			       "expect peak live_bytes <= 1.8x per cycle after warm\n");
-	const char *args[] = {"--test --reload-peak", "--test --reload-gc"};
-	for (int k = 0; k < 2; k++) {
-		struct lb_out o;
-		int code = run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program",
-				  fixture("lspfix", bin, sizeof(bin)), "--args", args[k], NULL);
-		cr_assert_eq(code, k ? 0 : 1, "%s: %s%s", args[k], o.out, o.err);
-		cr_assert(strstr(o.out, k ? "ok   line 16: peak live_bytes" : "FAIL line 16: peak live_bytes") &&
-				  strstr(o.out, "the checkpoint before it (the worst of 5)"),
-			  "%s: %s", args[k], o.out);
-		lb_out_free(&o);
-	}
+	with_and_without(db, scn, "--test --reload-peak", "--test --reload-gc", "line 16: peak live_bytes",
+			 "the checkpoint before it (the worst of 5)");
 	cr_assert_gt(db_scalar(db, "SELECT m.value FROM metrics m JOIN runs r ON r.id = m.run_id"
 				   " WHERE m.name = 'peak:live_bytes:cycle' ORDER BY r.started_at LIMIT 1"),
 		     1.8);

@@ -265,26 +265,35 @@ static int judge_exponent(const struct scn_expect *e, struct lb_run *run, struct
 static int judge_peak(const struct scn_expect *e, struct lb_run *run, struct lb_error *err)
 {
 	const struct lb_series *se = record_series(run, strcmp(e->metric, "heap") ? e->metric : "heap_bytes");
-	long from = e->after ? find_mark(run, e->after) : 0;
-	double worst = NAN, prev = from >= 0 && e->after ? run->steps[from].end : NAN;
+	long from = e->after ? find_mark(run, e->after) : 0, open = e->after ? from : -1;
+	double worst = NAN;
 	size_t windows = 0, judged = 0;
 	for (size_t i = from >= 0 ? (size_t)from + 1 : 0; se && run->series_zero > 0 && from >= 0 && i < run->n_steps; i++) {
 		if (strcmp(run->steps[i].kind, "mark") || strcmp(run->steps[i].detail, e->per))
 			continue;
-		double end = run->steps[i].end - run->series_zero, start = isnan(prev) ? NAN : prev - run->series_zero;
-		double base = NAN, peak = NAN;
-		for (size_t k = 0; !isnan(start) && k < se->n; k++) {
-			if (se->p[k].t <= start)
-				base = se->p[k].v;
-			else if (se->p[k].t <= end)
-				peak = isnan(peak) ? se->p[k].v : fmax(peak, se->p[k].v);
-		}
 		windows++;
+		/* the checkpoint before the window: the last step before its opening mark, whose
+		 * own last sample is the base (a checkpoint without one leaves the window out:
+		 * an older sample, from the start-up say, is no base) */
+		long c = open - 1;
+		while (c >= 0 && !strcmp(run->steps[c].kind, "mark"))
+			c--;
+		double base = NAN, peak = NAN;
+		if (open >= 0 && c >= 0) {
+			double cs = run->steps[c].start - run->series_zero, ce = run->steps[c].end - run->series_zero;
+			double ws = run->steps[open].end - run->series_zero, we = run->steps[i].end - run->series_zero;
+			for (size_t k = 0; k < se->n; k++) {
+				if (se->p[k].t >= cs && se->p[k].t <= ce)
+					base = se->p[k].v;
+				if (se->p[k].t > ws && se->p[k].t <= we)
+					peak = isnan(peak) ? se->p[k].v : fmax(peak, se->p[k].v);
+			}
+		}
 		if (base > 0 && !isnan(peak)) {
 			judged++;
 			worst = isnan(worst) ? peak / base : fmax(worst, peak / base);
 		}
-		prev = run->steps[i].end;
+		open = (long)i;
 	}
 	char msg[700];
 	if (judged < 3) {

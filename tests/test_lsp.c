@@ -204,16 +204,16 @@ Test(lsp, a_codebase_the_server_cannot_load_is_not_ok, .timeout = 120)
 
 /* The fixture with a switch that makes a shape of leak, then without it: the run with it
  * exits 1 with "FAIL <what>" in its output, the one without exits 0 with "ok   <what>";
- * both outputs hold `also`. */
+ * both outputs hold `also`.  `option` (or NULL) is one more for `run`. */
 static void with_and_without(const char *db, const char *scn, const char *with, const char *without, const char *what,
-			     const char *also)
+			     const char *also, const char *option)
 {
 	const char *args[] = {with, without};
 	char bin[512];
 	for (int k = 0; k < 2; k++) {
 		struct lb_out o;
 		int code = run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program",
-				  fixture("lspfix", bin, sizeof(bin)), "--args", args[k], NULL);
+				  fixture("lspfix", bin, sizeof(bin)), "--args", args[k], option, NULL);
 		cr_assert_eq(code, k ? 0 : 1, "%s: %s%s", args[k], o.out, o.err);
 		const char *at = strstr(o.out, what);
 		cr_assert(at && at - o.out >= 5 && !strncmp(at - 5, k ? "ok   " : "FAIL ", 5) && strstr(o.out, also), "%s: %s",
@@ -235,7 +235,7 @@ Test(lsp, an_idle_server_that_grows_per_minute, .timeout = 120)
 			       "repeat 5\n  wait 2s\n  settle 500ms\n  mark idle\nend\n"
 			       "expect slope live_bytes < 64KiB per minute after warm\n");
 	with_and_without(db, scn, "--test --idle-leak", "--test --idle-timer", "line 14: slope live_bytes < 64KiB per minute",
-			 " per minute (95% interval");
+			 " per minute (95% interval", NULL);
 	cr_assert_gt(db_scalar(db, "SELECT m.value FROM metrics m JOIN runs r ON r.id = m.run_id"
 				   " WHERE m.name = 'slope:live_bytes:minute' ORDER BY r.started_at LIMIT 1"),
 		     128 * 1024.0, "the leak, per minute, stored");
@@ -258,8 +258,10 @@ Test(lsp, a_peak_during_each_rebuild, .timeout = 120)
 			       "repeat 5\n  edit L0/M0.hs replace /\\[x, [0-9]+\\]/ \"[x, {i}]\"\n"
 			       "  wait notification kick/done\n  settle 1s\n  mark cycle\nend\n"
 			       "expect peak live_bytes <= 1.8x per cycle after warm\n");
+	/* no census: a census's own major GC can land in the middle of a rebuild's work and
+	 * catch a peak of its own (2.8-3.6x seen), which is not what the switch makes */
 	with_and_without(db, scn, "--test --reload-peak", "--test --reload-gc", "line 16: peak live_bytes",
-			 "the checkpoint before it (the worst of 5)");
+			 "the checkpoint before it (the worst of ", "--no-heap-profile");
 	cr_assert_gt(db_scalar(db, "SELECT m.value FROM metrics m JOIN runs r ON r.id = m.run_id"
 				   " WHERE m.name = 'peak:live_bytes:cycle' ORDER BY r.started_at LIMIT 1"),
 		     1.8);

@@ -324,6 +324,20 @@ const struct lb_metric *record_metric(const struct lb_run *run, const char *name
 	return NULL;
 }
 
+long record_census_label(struct lb_run *run, const char *label, struct lb_error *err)
+{
+	for (size_t i = run->n_census_labels; i-- > 0;) /* newest first: rows come label by label */
+		if (!strcmp(run->census_labels[i], label))
+			return (long)i;
+	char **nl = realloc(run->census_labels, (run->n_census_labels + 1) * sizeof(*nl));
+	if (!nl)
+		return lb_error_oom(err);
+	run->census_labels = nl;
+	if (!(nl[run->n_census_labels] = strdup(label)))
+		return lb_error_oom(err);
+	return (long)run->n_census_labels++;
+}
+
 int record_add_metric(struct lb_run *run, const char *name, double value, const char *unit,
 		      struct lb_error *err)
 {

@@ -196,6 +196,9 @@ int record_env_copy(struct lb_environment *dst, const struct lb_environment *src
 
 /* Contents.  Both copy their strings.  Adding a metric whose name is already present
  * replaces its value. */
+/* The index of census label `label` in run->census_labels, added when new; negative on
+ * error. */
+long record_census_label(struct lb_run *run, const char *label, struct lb_error *err);
 int record_add_metric(struct lb_run *run, const char *name, double value, const char *unit,
 		      struct lb_error *err);
 int record_add_artifact(struct lb_run *run, const char *kind, const char *path,

@@ -77,8 +77,10 @@ static int add_gc_series(struct lb_run *run, const struct rts_stats *st, struct 
 	return record_add_series(run, "live_bytes", "bytes", p, n, err);
 }
 
-int collect_rts(struct lb_run *run, const char *stats_path, const char *stderr_path,
-		       struct lb_error *err)
+static int add_hp_census(struct lb_run *run, const char *hp_path, const struct rts_stats *st, struct lb_error *err);
+
+int collect_rts(struct lb_run *run, const char *stats_path, const char *stderr_path, const char *hp_path,
+		struct lb_error *err)
 {
 	struct rts_stats st;
 	struct lb_error perr;
@@ -103,6 +105,8 @@ int collect_rts(struct lb_run *run, const char *stats_path, const char *stderr_p
 	rc = add_rts_metrics(run, &st, err);
 	if (!rc && st.n_gcs)
 		rc = add_gc_series(run, &st, err);
+	if (!rc && st.n_gcs && hp_path) /* no -S lines: nothing to time its samples by */
+		rc = add_hp_census(run, hp_path, &st, err);
 	rts_stats_free(&st);
 	return rc;
 }
@@ -227,19 +231,6 @@ int collect_eventlog(struct lb_run *run, const char *path, struct lb_error *err)
 
 /* --- the census in a .hp file, for programs without an eventlog ------------------------- */
 
-/* The index of `label` among the run's census labels, added when new; -1 out of memory. */
-static long label_index(struct lb_run *run, const char *label, size_t *cap)
-{
-	for (size_t i = run->n_census_labels; i-- > 0;)
-		if (!strcmp(run->census_labels[i], label))
-			return (long)i;
-	if (LB_GROW(run->census_labels, run->n_census_labels + 1, *cap, NULL))
-		return -1;
-	if (!(run->census_labels[run->n_census_labels] = strdup(label)))
-		return -1;
-	return (long)run->n_census_labels++;
-}
-
 /* The .hp file times its samples by the mutator's CPU time (the census runs inside a major
  * GC, at the mutator time it had reached), not by the clock: GHCi idle for 30 s of a 35 s
  * session had 2.3 s of it.  Each -S line gives the process's CPU time, the GC's own share
@@ -262,19 +253,14 @@ static double sample_elapsed(const struct rts_stats *st, double mut)
 	return at;
 }
 
-int collect_heap_profile(struct lb_run *run, const char *hp_path, const char *stats_path, struct lb_error *err)
+/* The census of a .hp file into the run's census rows, each sample timed by `st`'s -S lines. */
+static int add_hp_census(struct lb_run *run, const char *hp_path, const struct rts_stats *st, struct lb_error *err)
 {
-	struct rts_stats st;
-	struct lb_error perr = {0};
-	if (rts_stats_parse_file(&st, stats_path, &perr) != 0)
-		return 0; /* no -S lines: nothing to time the samples by (noted by collect_rts) */
-	FILE *f = st.n_gcs ? fopen(hp_path, "r") : NULL;
-	if (!f) {
-		rts_stats_free(&st);
+	FILE *f = fopen(hp_path, "r");
+	if (!f)
 		return 0;
-	}
 	char *line = NULL;
-	size_t cap = 0, cap_rows = run->n_census, cap_labels = run->n_census_labels;
+	size_t cap = 0, cap_rows = run->n_census;
 	ssize_t len;
 	int sample = -1, rc = 0;
 	double t = NAN;
@@ -283,7 +269,7 @@ int collect_heap_profile(struct lb_run *run, const char *hp_path, const char *st
 			line[--len] = '\0';
 		double s;
 		if (sscanf(line, "BEGIN_SAMPLE %lf", &s) == 1) {
-			t = sample_elapsed(&st, s);
+			t = sample_elapsed(st, s);
 			sample++;
 			continue;
 		}
@@ -293,17 +279,16 @@ int collect_heap_profile(struct lb_run *run, const char *hp_path, const char *st
 		*tab = '\0';
 		char *end;
 		long long bytes = strtoll(tab + 1, &end, 10);
-		long label = *end ? 0 : label_index(run, line, &cap_labels);
 		if (*end)
 			continue; /* not a "label<TAB>bytes" row */
-		if (label < 0 || LB_GROW(run->census, run->n_census + 1, cap_rows, NULL)) {
-			rc = lb_error_oom(err);
+		long label = record_census_label(run, line, err);
+		if (label < 0 || LB_GROW(run->census, run->n_census + 1, cap_rows, err)) {
+			rc = err->code;
 			break;
 		}
 		run->census[run->n_census++] = (struct lb_census_row){sample, -1, t, (uint32_t)label, (int64_t)bytes};
 	}
 	free(line);
 	fclose(f);
-	rts_stats_free(&st);
 	return rc;
 }

@@ -377,7 +377,8 @@ int exec_finish(struct exec_live *l, struct lb_run *run, struct lb_error *err)
 {
 	const struct exec_opts *o = l->o;
 	struct proc_result res = {0};
-	char *etext = NULL;
+	char *etext = NULL, *hp = NULL;
+	int adopted = 0;
 	int rc = proc_finish(l->p, &res, err);
 	l->p = NULL;
 	if (rc)
@@ -391,7 +392,14 @@ int exec_finish(struct exec_live *l, struct lb_run *run, struct lb_error *err)
 	run->wall_seconds = res.wall_s;
 	if ((rc = set_status(run, &res, l->errp, o, err)))
 		goto done;
-	if (!o->no_rts && (rc = collect_rts(run, l->stats, l->errp, err)))
+	/* without an eventlog, the .hp file is the only census there is */
+	adopted = 1;
+	if (!o->no_rts && o->heap_profile &&
+	    ((rc = adopt_heap_file(run, o->argv[0], o->cwd, l->run_dir, res.started_at, err)) ||
+	     (!o->eventlog && o->per_gc && !(hp = path_in(l->run_dir, "heap.hp")) && (rc = lb_error_oom(err)))))
+		goto done;
+	if (!o->no_rts &&
+	    (rc = collect_rts(run, l->stats, l->errp, hp && access(hp, R_OK) == 0 ? hp : NULL, err)))
 		goto done;
 	if (!o->no_rts && o->eventlog && (rc = collect_eventlog(run, l->ev, err)))
 		goto done;
@@ -418,16 +426,11 @@ int exec_finish(struct exec_live *l, struct lb_run *run, struct lb_error *err)
 		goto done;
 done:
 	/* also when the run failed or was interrupted: PROG.hp is never left behind */
-	if (!o->no_rts && o->heap_profile && res.started_at > 0) {
+	if (!adopted && !o->no_rts && o->heap_profile && res.started_at > 0) {
 		struct lb_error herr = {0};
-		int hrc = adopt_heap_file(run, o->argv[0], o->cwd, l->run_dir, res.started_at, rc ? &herr : err);
-		rc = rc ? rc : hrc;
-		/* without an eventlog, the .hp file is the only census there is */
-		char *hp = rc || o->eventlog || !o->per_gc ? NULL : path_in(l->run_dir, "heap.hp");
-		if (hp && access(hp, R_OK) == 0)
-			rc = collect_heap_profile(run, hp, l->stats, err);
-		free(hp);
+		adopt_heap_file(run, o->argv[0], o->cwd, l->run_dir, res.started_at, &herr);
 	}
+	free(hp);
 	proc_result_free(&res);
 	free(etext);
 	live_free(l);

@@ -28,19 +28,9 @@ static int adopt_census(struct lb_run *run, const struct lb_run *sub, int step, 
 		return lb_error_oom(err);
 	run->census = rows;
 	for (size_t i = 0; i < sub->n_census; i++) {
-		const char *label = sub->census_labels[sub->census[i].label];
-		size_t li = 0;
-		while (li < run->n_census_labels && strcmp(run->census_labels[li], label) != 0)
-			li++;
-		if (li == run->n_census_labels) {
-			char **nl = realloc(run->census_labels, (li + 1) * sizeof(*nl));
-			if (!nl)
-				return lb_error_oom(err);
-			run->census_labels = nl;
-			if (!(nl[li] = strdup(label)))
-				return lb_error_oom(err);
-			run->n_census_labels++;
-		}
+		long li = record_census_label(run, sub->census_labels[sub->census[i].label], err);
+		if (li < 0)
+			return (int)li;
 		struct lb_census_row r = sub->census[i];
 		r.sample += base;
 		r.step = step;

@@ -113,7 +113,14 @@ const char *text_metric(const char *metric, double v, char *buf, size_t size)
 {
 	if (isnan(v))
 		snprintf(buf, size, "-");
-	else if (metric && strstr(metric, "slope")) {
+	else if (metric && !strncmp(metric, "exponent:", 9))
+		snprintf(buf, size, "%.3g", v); /* a power of the size */
+	else if (metric && !strncmp(metric, "peak:", 5))
+		snprintf(buf, size, "%.2fx", v); /* of the checkpoint before */
+	else if (metric && !strncmp(metric, "slope:", 6) && strrchr(metric, ':') > metric + 5) {
+		char b[32]; /* slope:METRIC:UNIT, over time */
+		snprintf(buf, size, "%s%s/%s", v < 0 ? "-" : "", text_bytes(fabs(v), b, sizeof(b)), strrchr(metric, ':') + 1);
+	} else if (metric && strstr(metric, "slope")) {
 		char b[32];
 		snprintf(buf, size, "%s%s/step", v < 0 ? "-" : "", text_bytes(fabs(v), b, sizeof(b)));
 	} else if (metric && strstr(metric, "bytes"))
@@ -122,6 +129,13 @@ const char *text_metric(const char *metric, double v, char *buf, size_t size)
 		snprintf(buf, size, "%.3f s", v);
 	else
 		snprintf(buf, size, "%.4g", v);
+	return buf;
+}
+
+const char *text_metric_change(const char *metric, double v, char *buf, size_t size)
+{
+	char b[32];
+	snprintf(buf, size, "%s%s", v < 0 ? "-" : "+", text_metric(metric, fabs(v), b, sizeof(b)));
 	return buf;
 }
 

@@ -30,6 +30,8 @@ const char *text_bytes(double bytes, char *buf, size_t size);
 /* A metric's value by its name: bytes as text_bytes (a slope with "/step"), seconds as
  * "1.234 s", anything else with 4 significant digits; "-" for NaN. */
 const char *text_metric(const char *metric, double v, char *buf, size_t size);
+/* A change of the metric, signed: +765 KiB/step, -0.2, +1.50 MiB/minute. */
+const char *text_metric_change(const char *metric, double v, char *buf, size_t size);
 
 /* The next word of *cursor: separators (any of `seps`) skipped, the word NUL-terminated in
  * place, *cursor moved past it.  NULL when only separators are left.  Unlike strtok it

@@ -129,7 +129,7 @@ int bisect_run(struct decide_session *s, const char *good, const char *bad, int 
 	s->p.n = s->p.left = n + 1;
 	printf("bisect %s over %zu commits after %.12s up to %.12s, scenario %s, judged on %s\n", s->t->name, n,
 	       res->good.sha, res->list[n - 1].sha, scn,
-	       leak ? "its expectations" : metric ? metric : "the headline metrics and expectations");
+	       leak ? "its expectations" : metric ? metric : "the headline metrics, leak shapes and expectations");
 	fflush(stdout);
 	if ((rc = check_ends(x, &res->good, &res->list[n - 1], n, leak, why, sizeof(why), err)))
 		goto out;

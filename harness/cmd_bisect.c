@@ -30,7 +30,8 @@ int cmd_bisect(int argc, char **argv)
 		"Find the first bad commit between a good and a bad revision.",
 		"Each step measures a first-parent commit of GOOD..BAD (reusing stored runs and cached\n"
 		"builds) and judges it against GOOD as `leakbench check` does: by default on the\n"
-		"headline metrics and the scenario's expectations, with --metric on that metric, with\n"
+		"headline metrics, the leak shapes the scenario stored (exponent:, slope:, peak:) and\n"
+		"its expectations, with --metric on that metric, with\n"
 		"--leak on the expectations.  Commits that do not build are skipped.  The result (the\n"
 		"commit, its evidence against the last good one, what the search cost) is printed and\n"
 		"stored.\n"

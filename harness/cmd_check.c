@@ -77,7 +77,7 @@ int cmd_check(int argc, char **argv)
 		{"rev", CLI_STRING, &rev, "REV", "the revision (default: the commit checked out here, else the branch)"},
 		{"baseline", CLI_STRING, &baseline, "REV",
 		 "what it is judged against (default: the target's baseline, else the newest measured ancestor)"},
-		{"metric", CLI_APPEND, &d.metric_words, "NAME", "judge this metric (repeatable; default: the headline ones)"},
+		{"metric", CLI_APPEND, &d.metric_words, "NAME", "judge this metric (repeatable; default: the headline ones and stored leak shapes)"},
 		{"leak", CLI_FLAG, &d.leak, NULL, "judge the scenario's expectations only (a leak within the run)"},
 		{"repeat", CLI_INT, &d.repeat, "N", "runs a side to begin with (default: the scenario's, at least 5)"},
 		{"max-repeat", CLI_INT, &d.max_repeat, "N", "runs a side at most while the answer is unknown (default 20)"},

@@ -27,7 +27,7 @@ int cmd_compare(int argc, char **argv)
 	const struct cli_option options[] = {
 		OPT_TARGET(target),
 		{"scenario", CLI_STRING, &scenario, "NAME", "the scenario (default: the newest both have runs of)"},
-		{"metric", CLI_APPEND, &metric_words, "NAME", "compare this metric (repeatable; default: the headline ones)"},
+		{"metric", CLI_APPEND, &metric_words, "NAME", "compare this metric (repeatable; default: the headline ones and stored leak shapes)"},
 		{"json", CLI_FLAG, &as_json, NULL, "print JSON"},
 		{"markdown", CLI_FLAG, &as_markdown, NULL, "print a Markdown table (for a pull request or CI summary)"},
 		OPT_CONFIG_IF_ANY(config),

@@ -22,7 +22,7 @@ int cmd_regressions(int argc, char **argv)
 	const struct cli_option options[] = {
 		{"target", CLI_STRING, &target, "NAME", "only this target (default: every target with runs)"},
 		{"scenario", CLI_STRING, &scenario, "NAME", "only this scenario"},
-		{"metric", CLI_APPEND, &metric_words, "NAME", "only these metrics (repeatable; default: the headline ones)"},
+		{"metric", CLI_APPEND, &metric_words, "NAME", "only these metrics (repeatable; default: the headline ones and stored leak shapes)"},
 		OPT_CONFIG_IF_ANY(config),
 		OPT_DB_OF_CONFIG_IF_ANY(db),
 		OPT_END,

@@ -22,7 +22,8 @@ int cmd_report(int argc, char **argv)
 	};
 	const struct cli_command cmd = {
 		"report", "report [--out DIR]", "Write the static dashboard: trends, regressions, runs.",
-		"index.html shows a small chart per target, scenario and headline metric; each links\n"
+		"index.html shows a small chart per target, scenario and headline metric (and leak\n"
+		"shape: an exponent, a slope over time, a peak, with its interval); each links\n"
 		"to the metric's trend (hover a revision for its commit and value, click to open the\n"
 		"commit through the target's commit-url); regressions.html lists what the history\n"
 		"flags and the bisections; every run has a page with its live bytes, heap and census\n"

@@ -65,7 +65,8 @@ int cmd_metrics(const char *cmd, char *words, char ***out)
 			fprintf(stderr,
 				"leakbench %s: unknown metric '%s' (the headline ones are max_live_bytes, allocated_bytes, "
 				"max_mem_in_use_bytes, peak_rss_bytes, gc_cpu_seconds, wall_seconds, "
-				"live_bytes_slope_per_step; any rts.* or eventlog.* figure too)\n",
+				"live_bytes_slope_per_step; any rts.* or eventlog.* figure, or a leak shape a scenario "
+				"stores: exponent:METRIC:MARK, slope:METRIC:UNIT, peak:METRIC:MARK)\n",
 				cmd, (*out)[i]);
 			return -1;
 		}

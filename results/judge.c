@@ -3,22 +3,72 @@
  */
 #include "results/judge.h"
 #include "base/digest.h"
+#include "base/mem.h"
+#include "base/text.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* How a metric is compared: as a log (a change is a ratio) or as it is, and its floor.
+ * The leak shapes: an exponent as it is (1.0 to 1.3 is the regression, whatever the sizes),
+ * with a floor of 0.1, about the interval of one ghc-make-scaling run; a slope over time as
+ * it is (it is near zero when nothing leaks), with a floor of 1 KiB a second in its unit; a
+ * peak ratio as a log with a floor of 10%. */
 static void kind_of(const char *metric, int *log_scale, double *floor_v)
 {
 	const struct lb_headline *h = record_headline(metric);
 	*log_scale = h ? h->log : 1; /* any other stored figure: a ratio, with a middling floor */
 	*floor_v = h ? h->floor : 0.03;
+	if (!strncmp(metric, "exponent:", 9)) {
+		*log_scale = 0;
+		*floor_v = 0.1;
+	} else if (!strncmp(metric, "slope:", 6)) {
+		const char *unit = strrchr(metric, ':') + 1;
+		*log_scale = 0;
+		*floor_v = 1024 * (!strcmp(unit, "hour") ? 3600 : !strcmp(unit, "minute") ? 60 : 1);
+	} else if (!strncmp(metric, "peak:", 5)) {
+		*floor_v = 0.1;
+	}
 }
 
 int judge_known_metric(const char *name)
 {
-	return record_headline(name) || !strncmp(name, "rts.", 4) || !strncmp(name, "eventlog.", 9);
+	return record_headline(name) || !strncmp(name, "rts.", 4) || !strncmp(name, "eventlog.", 9) ||
+	       !strncmp(name, "exponent:", 9) || !strncmp(name, "slope:", 6) || !strncmp(name, "peak:", 5);
+}
+
+int judge_default_metrics(struct store *st, const char *target, const char *scenario, char ***out,
+			  struct lb_error *err)
+{
+	struct store_value *rows;
+	size_t n, h = 0;
+	*out = NULL;
+	int rc = store_shape_metrics(st, target, scenario, &rows, &n, err);
+	if (rc)
+		return rc;
+	while (lb_headlines[h].name)
+		h++;
+	char **v = calloc(h + n + 1, sizeof(*v));
+	if (!v)
+		rc = lb_error_oom(err);
+	for (size_t i = 0; !rc && i < h + n; i++)
+		if (!(v[i] = lb_strdup(i < h ? lb_headlines[i].name : rows[i - h].key, err)))
+			rc = err->code;
+	free(rows);
+	if (rc)
+		judge_metrics_free(v);
+	else
+		*out = v;
+	return rc;
+}
+
+void judge_metrics_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
 }
 
 static double scaled(double v, int log_scale)
@@ -261,9 +311,12 @@ static int by_change(const void *a, const void *b)
 int judge_revisions(struct store *st, const struct judge_req *q, struct judge_report *out, struct lb_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	int rc = 0;
-	for (size_t i = 0; !rc && (q->metrics ? q->metrics[i] : lb_headlines[i].name); i++)
-		rc = judge_metric(st, q, q->metrics ? q->metrics[i] : lb_headlines[i].name, out, err);
+	char **own = NULL;
+	int rc = q->metrics ? 0 : judge_default_metrics(st, q->target, q->scenario, &own, err);
+	const char *const *metrics = q->metrics ? q->metrics : (const char *const *)own;
+	for (size_t i = 0; !rc && metrics[i]; i++)
+		rc = judge_metric(st, q, metrics[i], out, err);
+	judge_metrics_free(own);
 	if (!rc)
 		rc = label_medians(st, q, q->base, 0, out, err) || label_medians(st, q, q->cand, 1, out, err) ? err->code : 0;
 	if (!rc && out->n_labels) {
@@ -328,9 +381,14 @@ int judge_flag_newest_first(const void *a, const void *b)
 int judge_scan(struct store *st, const char *target, const char *scenario, const char *const *metrics,
 		struct judge_flags *out, struct lb_error *err)
 {
-	struct store_revision_row *revs;
-	size_t n;
-	int rc = store_measured_revisions(st, target, scenario, &revs, &n, err);
+	struct store_revision_row *revs = NULL;
+	size_t n = 0;
+	char **own = NULL;
+	int rc = metrics ? 0 : judge_default_metrics(st, target, scenario, &own, err);
+	if (!metrics)
+		metrics = (const char *const *)own;
+	if (!rc)
+		rc = store_measured_revisions(st, target, scenario, &revs, &n, err);
 	for (size_t i = 1; !rc && i < n; i++) {
 		const struct store_revision_row *a = &revs[i - 1], *b = &revs[i];
 		struct judge_report rep = {0};
@@ -363,9 +421,13 @@ int judge_scan(struct store *st, const char *target, const char *scenario, const
 			if (r->log)
 				snprintf(f->detail, sizeof(f->detail), "%+.1f%% [%+.1f%%, %+.1f%%] p %.3g, %zu vs %zu runs",
 					 100 * r->change, 100 * r->lo, 100 * r->hi, r->c.p_up, r->m, r->n);
-			else
-				snprintf(f->detail, sizeof(f->detail), "%+.0f [%+.0f, %+.0f] p %.3g, %zu vs %zu runs",
-					 r->change, r->lo, r->hi, r->c.p_up, r->m, r->n);
+			else {
+				char c[32], lo[32], hi[32];
+				snprintf(f->detail, sizeof(f->detail), "%s [%s, %s] p %.3g, %zu vs %zu runs",
+					 text_metric_change(r->metric, r->change, c, sizeof(c)),
+					 text_metric_change(r->metric, r->lo, lo, sizeof(lo)),
+					 text_metric_change(r->metric, r->hi, hi, sizeof(hi)), r->c.p_up, r->m, r->n);
+			}
 			rc = store_accepted(st, target, b->sha, r->metric, &f->accepted, err);
 		}
 		judge_report_free(&rep);
@@ -383,8 +445,8 @@ int judge_scan(struct store *st, const char *target, const char *scenario, const
 		}
 	}
 	/* the trend: changes of level over single-run nights too */
-	for (size_t m = 0; !rc && (metrics ? metrics[m] : lb_headlines[m].name); m++) {
-		const char *name = metrics ? metrics[m] : lb_headlines[m].name;
+	for (size_t m = 0; !rc && metrics && metrics[m]; m++) {
+		const char *name = metrics[m];
 		struct judge_shift *sh;
 		size_t n_sh;
 		if ((rc = judge_trend(st, target, scenario, name, &sh, &n_sh, err)))
@@ -413,14 +475,20 @@ int judge_scan(struct store *st, const char *target, const char *scenario, const
 				snprintf(f->detail, sizeof(f->detail),
 					 "trend: %+.1f%% (level %.4g -> %.4g over %zu and %zu revisions), p %.2g", 100 * j->change,
 					 j->before, j->after, j->points_before, j->points_after, j->p);
-			else
+			else {
+				char c[32], was[32], now[32];
 				snprintf(f->detail, sizeof(f->detail),
-					 "trend: %+.0f (level %.4g -> %.4g over %zu and %zu revisions), p %.2g", j->change,
-					 j->before, j->after, j->points_before, j->points_after, j->p);
+					 "trend: %s (level %s -> %s over %zu and %zu revisions), p %.2g",
+					 text_metric_change(j->metric, j->change, c, sizeof(c)),
+					 text_metric(j->metric, j->before, was, sizeof(was)),
+					 text_metric(j->metric, j->after, now, sizeof(now)),
+					 j->points_before, j->points_after, j->p);
+			}
 			rc = store_accepted(st, target, j->sha, j->metric, &f->accepted, err);
 		}
 		free(sh);
 	}
 	free(revs);
+	judge_metrics_free(own);
 	return rc;
 }

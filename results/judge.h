@@ -20,9 +20,17 @@
 #include "results/detect.h"
 #include "results/store.h"
 
-/* Whether leakbench knows how to judge this metric name (a headline one, or any stored
- * metric of bytes/seconds: rts.*, eventlog.*). */
+/* Whether leakbench knows how to judge this metric name (a headline one, any stored
+ * metric of bytes/seconds: rts.*, eventlog.*, or a leak shape: exponent:*, slope:*, peak:*). */
 int judge_known_metric(const char *name);
+
+/* What is judged when no metrics are named: the headline metrics, then the leak shapes the
+ * scenario's runs of the target stored (an exponent, a slope over time, a peak ratio), so a
+ * rising exponent is flagged and bisected like a rising max live.  *out is NULL-terminated;
+ * free it with judge_metrics_free. */
+int judge_default_metrics(struct store *st, const char *target, const char *scenario, char ***out,
+			  struct lb_error *err);
+void judge_metrics_free(char **v);
 
 struct judge_row {
 	char metric[64];
@@ -55,7 +63,7 @@ struct judge_threshold {
 struct judge_req {
 	const char *target, *base, *cand; /* full shas */
 	const char *scenario;
-	const char *const *metrics;       /* NULL-terminated; NULL: the headline ones */
+	const char *const *metrics;       /* NULL-terminated; NULL: judge_default_metrics */
 	const struct judge_threshold *thresholds; /* configured; may be NULL */
 	size_t n_thresholds;
 	double alpha;                     /* one-sided; 0: 0.01 */

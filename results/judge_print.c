@@ -17,10 +17,8 @@ static const char *change(const struct judge_row *r, double v, char *buf, size_t
 		snprintf(buf, size, "%s", v < 0 ? "-inf" : "+inf");
 	else if (r->log)
 		snprintf(buf, size, "%+.1f%%", 100 * v);
-	else {
-		char b[32];
-		snprintf(buf, size, "%s%s", v < 0 ? "-" : "+", text_metric(r->metric, fabs(v), b, sizeof(b)));
-	}
+	else
+		text_metric_change(r->metric, v, buf, size);
 	return buf;
 }
 

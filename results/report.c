@@ -86,6 +86,7 @@ static char *commit_href(const struct report_link *links, size_t n, const char *
 
 struct pt {
 	double x, y;
+	double lo, hi; /* the 95% interval of y (an exponent, a slope over time); NaN: none */
 	char title[400];
 	char href[300];
 	int mark; /* 0 plain, 1 flagged, 2 accepted */
@@ -107,6 +108,8 @@ static void chart(FILE *f, const struct chart *c, const struct pt *p, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		x0 = fmin(x0, p[i].x), x1 = fmax(x1, p[i].x);
 		y0 = fmin(y0, p[i].y), y1 = fmax(y1, p[i].y);
+		if (!c->small && isfinite(p[i].lo) && isfinite(p[i].hi))
+			y0 = fmin(y0, p[i].lo), y1 = fmax(y1, p[i].hi);
 	}
 	if (!isnan(c->band_lo))
 		y0 = fmin(y0, c->band_lo), y1 = fmax(y1, c->band_hi);
@@ -140,6 +143,10 @@ static void chart(FILE *f, const struct chart *c, const struct pt *p, size_t n)
 			fprintf(f, "%.1f,%.1f ", X(p[i].x), Y(p[i].y));
 		fputs("\"/>\n", f);
 	}
+	for (size_t i = 0; i < n && !c->small; i++)
+		if (isfinite(p[i].lo) && isfinite(p[i].hi))
+			fprintf(f, "<line class=\"interval\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#8ab\"/>\n",
+				X(p[i].x), X(p[i].x), Y(p[i].lo), Y(p[i].hi));
 	for (size_t i = 0; i < n; i++) {
 		if (c->small && !p[i].mark)
 			continue;
@@ -216,6 +223,26 @@ static int medians(struct store *st, const char *target, const char *scenario, c
 	return 0;
 }
 
+/* The per-revision medians of a metric's interval (METRIC_lo, METRIC_hi, as an exponent or
+ * a slope over time stores them); *found says whether any revision has one. */
+static int interval_medians(struct store *st, const char *target, const char *scenario, const char *metric,
+			    const struct store_revision_row *revs, size_t n, double *lo, double *hi, int *found,
+			    struct lb_error *err)
+{
+	char a[200], b[200];
+	*found = 0;
+	if (strncmp(metric, "exponent:", 9) && strncmp(metric, "slope:", 6))
+		return 0;
+	snprintf(a, sizeof(a), "%s_lo", metric);
+	snprintf(b, sizeof(b), "%s_hi", metric);
+	int rc = medians(st, target, scenario, a, revs, n, lo, err);
+	if (!rc)
+		rc = medians(st, target, scenario, b, revs, n, hi, err);
+	for (size_t i = 0; !rc && i < n; i++)
+		*found |= isfinite(lo[i]) && isfinite(hi[i]);
+	return rc;
+}
+
 struct site {
 	struct store *st;
 	const char *dir;
@@ -262,6 +289,7 @@ static int trend_points(struct site *s, const char *target, const char *scenario
 			continue;
 		struct pt *q = &p[(*np)++];
 		memset(q, 0, sizeof(*q));
+		q->lo = q->hi = NAN;
 		q->x = (double)i;
 		q->y = med[i];
 		char v[32], when[24] = "";
@@ -322,7 +350,8 @@ struct history {
 };
 
 static int metric_page(struct site *s, const struct history *h, const char *metric, const double *med,
-		       const struct pt *p, size_t np, const char *name, struct lb_error *err)
+		       const double *lo, const double *hi, const struct pt *p, size_t np, const char *name,
+		       struct lb_error *err)
 {
 	const char *target = h->target, *scenario = h->scenario;
 	const struct store_revision_row *revs = h->revs;
@@ -359,10 +388,11 @@ static int metric_page(struct site *s, const struct history *h, const char *metr
 		chart(f, &c, p, np);
 		fputs("<p class=\"muted\">x: revisions in commit order (oldest left); the blue band: the era's median "
 		      "within its noise threshold; dashed lines: changes of level; red: flagged, green: accepted. "
-		      "Hover a point for its commit, click to open it.</p>\n",
+		      "Hover a point for its commit, click to open it.",
 		      f);
-		fputs("<table><tr><th>revision</th><th>date</th><th>subject</th><th class=\"num\">median</th><th>runs</th></tr>\n",
-		      f);
+		fputs(lo ? " Vertical bars: each revision's 95% interval (the median of its runs' bounds).</p>\n" : "</p>\n", f);
+		fprintf(f, "<table><tr><th>revision</th><th>date</th><th>subject</th><th class=\"num\">median</th>%s<th>runs</th></tr>\n",
+			lo ? "<th class=\"num\">95% interval</th>" : "");
 		for (size_t i = n; i-- > 0;) {
 			if (isnan(med[i]))
 				continue;
@@ -381,7 +411,13 @@ static int metric_page(struct site *s, const struct history *h, const char *metr
 			free(href);
 			fprintf(f, "</code></td><td>%s</td><td>", when);
 			esc(f, revs[i].subject);
-			fprintf(f, "</td><td class=\"num\">%s</td><td>", text_metric(metric, med[i], v, sizeof(v)));
+			fprintf(f, "</td><td class=\"num\">%s</td>", text_metric(metric, med[i], v, sizeof(v)));
+			if (lo) {
+				char a[32], b[32];
+				fprintf(f, "<td class=\"num interval\">[%s, %s]</td>", text_metric(metric, lo[i], a, sizeof(a)),
+					text_metric(metric, hi[i], b, sizeof(b)));
+			}
+			fputs("<td>", f);
 			for (size_t k = 0; k < h->n_runs[i]; k++)
 				fprintf(f, "<a href=\"r-%s.html\">%zu</a> ", h->runs[i][k].key, k + 1);
 			fputs("</td></tr>\n", f);
@@ -452,25 +488,33 @@ static int target_section(struct site *s, FILE *idx, const char *target, struct 
 		fputs("<h3>", idx);
 		esc(idx, scenario);
 		fprintf(idx, " <span class=\"muted\">(%zu revisions)</span></h3>\n<table>\n", n);
-		double *med = calloc(n + 1, sizeof(*med));
+		double *med = calloc(n + 1, sizeof(*med)), *lo = calloc(n + 1, sizeof(*lo)), *hi = calloc(n + 1, sizeof(*hi));
+		char **metrics = NULL;
 		struct pt *p = calloc(n + 1, sizeof(*p));
 		struct history h = {target, scenario, revs, n, calloc(n + 1, sizeof(*h.runs)), calloc(n + 1, sizeof(size_t))};
-		if (!med || !p || !h.runs || !h.n_runs)
+		if (!med || !lo || !hi || !p || !h.runs || !h.n_runs)
 			rc = lb_error_oom(err);
 		for (size_t i = 0; !rc && i < n; i++)
 			rc = store_runs_of_revision(s->st, target, revs[i].sha, scenario, &h.runs[i], &h.n_runs[i], err);
-		for (size_t m = 0; !rc && lb_headlines[m].name; m++) {
-			const char *metric = lb_headlines[m].name;
+		if (!rc)
+			rc = judge_default_metrics(s->st, target, scenario, &metrics, err);
+		for (size_t m = 0; !rc && metrics[m]; m++) {
+			const char *metric = metrics[m];
 			size_t np = 0;
+			int with_interval = 0;
 			if ((rc = medians(s->st, target, scenario, metric, revs, n, med, err)) ||
-			    (rc = trend_points(s, target, scenario, metric, revs, n, med, p, &np, err)))
+			    (rc = trend_points(s, target, scenario, metric, revs, n, med, p, &np, err)) ||
+			    (rc = interval_medians(s->st, target, scenario, metric, revs, n, lo, hi, &with_interval, err)))
 				break;
 			if (!np)
 				continue;
+			for (size_t j = 0; with_interval && j < np; j++)
+				p[j].lo = lo[(size_t)p[j].x], p[j].hi = hi[(size_t)p[j].x];
 			char name[600], a[128], b[128], c[128], v[32];
 			safe(a, sizeof(a), target), safe(b, sizeof(b), scenario), safe(c, sizeof(c), metric);
 			snprintf(name, sizeof(name), "m-%s-%s-%s.html", a, b, c);
-			if ((rc = metric_page(s, &h, metric, med, p, np, name, err)))
+			if ((rc = metric_page(s, &h, metric, med, with_interval ? lo : NULL, with_interval ? hi : NULL, p, np,
+					      name, err)))
 				break;
 			size_t flagged = 0;
 			for (size_t i = 0; i < np; i++)
@@ -498,7 +542,8 @@ static int target_section(struct site *s, FILE *idx, const char *target, struct 
 			free(h.runs[i]);
 		free(h.runs);
 		free(h.n_runs);
-		free(med);
+		free(med), free(lo), free(hi);
+		judge_metrics_free(metrics);
 		free(p);
 		free(revs);
 	}

@@ -104,6 +104,11 @@ int store_metric_values(struct store *st, const char *target, const char *sha, c
 int store_metric_history(struct store *st, const char *target, const char *scenario, const char *metric,
 			 struct store_value **rows, size_t *n, struct lb_error *err);
 
+/* The leak-shape metrics the scenario's ok runs of the target stored (exponent:, slope:,
+ * peak: from `expect exponent|slope ... per UNIT|peak`, not their _lo/_hi), by name. */
+int store_shape_metrics(struct store *st, const char *target, const char *scenario, struct store_value **rows,
+			size_t *n, struct lb_error *err);
+
 /* Per run of the revision and scenario, each census label's largest bytes: (label, bytes)
  * rows, a label once per run that has it. */
 int store_census_peaks(struct store *st, const char *target, const char *sha, const char *scenario,

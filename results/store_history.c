@@ -197,6 +197,18 @@ int store_metric_history(struct store *st, const char *target, const char *scena
 			    p, rows, n, err);
 }
 
+int store_shape_metrics(struct store *st, const char *target, const char *scenario, struct store_value **rows,
+			size_t *n, struct lb_error *err)
+{
+	const char *p[4] = {target, scenario, NULL, NULL};
+	return query_values(st,
+			    "SELECT DISTINCT m.name, 0 " RUNS_OF " JOIN metrics m ON m.run_id = u.id WHERE t.name = ?1"
+			    " AND u.scenario = ?2 AND u.status = 'ok' AND (m.name GLOB 'exponent:*' OR m.name GLOB"
+			    " 'slope:*' OR m.name GLOB 'peak:*') AND m.name NOT GLOB '*_lo' AND m.name NOT GLOB '*_hi'"
+			    " ORDER BY m.name",
+			    p, rows, n, err);
+}
+
 int store_census_peaks(struct store *st, const char *target, const char *sha, const char *scenario,
 		       struct store_value **rows, size_t *n, struct lb_error *err)
 {

@@ -349,3 +349,100 @@ Test(sweep, a_cache_path_with_a_quote_builds_and_a_subject_cannot_drive_the_term
 	cr_assert_neq(access(path, F_OK), 0, "the name ran as a command");
 	one_commit_done(repo, dir);
 }
+
+/* Growth with size as a regression: a program whose table grows linearly with its size
+ * argument until commit 5 makes it grow as size^1.5 (the same size at the largest size, so
+ * its max live bytes do not move: only the exponent shows it).  Five runs each of commits 1
+ * and 8 are flagged by `regressions` on exponent:live_bytes:size, not on a headline metric;
+ * `bisect --metric` names commit 5; the dashboard's trend page of the exponent shows each
+ * revision's interval. */
+static const char grow_hs[] =
+	"import System.Environment\nimport System.Mem\n\n"
+	"-- version 1\n"
+	"main :: IO ()\nmain = do\n  [n] <- getArgs\n  let k = read n :: Int\n"
+	"      cells = 2000 * k\n"
+	"      table = [1 .. cells]\n  print (length table)\n  performMajorGC\n  print (sum table)\n";
+
+Test(sweep, a_rising_exponent_is_flagged_bisected_and_drawn, .timeout = 600)
+{
+	char *dir = scratch_dir(), sha[9][41], src[600], db[700], list[700];
+	git_libgit2_init();
+	snprintf(src, sizeof(src), "%s/src", dir);
+	git_repository *repo;
+	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
+	git_commit_file(repo, "zero: readme", "README", "a table that grows with its size\n", sha[0]);
+	char *v = strdup(grow_hs);
+	for (int i = 1; i <= 8; i++) {
+		char from[40], to[40], msg[80];
+		snprintf(from, sizeof(from), "-- version %d", i - 1);
+		snprintf(to, sizeof(to), "-- version %d", i);
+		if (i > 1)
+			v = history_swap(v, from, to);
+		if (i == 5)
+			v = history_swap(v, "cells = 2000 * k", "cells = round (141 * fromIntegral k ** 1.5 :: Double)");
+		snprintf(msg, sizeof(msg), i == 5 ? "%d: a denser table" : "%d: version %d", i, i);
+		git_commit_file(repo, msg, "grow.hs", v, sha[i]);
+	}
+	free(v);
+	git_repository_free(repo);
+	write_file(dir, "leakbench.ini",
+		   "[leakbench]\ndatabase = grow.db\ncache = cache\n\n[target grow]\nrepo = src\n"
+		   "build = ghc -v0 -O0 -rtsopts -eventlog -outputdir {out}/o -o {out}/grow {src}/grow.hs\n"
+		   "program = grow\n\n[scenario sizes]\nfile = sizes.scn\n");
+	write_file(dir, "sizes.scn",
+		   "runner exec\nmark start\nrun 25\nmark size 25\nrun 50\nmark size 50\nrun 100\nmark size 100\n"
+		   "run 200\nmark size 200\nexpect exponent live_bytes <= 3 per size after start\n");
+	snprintf(list, sizeof(list), "%s/both.txt", dir);
+	char both[100];
+	snprintf(both, sizeof(both), "%s\n%s\n", sha[1], sha[8]);
+	write_file(dir, "both.txt", both);
+	snprintf(db, sizeof(db), "%s/grow.db", dir);
+
+	struct lb_out o;
+	char *sw[] = {"sweep", "--target", "grow", "--list", list, "--repeat", "5", "--no-heap-profile", NULL};
+	int code = run_lbv(&o, dir, sw);
+	cr_assert_eq(code, 0, "%s%s", o.out, o.err);
+	lb_out_free(&o);
+	double e1 = db_scalar(db, "SELECT avg(m.value) FROM metrics m JOIN runs u ON u.id = m.run_id JOIN revisions r"
+				  " ON r.id = u.revision_id WHERE m.name = 'exponent:live_bytes:size' AND r.subject LIKE '1:%'");
+	double e8 = db_scalar(db, "SELECT avg(m.value) FROM metrics m JOIN runs u ON u.id = m.run_id JOIN revisions r"
+				  " ON r.id = u.revision_id WHERE m.name = 'exponent:live_bytes:size' AND r.subject LIKE '8:%'");
+	cr_assert(e1 > 0.85 && e1 < 1.15 && e8 > 1.3 && e8 < 2, "exponents %.3f and %.3f", e1, e8);
+
+	char *rg[] = {"regressions", NULL};
+	code = run_lbv(&o, dir, rg);
+	cr_assert_eq(code, 1, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "exponent:live_bytes:size") && strstr(o.out, "8: version 8"), "%s", o.out);
+	cr_assert(!strstr(o.out, "max_live_bytes") && !strstr(o.out, "expectations"),
+		  "only the exponent regressed: %s", o.out);
+	lb_out_free(&o);
+
+	char good[20], bad[20];
+	snprintf(good, sizeof(good), "%.12s", sha[1]);
+	snprintf(bad, sizeof(bad), "%.12s", sha[8]);
+	char *bi[] = {"bisect", "--good", good, "--bad", bad, "--metric", "exponent:live_bytes:size", NULL};
+	code = run_lbv(&o, dir, bi);
+	cr_assert_eq(code, 0, "%s%s", o.out, o.err);
+	char first[80];
+	snprintf(first, sizeof(first), "%.12s", sha[5]);
+	cr_assert(strstr(o.out, first) && strstr(o.out, "5: a denser table"), "%s", o.out);
+	lb_out_free(&o);
+
+	char *re[] = {"report", "--out", "site", NULL};
+	code = run_lbv(&o, dir, re);
+	cr_assert_eq(code, 0, "%s%s", o.out, o.err);
+	lb_out_free(&o);
+	char path[800];
+	snprintf(path, sizeof(path), "%s/site/m-grow-sizes-exponent_live_bytes_size.html", dir);
+	char *page = slurp_file(path);
+	cr_assert(page, "%s: no trend page of the exponent", path);
+	cr_assert(strstr(page, "95% interval") && strstr(page, "class=\"interval\"") && strstr(page, "point flagged"),
+		  "%s", page);
+	free(page);
+	snprintf(path, sizeof(path), "%s/site/index.html", dir);
+	page = slurp_file(path);
+	cr_assert(page && strstr(page, "exponent:live_bytes:size"), "%s", page);
+	free(page);
+	rm_rf(dir);
+	free(dir);
+}

@@ -50,7 +50,7 @@ struct lsp {
 	json_t *settings;
 	struct lsp_framer in; /* what the server wrote, not yet a whole message */
 	long next_id, received;
-	double last_activity;
+	double last_activity; /* the last message received or sent (now_mono) */
 	double send_timeout; /* for a message to the server; 0: 30 s */
 	struct token *tokens;
 	size_t n_tokens;
@@ -153,6 +153,10 @@ static int send_json(struct lsp *l, json_t *msg, struct lb_error *err)
 		return lb_error_oom(err);
 	int rc = proc_send(l->p, frame, l->send_timeout > 0 ? l->send_timeout : 30, err);
 	free(frame);
+	/* what we send is activity too: a didOpen gives the server work that it may not have
+	 * begun to report when a `wait idle` right after it looks, and quiet counted from its
+	 * last message (a settle ago) would hold at once, before any of that work */
+	l->last_activity = now_mono();
 	return rc;
 }
 

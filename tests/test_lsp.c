@@ -245,6 +245,39 @@ Test(lsp, an_idle_server_that_grows_per_minute, .timeout = 120)
 	free(dir);
 }
 
+/* Growth with size: a server whose every module keeps its own copy of a graph of all the
+ * open modules grows with the square of their number, which no fixed-size session shows;
+ * opening 3, 6, 12 and 24 modules with their counts as the marks' values, the exponent of
+ * live bytes over the count sees it (exponent:live_bytes:modules), and the same server
+ * without the switch grows about linearly. */
+Test(lsp, a_module_graph_that_grows_with_the_square_of_the_modules, .timeout = 180)
+{
+	char *dir = scratch_dir(), db[600], text[2000];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	size_t len = (size_t)snprintf(text, sizeof(text), "runner lsp\nargs --test\ncodebase generate modules=24 layers=1 "
+								   "seed=1\nrts -I0.2\nmark start\n");
+	for (int m = 0, size = 3; m < 24; m++) {
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "open L0/M%d.hs\n", m);
+		if (m + 1 == size) {
+			len += (size_t)snprintf(text + len, sizeof(text) - len, "wait idle\nsettle 1s\nmark modules %d\n", size);
+			size *= 2;
+		}
+	}
+	snprintf(text + len, sizeof(text) - len, "expect exponent live_bytes <= 1.3 per modules after start\n");
+	char *scn = write_file(dir, "graph.scn", text);
+	with_and_without(db, scn, "--test --module-graph", "--test", "line 42: exponent live_bytes", "4 sizes",
+			 "--no-heap-profile");
+	double square = db_scalar(db, "SELECT m.value FROM metrics m JOIN runs r ON r.id = m.run_id"
+				      " WHERE m.name = 'exponent:live_bytes:modules' ORDER BY r.started_at LIMIT 1");
+	double linear = db_scalar(db, "SELECT m.value FROM metrics m JOIN runs r ON r.id = m.run_id"
+				      " WHERE m.name = 'exponent:live_bytes:modules' ORDER BY r.started_at DESC LIMIT 1");
+	cr_assert(square > 1.4 && linear > 0.6 && linear < 1.2, "exponents %.3f with the graph, %.3f without", square,
+		  linear);
+	free(scn);
+	rm_rf(dir);
+	free(dir);
+}
+
 /* Transient peaks: a server that holds a copy of every module's table across each rebuild
  * doubles its memory during the rebuild and comes back after, which the checkpoints alone
  * never show; the peak per cycle over the checkpoint before sees it (peak:live_bytes:cycle). */

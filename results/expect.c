@@ -57,10 +57,29 @@ static long find_mark(const struct lb_run *run, const char *name)
 	return -1;
 }
 
+/* Whether a program's mark is `name`, alone or with a value after a space (traceMarker
+ * "size 101", as `mark size 101` is a step's): *value gets it, or NaN. */
+static int program_mark_is(const char *text, const char *name, double *value)
+{
+	size_t n = strlen(name);
+	*value = NAN;
+	if (strncmp(text, name, n))
+		return 0;
+	if (!text[n])
+		return 1;
+	char *end;
+	double v = text[n] == ' ' ? strtod(text + n + 1, &end) : NAN;
+	if (isnan(v) || end == text + n + 1 || *end)
+		return 0;
+	*value = v;
+	return 1;
+}
+
 /* Windows between the program's own marks (`marks program`): each ends at a traceMarker
- * named `per`, from the first one named `after` on; its figure is the last point of the
- * series of that name (live bytes after each major GC) inside it.  Marks and series are
- * on one clock (one process's RTS, or the session's for the exec runner). */
+ * named `per` (with its value, `size 101`, or without), from the first one named `after`
+ * on; its figure is the last point of the series of that name (live bytes after each major
+ * GC) inside it.  Marks and series are on one clock (one process's RTS, or the session's
+ * for the exec runner). */
 static int series_per_program_mark(const struct lb_run *run, const char *metric, const char *per,
 				   const char *after, struct expect_series *out, struct lb_error *err)
 {
@@ -82,7 +101,8 @@ static int series_per_program_mark(const struct lb_run *run, const char *metric,
 	double start = i < run->n_marks && after ? run->marks[i].t : -INFINITY;
 	for (; i < run->n_marks; i++) {
 		const struct lb_mark *m = &run->marks[i];
-		if (m->is_message || strcmp(m->text, per))
+		double value;
+		if (m->is_message || !program_mark_is(m->text, per, &value))
 			continue;
 		double last = NAN;
 		for (size_t k = 0; se && k < se->n; k++)
@@ -90,7 +110,7 @@ static int series_per_program_mark(const struct lb_run *run, const char *metric,
 				last = se->p[k].v;
 		if (!isnan(last)) {
 			out->x[out->n] = (double)out->windows;
-			out->v[out->n] = NAN;
+			out->v[out->n] = value;
 			out->y[out->n++] = last;
 		}
 		out->windows++;
@@ -104,8 +124,9 @@ static int program_mark(const struct lb_run *run, const char *name)
 {
 	if (find_mark(run, name) >= 0)
 		return 0;
+	double value;
 	for (size_t i = 0; i < run->n_marks; i++)
-		if (!run->marks[i].is_message && !strcmp(run->marks[i].text, name))
+		if (!run->marks[i].is_message && program_mark_is(run->marks[i].text, name, &value))
 			return 1;
 	return 0;
 }

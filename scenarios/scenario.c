@@ -364,7 +364,7 @@ static int validate(struct parser *ps)
 				return sp_fail(ps, 1, "no step `mark %s` in this scenario, so '%s' cannot refer to it "
 						      "(or say `marks program` to use the program's own traceMarker marks)",
 					    names[k], names[k]);
-		if (e->kind == SCN_EXPECT_EXPONENT && !mark_has_value(sc, e->per))
+		if (e->kind == SCN_EXPECT_EXPONENT && !mark_has_value(sc, e->per) && !(sc->marks_program && !has_mark(sc, e->per)))
 			return sp_fail(ps, 1, "an exponent needs sizes: give the `%s` marks values (mark %s 101)", e->per,
 				       e->per);
 		if (e->kind == SCN_EXPECT_DIAGNOSTICS && sc->runner != SCN_RUNNER_LSP)

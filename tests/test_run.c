@@ -378,7 +378,8 @@ Test(run, the_programs_own_marks_are_marks, .timeout = 120)
 
 /* Growth with size: marks carry the sizes (mark size 101), and the exponent of live_bytes ~
  * size^K is judged with its interval; a table quadratic in its size fails a bound of 1.3
- * that a linear one meets (stored as exponent:live_bytes:size). */
+ * that a linear one meets (stored as exponent:live_bytes:size), and so do sizes the program
+ * marks itself (traceMarker "size 400" with `marks program`). */
 Test(run, the_exponent_of_growth_with_size, .timeout = 120)
 {
 	char *dir = scratch_dir(), db[600], bin[512];
@@ -405,6 +406,21 @@ Test(run, the_exponent_of_growth_with_size, .timeout = 120)
 	double square = db_scalar(db, "SELECT m.value FROM metrics m JOIN runs r ON r.id = m.run_id"
 				      " WHERE m.name = 'exponent:live_bytes:size' ORDER BY r.started_at LIMIT 1");
 	cr_assert(square > 1.7 && square < 2.3, "a square table grows as size^%.2f", square);
+	/* the program's own marks can carry the sizes: traceMarker "size 400" */
+	for (int k = 0; k < 2; k++) {
+		char t[300];
+		snprintf(t, sizeof(t), "runner exec\nmarks program\nrun sizes %s\nexpect exponent live_bytes <= 1.3 per size\n",
+			 shapes[k]);
+		char *scn = write_scenario(dir, "psize.scn", t);
+		struct lb_out o;
+		int code = run_lb(&o, NULL, "run", "--db", db, "--scenario", scn, "--program", fixture("target", bin, sizeof(bin)),
+				  NULL);
+		cr_assert_eq(code, k ? 0 : 1, "%s: %s%s", shapes[k], o.out, o.err);
+		cr_assert(strstr(o.out, k ? "ok   line 4: exponent" : "FAIL line 4: exponent") && strstr(o.out, "4 sizes"),
+			  "%s: %s", shapes[k], o.out);
+		lb_out_free(&o);
+		free(scn);
+	}
 	/* an exponent needs marks that carry sizes */
 	char *scn = write_scenario(dir, "nosize.scn", "runner exec\nrun table 5 linear\nmark size\n"
 						       "expect exponent live_bytes <= 1.3 per size\n");

@@ -97,11 +97,11 @@ static int era_medians(struct store *st, const char *target, const char *scenari
 		*med = NULL, *shas = NULL;
 		return lb_error_oom(err);
 	}
-	for (size_t i = 0; i < n;) {
-		int accepted = 0;
-		if ((rc = store_accepted(st, target, rows[i].key, metric, &accepted, err)))
-			break;
-		if (accepted)
+	struct store_value *acc = NULL;
+	size_t n_acc = 0;
+	rc = store_accepted_revisions(st, target, metric, &acc, &n_acc, err);
+	for (size_t i = 0; !rc && i < n;) {
+		if (store_value_has(acc, n_acc, rows[i].key))
 			*k = 0; /* an accepted change starts the metric's era afresh */
 		size_t g = 0, j = i;
 		for (; j < n && !strcmp(rows[j].key, rows[i].key); j++)
@@ -113,7 +113,7 @@ static int era_medians(struct store *st, const char *target, const char *scenari
 		if (at_end)
 			break;
 	}
-	free(rows), free(group);
+	free(rows), free(group), free(acc);
 	return rc;
 }
 

@@ -175,6 +175,30 @@ static const char *const migrations[] = {
 	"  runs INTEGER NOT NULL,"
 	"  log TEXT NOT NULL DEFAULT ''," /* a line per revision tested: sha and what it was */
 	"  created_at REAL NOT NULL DEFAULT ((julianday('now') - 2440587.5) * 86400.0));",
+	/* 4 -> 5: what reading a long history needs.  Every question the analysis asks is "the
+	 * runs of this revision (and scenario)" or "the acceptances of this revision", which
+	 * without these indexes scanned every run or annotation: a dashboard of 5,000
+	 * revisions was quadratic. */
+	"CREATE INDEX IF NOT EXISTS runs_revision ON runs(revision_id, scenario);"
+	"CREATE INDEX IF NOT EXISTS runs_target_scenario ON runs(target_id, scenario);"
+	"CREATE INDEX IF NOT EXISTS annotations_revision ON annotations(revision_id, metric);"
+	"CREATE INDEX IF NOT EXISTS revisions_time ON revisions(target_id, author_time);"
+	/* the leak shapes (exponent:, slope:, peak:) each target and scenario has stored, kept
+	 * by a trigger as runs are stored or merged: finding them among every run's metrics was
+	 * a scan of the whole table, twice per scenario of a dashboard */
+	"CREATE TABLE IF NOT EXISTS shape_metrics ("
+	"  target_id INTEGER NOT NULL," /* 0: runs of no target */
+	"  scenario TEXT,"
+	"  name TEXT NOT NULL,"
+	"  UNIQUE (target_id, scenario, name));"
+	"CREATE TRIGGER IF NOT EXISTS shape_metrics_kept AFTER INSERT ON metrics"
+	" WHEN (new.name GLOB 'exponent:*' OR new.name GLOB 'slope:*' OR new.name GLOB 'peak:*')"
+	" AND new.name NOT GLOB '*_lo' AND new.name NOT GLOB '*_hi'"
+	" BEGIN INSERT OR IGNORE INTO shape_metrics (target_id, scenario, name)"
+	" SELECT coalesce(target_id, 0), scenario, new.name FROM runs WHERE id = new.run_id; END;"
+	"INSERT OR IGNORE INTO shape_metrics (target_id, scenario, name) SELECT DISTINCT coalesce(u.target_id, 0), u.scenario, m.name"
+	" FROM metrics m JOIN runs u ON u.id = m.run_id WHERE (m.name GLOB 'exponent:*' OR m.name GLOB 'slope:*'"
+	" OR m.name GLOB 'peak:*') AND m.name NOT GLOB '*_lo' AND m.name NOT GLOB '*_hi';",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(*migrations))
@@ -203,7 +227,7 @@ int st_user_version(struct store *st, int *out, struct lb_error *err)
 		return st_db_error(st, err, "reading the schema version");
 	int rc = sqlite3_step(s);
 	*out = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
-	sqlite3_finalize(s);
+	st_finish(st, s);
 	if (rc != SQLITE_ROW)
 		return st_db_error(st, err, "reading the schema version");
 	return 0;
@@ -251,7 +275,7 @@ static int set_up(struct store *st, struct lb_error *err)
 {
 	unsigned jitter = (unsigned)getpid(); /* two processes must not pause in step */
 	for (double waited = 0;;) {
-		int rc = st_exec(st, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+		int rc = st_exec(st, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA mmap_size = 268435456;",
 				 err);
 		if (!rc)
 			rc = migrate(st, err);
@@ -291,10 +315,22 @@ int store_open(struct store **out, const char *path, struct lb_error *err)
 	return 0;
 }
 
+int store_read_begin(struct store *st, struct lb_error *err)
+{
+	return st_exec(st, "BEGIN", err);
+}
+
+void store_read_end(struct store *st)
+{
+	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+}
+
 void store_close(struct store *st)
 {
 	if (!st)
 		return;
+	for (size_t i = 0; i < st->n_kept; i++)
+		sqlite3_finalize(st->kept[i].s);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);
@@ -313,7 +349,7 @@ void st_bind_text(sqlite3_stmt *s, int i, const char *v)
 int st_step_done(struct store *st, sqlite3_stmt *s, struct lb_error *err, const char *what)
 {
 	int rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	st_finish(st, s);
 	if (rc != SQLITE_DONE)
 		return st_db_error(st, err, what);
 	return 0;
@@ -321,9 +357,34 @@ int st_step_done(struct store *st, sqlite3_stmt *s, struct lb_error *err, const 
 
 int st_prepare(struct store *st, const char *sql, sqlite3_stmt **s, struct lb_error *err)
 {
-	if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) != SQLITE_OK)
+	int known = 0;
+	for (size_t i = 0; i < st->n_kept; i++)
+		if (!strcmp(sqlite3_sql(st->kept[i].s), sql)) {
+			known = 1;
+			if (!st->kept[i].busy) {
+				st->kept[i].busy = 1;
+				*s = st->kept[i].s;
+				return 0;
+			}
+		}
+	int keep = !known && st->n_kept < ST_KEPT;
+	if (sqlite3_prepare_v3(st->db, sql, -1, keep ? SQLITE_PREPARE_PERSISTENT : 0, s, NULL) != SQLITE_OK)
 		return st_db_error(st, err, "preparing a statement");
+	if (keep && *s)
+		st->kept[st->n_kept++] = (struct st_kept){*s, 1};
 	return 0;
+}
+
+int st_finish(struct store *st, sqlite3_stmt *s)
+{
+	for (size_t i = 0; i < st->n_kept; i++)
+		if (st->kept[i].s == s) {
+			int rc = sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			st->kept[i].busy = 0;
+			return rc;
+		}
+	return sqlite3_finalize(s);
 }
 
 static int put_environment(struct store *st, const struct lb_environment *e,
@@ -399,11 +460,11 @@ static int insert_each(struct store *st, const char *sql, const struct lb_run *r
 		sqlite3_reset(s);
 		bind(s, r, i, arg);
 		if (sqlite3_step(s) != SQLITE_DONE) {
-			sqlite3_finalize(s);
+			st_finish(st, s);
 			return st_db_error(st, err, what);
 		}
 	}
-	sqlite3_finalize(s);
+	st_finish(st, s);
 	return 0;
 }
 
@@ -587,7 +648,7 @@ int st_collect(struct store *st, sqlite3_stmt *s, void *rowsp, size_t *n, size_t
 		memset(rows + *n * size, 0, size);
 		fill(s, rows + (*n)++ * size);
 	}
-	sqlite3_finalize(s);
+	st_finish(st, s);
 	if (rc != SQLITE_DONE) {
 		free(rows);
 		rows = NULL;

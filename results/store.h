@@ -20,13 +20,19 @@
 #include "base/error.h"
 #include "results/record.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
 /* Open (creating if needed) and migrate.  Free with store_close. */
 int store_open(struct store **out, const char *path, struct lb_error *err);
 void store_close(struct store *st);
+
+/* Many reads as one snapshot (the dashboard, a history scan): one read transaction instead
+ * of a lock taken and dropped per query, and every query sees the same history.  Nothing may
+ * be written between the two. */
+int store_read_begin(struct store *st, struct lb_error *err);
+void store_read_end(struct store *st);
 
 /* Store a finished run in one transaction (with its series, census rows and markers).  Artifacts' sha256 and size are computed from
  * the files as they are now (a missing file is recorded with size -1). */
@@ -104,7 +110,7 @@ int store_metric_values(struct store *st, const char *target, const char *sha, c
 int store_metric_history(struct store *st, const char *target, const char *scenario, const char *metric,
 			 struct store_value **rows, size_t *n, struct lb_error *err);
 
-/* The leak-shape metrics the scenario's ok runs of the target stored (exponent:, slope:,
+/* The leak-shape metrics the scenario's runs of the target stored (exponent:, slope:,
  * peak: from `expect exponent|slope ... per UNIT|peak`, not their _lo/_hi), by name. */
 int store_shape_metrics(struct store *st, const char *target, const char *scenario, struct store_value **rows,
 			size_t *n, struct lb_error *err);
@@ -156,6 +162,12 @@ int store_put_acceptance(struct store *st, const char *target, const char *sha, 
 /* Whether the metric's change at revision `sha` was accepted. */
 int store_accepted(struct store *st, const char *target, const char *sha, const char *metric, int *yes,
 		   struct lb_error *err);
+/* The revisions (shas, in key) where the target's change of `metric` was accepted: one
+ * query for a history instead of one per revision. */
+int store_accepted_revisions(struct store *st, const char *target, const char *metric, struct store_value **rows,
+			     size_t *n, struct lb_error *err);
+/* Whether `sha` is among rows[0..n) (store_accepted_revisions). */
+int store_value_has(const struct store_value *rows, size_t n, const char *key);
 
 /* The target's revisions with runs of the scenario, oldest first. */
 struct store_revision_row {

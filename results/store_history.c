@@ -84,7 +84,7 @@ int store_merge(struct store *st, const char *path, struct store_merge_counts *a
 	if (st_prepare(st, "PRAGMA src.user_version", &s, err) == 0) {
 		if (sqlite3_step(s) == SQLITE_ROW)
 			v = sqlite3_column_int(s, 0);
-		sqlite3_finalize(s);
+		st_finish(st, s);
 	}
 	if (v != STORE_SCHEMA_VERSION) {
 		rc = v < 0 ? st_db_error(st, err, "reading the attached schema version")
@@ -202,10 +202,8 @@ int store_shape_metrics(struct store *st, const char *target, const char *scenar
 {
 	const char *p[4] = {target, scenario, NULL, NULL};
 	return query_values(st,
-			    "SELECT DISTINCT m.name, 0 " RUNS_OF " JOIN metrics m ON m.run_id = u.id WHERE t.name = ?1"
-			    " AND u.scenario = ?2 AND u.status = 'ok' AND (m.name GLOB 'exponent:*' OR m.name GLOB"
-			    " 'slope:*' OR m.name GLOB 'peak:*') AND m.name NOT GLOB '*_lo' AND m.name NOT GLOB '*_hi'"
-			    " ORDER BY m.name",
+			    "SELECT s.name, 0 FROM shape_metrics s JOIN targets t ON t.id = s.target_id WHERE t.name = ?1"
+			    " AND s.scenario = ?2 ORDER BY s.name",
 			    p, rows, n, err);
 }
 
@@ -324,6 +322,24 @@ int store_accepted(struct store *st, const char *target, const char *sha, const 
 	return rc;
 }
 
+int store_accepted_revisions(struct store *st, const char *target, const char *metric, struct store_value **rows,
+			     size_t *n, struct lb_error *err)
+{
+	const char *p[4] = {target, metric, NULL, NULL};
+	return query_values(st,
+			    "SELECT DISTINCT r.sha, 1 FROM annotations a JOIN revisions r ON r.id = a.revision_id JOIN targets t"
+			    " ON t.id = r.target_id WHERE t.name = ?1 AND a.metric = ?2 AND a.kind = 'accept'",
+			    p, rows, n, err);
+}
+
+int store_value_has(const struct store_value *rows, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(rows[i].key, key))
+			return 1;
+	return 0;
+}
+
 static void fill_revision_row(sqlite3_stmt *s, void *p)
 {
 	struct store_revision_row *r = p;
@@ -438,7 +454,7 @@ int store_census_history(struct store *st, const char *target, const char *scena
 		const char *f = (const char *)sqlite3_column_text(s, 3), *i = f ? strstr(f, " -i") : NULL;
 		out->interval = i ? strtod(i + 3, NULL) : 0;
 	}
-	sqlite3_finalize(s);
+	st_finish(st, s);
 	if (rc == SQLITE_DONE)
 		return lb_error_set(err, LB_ENOTFOUND, "no earlier run to learn the census interval from");
 	return rc == SQLITE_ROW ? 0 : st_db_error(st, err, "reading the census history");

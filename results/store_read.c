@@ -62,7 +62,7 @@ int store_count_runs(struct store *st, long *out, struct lb_error *err)
 		return err->code;
 	int rc = sqlite3_step(s);
 	*out = rc == SQLITE_ROW ? (long)sqlite3_column_int64(s, 0) : 0;
-	sqlite3_finalize(s);
+	st_finish(st, s);
 	return rc == SQLITE_ROW ? 0 : st_db_error(st, err, "counting runs");
 }
 
@@ -139,7 +139,7 @@ int st_query_one(struct store *st, const char *sql, const char *a, const char *b
 	out[0] = '\0';
 	if (rc == SQLITE_ROW && sqlite3_column_text(s, 0))
 		snprintf(out, size, "%s", (const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
+	st_finish(st, s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : st_db_error(st, err, "reading the database");
 }
 
@@ -177,8 +177,11 @@ static int resolve_id(struct store *st, const char *prefix, char out[LB_RUN_ID_L
 		up[i] = (char)(prefix[i] >= 'a' && prefix[i] <= 'z' ? prefix[i] - 32 : prefix[i]);
 	up[len] = '\0';
 	sqlite3_stmt *s;
-	/* substr comparison rather than LIKE/GLOB so that no character of the prefix is special */
-	if (st_prepare(st, "SELECT id FROM runs WHERE substr(id, 1, ?1) = ?2 LIMIT 2", &s, err))
+	/* substr comparison rather than LIKE/GLOB so that no character of the prefix is special;
+	 * the range first, so the primary key finds the few candidates (ids are ULIDs: digits
+	 * and capitals, all below '~') instead of a scan of every run */
+	if (st_prepare(st, "SELECT id FROM runs WHERE id >= ?2 AND id < ?2 || '~' AND substr(id, 1, ?1) = ?2 LIMIT 2",
+		       &s, err))
 		return err->code;
 	sqlite3_bind_int(s, 1, (int)len);
 	sqlite3_bind_text(s, 2, up, -1, SQLITE_TRANSIENT);
@@ -187,7 +190,7 @@ static int resolve_id(struct store *st, const char *prefix, char out[LB_RUN_ID_L
 		if (found++ == 0)
 			st_copy_col(out, LB_RUN_ID_LEN + 1, s, 0);
 	}
-	sqlite3_finalize(s);
+	st_finish(st, s);
 	if (rc != SQLITE_DONE)
 		return st_db_error(st, err, "looking up a run");
 	if (found == 0)
@@ -217,11 +220,11 @@ static int load_scenario_parts(struct store *st, const char *id, struct lb_run *
 				    sqlite3_column_double(s, 5), err) ||
 		    (sqlite3_column_int(s, 6) &&
 		     record_step_failed(run, run->n_steps - 1, (const char *)sqlite3_column_text(s, 7), err))) {
-			sqlite3_finalize(s);
+			st_finish(st, s);
 			return err->code;
 		}
 	}
-	sqlite3_finalize(s);
+	st_finish(st, s);
 	if (rc != SQLITE_DONE)
 		return st_db_error(st, err, "reading steps");
 	if (st_prepare(st, "SELECT step, name, value, unit FROM step_metrics WHERE run_id = ? ORDER BY step, name",
@@ -232,10 +235,10 @@ static int load_scenario_parts(struct store *st, const char *id, struct lb_run *
 		if (record_add_step_metric(run, sqlite3_column_int(s, 0), (const char *)sqlite3_column_text(s, 1),
 					   sqlite3_column_double(s, 2), (const char *)sqlite3_column_text(s, 3),
 					   err)) {
-			sqlite3_finalize(s);
+			st_finish(st, s);
 			return err->code;
 		}
-	sqlite3_finalize(s);
+	st_finish(st, s);
 	if (rc != SQLITE_DONE)
 		return st_db_error(st, err, "reading step metrics");
 	if (st_prepare(st, "SELECT line, source, holds, coalesce(value, 'nan'), message FROM expectations"
@@ -247,11 +250,11 @@ static int load_scenario_parts(struct store *st, const char *id, struct lb_run *
 		double v = sqlite3_column_type(s, 3) == SQLITE_TEXT ? NAN : sqlite3_column_double(s, 3);
 		if (record_add_verdict(run, sqlite3_column_int(s, 0), (const char *)sqlite3_column_text(s, 1),
 				       sqlite3_column_int(s, 2), v, (const char *)sqlite3_column_text(s, 4), err)) {
-			sqlite3_finalize(s);
+			st_finish(st, s);
 			return err->code;
 		}
 	}
-	sqlite3_finalize(s);
+	st_finish(st, s);
 	if (rc != SQLITE_DONE)
 		return st_db_error(st, err, "reading expectations");
 	return 0;
@@ -274,7 +277,7 @@ static int load_timeline(struct store *st, const char *id, struct lb_run *run, s
 		const char *nm = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
 		if (n && (!nm || strcmp(nm, name) != 0)) { /* a series ends */
 			if (record_add_series(run, name, unit, pts, n, err)) {
-				sqlite3_finalize(s);
+				st_finish(st, s);
 				return err->code;
 			}
 			pts = NULL;
@@ -286,12 +289,12 @@ static int load_timeline(struct store *st, const char *id, struct lb_run *run, s
 		st_copy_col(unit, sizeof(unit), s, 1);
 		if (LB_GROW(pts, n + 1, cap, err)) {
 			free(pts);
-			sqlite3_finalize(s);
+			st_finish(st, s);
 			return err->code;
 		}
 		pts[n++] = (struct lb_point){sqlite3_column_double(s, 2), sqlite3_column_double(s, 3)};
 	}
-	sqlite3_finalize(s);
+	st_finish(st, s);
 	free(pts);
 	if (rc != SQLITE_DONE)
 		return st_db_error(st, err, "reading series");
@@ -302,7 +305,7 @@ static int load_timeline(struct store *st, const char *id, struct lb_run *run, s
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct lb_mark *m = realloc(run->marks, (run->n_marks + 1) * sizeof(*m));
 		if (!m) {
-			sqlite3_finalize(s);
+			st_finish(st, s);
 			return lb_error_oom(err);
 		}
 		run->marks = m;
@@ -312,11 +315,11 @@ static int load_timeline(struct store *st, const char *id, struct lb_run *run, s
 						   col_dup(s, 2, &oom)};
 		run->n_marks++;
 		if (oom) {
-			sqlite3_finalize(s);
+			st_finish(st, s);
 			return lb_error_oom(err);
 		}
 	}
-	sqlite3_finalize(s);
+	st_finish(st, s);
 	if (rc != SQLITE_DONE)
 		return st_db_error(st, err, "reading markers");
 
@@ -338,21 +341,21 @@ static int load_timeline(struct store *st, const char *id, struct lb_run *run, s
 			if (!nl || !(nl[li] = strdup(label))) {
 				if (nl)
 					run->census_labels = nl;
-				sqlite3_finalize(s);
+				st_finish(st, s);
 				return lb_error_oom(err);
 			}
 			run->census_labels = nl;
 			run->n_census_labels++;
 		}
 		if (LB_GROW(run->census, run->n_census + 1, cap_rows, err)) {
-			sqlite3_finalize(s);
+			st_finish(st, s);
 			return err->code;
 		}
 		run->census[run->n_census++] = (struct lb_census_row){
 			sqlite3_column_int(s, 1), sqlite3_column_int(s, 0), sqlite3_column_double(s, 2),
 			(uint32_t)li, sqlite3_column_int64(s, 4)};
 	}
-	sqlite3_finalize(s);
+	st_finish(st, s);
 	if (rc != SQLITE_DONE)
 		return st_db_error(st, err, "reading the census");
 	return load_scenario_parts(st, id, run, err);
@@ -377,7 +380,7 @@ int store_get_run(struct store *st, const char *id, struct lb_run *run, struct l
 		return err->code;
 	sqlite3_bind_text(s, 1, full, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_finalize(s);
+		st_finish(st, s);
 		return st_db_error(st, err, "reading a run");
 	}
 	int oom = 0;
@@ -409,7 +412,7 @@ int store_get_run(struct store *st, const char *id, struct lb_run *run, struct l
 	run->target = col_dup(s, 23, &oom);
 	run->revision = col_dup(s, 24, &oom);
 	run->build_id = col_dup(s, 25, &oom);
-	sqlite3_finalize(s);
+	st_finish(st, s);
 	if (oom) {
 		record_free(run);
 		return lb_error_oom(err);
@@ -426,7 +429,7 @@ int store_get_run(struct store *st, const char *id, struct lb_run *run, struct l
 		rc = record_add_metric(run, (const char *)sqlite3_column_text(s, 0),
 				       sqlite3_column_double(s, 1),
 				       (const char *)sqlite3_column_text(s, 2), err);
-	sqlite3_finalize(s);
+	st_finish(st, s);
 	if (rc != SQLITE_DONE) {
 		if (rc > 0)
 			st_db_error(st, err, "reading metrics");
@@ -452,7 +455,7 @@ int store_get_run(struct store *st, const char *id, struct lb_run *run, struct l
 			a->bytes = sqlite3_column_int64(s, 3);
 		}
 	}
-	sqlite3_finalize(s);
+	st_finish(st, s);
 	if (rc != SQLITE_DONE) {
 		if (rc > 0)
 			st_db_error(st, err, "reading artifacts");

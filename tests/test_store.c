@@ -367,3 +367,47 @@ Test(store, a_change_within_the_runs_noise_is_the_same, .timeout = 60)
 	rm_rf(dir);
 	free(dir);
 }
+
+/* Schema 5: a database of schema 4 gains the indexes a long history is read through and
+ * the table of stored leak shapes, filled from the runs it already has; a run stored
+ * afterwards adds its shapes through the trigger. */
+Test(store, a_version_4_database_gains_the_history_indexes_and_its_shapes)
+{
+	char *dir = scratch_dir(), db[512];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	struct store *st;
+	struct lb_error err = {0};
+	cr_assert_eq(store_open(&st, db, &err), 0, "%s", err.msg);
+	struct lb_run r;
+	make_run(&r, 0);
+	r.scenario = strdup("sizes");
+	cr_assert_eq(record_add_metric(&r, "exponent:live_bytes:size", 1.02, "", &err), 0);
+	cr_assert_eq(record_add_metric(&r, "exponent:live_bytes:size_lo", 0.98, "", &err), 0);
+	cr_assert_eq(store_put_run(st, &r, &err), 0, "%s", err.msg);
+	store_close(st);
+	record_free(&r);
+	sqlite3 *h;
+	sqlite3_open(db, &h);
+	cr_assert_eq(sqlite3_exec(h, "DROP INDEX runs_revision; DROP INDEX runs_target_scenario; DROP INDEX annotations_revision;"
+				     " DROP INDEX revisions_time; DROP TRIGGER shape_metrics_kept; DROP TABLE shape_metrics;"
+				     " PRAGMA user_version = 4;",
+				  NULL, NULL, NULL),
+		     SQLITE_OK);
+	sqlite3_close(h);
+	cr_assert_eq(store_open(&st, db, &err), 0, "%s", err.msg);
+	make_run(&r, 1);
+	r.scenario = strdup("sizes");
+	cr_assert_eq(record_add_metric(&r, "peak:live_bytes:cycle", 1.1, "ratio", &err), 0);
+	cr_assert_eq(store_put_run(st, &r, &err), 0, "%s", err.msg);
+	record_free(&r);
+	store_close(st);
+	cr_assert_eq(db_scalar(db, "PRAGMA user_version"), (double)STORE_SCHEMA_VERSION);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('runs_revision',"
+				   " 'runs_target_scenario', 'annotations_revision', 'revisions_time')"),
+		     4.0);
+	char *shapes = db_text(db, "SELECT group_concat(name, ' ') FROM (SELECT name FROM shape_metrics ORDER BY name)");
+	cr_assert_str_eq(shapes, "exponent:live_bytes:size peak:live_bytes:cycle", "the old run's shape and the new one's");
+	free(shapes);
+	rm_rf(dir);
+	free(dir);
+}

@@ -9,7 +9,7 @@
 #   make bench      wall-time overhead of `leakbench exec` against a direct run, the
 #                   eventlog reader's throughput and memory on a 200+ MB eventlog, and the
 #                   verdict's detection rate and false alarms at the measured noise, and
-#                   the dashboard's time and size over 5,000 revisions
+#                   the dashboard's time and size over 500 and 5,000 revisions
 #   make fuzz       libFuzzer on each parser (eventlog, RTS statistics, scenario, recording,
 #                   config, LSP framing) for FUZZ_SECONDS each (default 5), from seeds the
 #                   build and the fixtures make; longer by hand: make fuzz FUZZ_SECONDS=600
@@ -142,7 +142,7 @@ bench: leakbench fixtures $(BUILD)/evlog_bench $(BUILD)/detect_sim $(BUILD)/repo
 	sh tests/bench/detect_sim.sh ./leakbench $(BUILD)/detect_sim $(BUILD)/fixtures
 	sh tests/bench/settled_spread.sh ./leakbench $(BUILD)/fixtures
 	sh tests/bench/census_cost.sh ./leakbench $(BUILD)/fixtures
-	d=$$(mktemp -d /tmp/leakbench-bench-XXXXXX) && $(BUILD)/report_bench $$d 5000; s=$$?; rm -rf $$d; exit $$s
+	sh tests/bench/report_scaling.sh $(BUILD)/report_bench
 
 install: leakbench
 	install -d $(DESTDIR)$(PREFIX)/bin

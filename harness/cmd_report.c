@@ -56,7 +56,8 @@ int cmd_report(int argc, char **argv)
 		cli_error("report", &err);
 		goto out;
 	}
-	printf("wrote %s/index.html: %zu pages (%zu runs), %zu flagged\n", out, sum.pages, sum.runs, sum.flagged);
+	printf("wrote %s/index.html: %zu pages (%zu runs, %zu of them unchanged since the last report), %zu flagged\n", out,
+	       sum.pages, sum.runs, sum.reused, sum.flagged);
 	code = LB_EXIT_OK;
 out:
 	free(links);

@@ -30,6 +30,7 @@ struct report_link {
 
 struct report_summary {
 	size_t pages, runs, flagged;
+	size_t reused; /* run pages taken over from the site being replaced (unchanged runs) */
 };
 
 int report_write(struct store *st, const char *out, const struct report_link *links, size_t n_links,

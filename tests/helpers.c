@@ -77,6 +77,34 @@ char *slurp_file(const char *path)
 	return buf;
 }
 
+char *command_output(const char *cmd)
+{
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return NULL;
+	char *buf = NULL;
+	size_t len = 0, cap = 0, got;
+	char chunk[4096];
+	while ((got = fread(chunk, 1, sizeof(chunk), p)) > 0) {
+		if (len + got + 1 > cap) {
+			cap = (len + got + 1) * 2;
+			char *grown = realloc(buf, cap);
+			if (!grown) {
+				free(buf);
+				pclose(p);
+				return NULL;
+			}
+			buf = grown;
+		}
+		memcpy(buf + len, chunk, got);
+		len += got;
+	}
+	pclose(p);
+	if (buf)
+		buf[len] = '\0';
+	return buf ? buf : calloc(1, 1);
+}
+
 /* argv for the leakbench under test: its path, then `args`. */
 static void lb_argv(char *argv[64], char *const *args)
 {

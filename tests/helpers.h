@@ -20,6 +20,8 @@ void rm_rf(const char *path);
 
 /* The whole file, NUL-terminated, malloc'ed; NULL when it cannot be read. */
 char *slurp_file(const char *path);
+/* What a shell command writes to stdout, NUL-terminated, malloc'ed; NULL when it cannot run. */
+char *command_output(const char *cmd);
 
 struct lb_out {
 	int code;     /* exit status; 128+signal if killed */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/text.h"
 #include "tests/helpers.h"
 #include "tests/history.h"
 
@@ -234,7 +235,7 @@ Test(analysis, regressions_finds_a_change_of_level_in_single_run_nights, .timeou
 
 	/* the dashboard: every revision drawn, the change marked, strings escaped, links made */
 	cr_assert_eq(run_lb(&o, dir, "report", "--out", "site", NULL), 0, "%s%s", o.out, o.err);
-	cr_assert(strstr(o.out, "(6 runs)") && !strstr(o.out, " 0 flagged"), "%s", o.out);
+	cr_assert(strstr(o.out, "(6 runs, ") && !strstr(o.out, " 0 flagged"), "%s", o.out);
 	lb_out_free(&o);
 	char path[800];
 	snprintf(path, sizeof(path), "%s/site/m-alloc-count-allocated_bytes.html", dir);
@@ -258,13 +259,31 @@ Test(analysis, regressions_finds_a_change_of_level_in_single_run_nights, .timeou
 	page = slurp_file(path);
 	cr_assert(page && strstr(page, "m-alloc-count-allocated_bytes.html") && strstr(page, "<svg"), "%s", page);
 	free(page);
-	/* a second report replaces the first whole, leaving nothing beside it */
+	/* a second report replaces the first whole, leaving nothing beside it; the runs' pages,
+	 * which nothing new changes, are taken over, byte for byte */
+	char cmd[700], *before, *after;
+	snprintf(cmd, sizeof(cmd), "cat %s/site/r-*.html", dir);
+	before = command_output(cmd);
 	cr_assert_eq(run_lb(&o, dir, "report", "--out", "site", NULL), 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "(6 runs, 6 of them unchanged since the last report)"), "%s", o.out);
 	lb_out_free(&o);
-	char cmd[700];
+	after = command_output(cmd);
+	cr_assert(before && after && !strcmp(before, after));
+	free(before), free(after);
 	snprintf(cmd, sizeof(cmd), "test $(ls -d %s/site* | wc -l) -eq 1 && test $(ls %s/site/r-*.html | wc -l) -eq 6", dir,
 		 dir);
 	cr_assert_eq(system(cmd), 0, "one site folder, a page per run");
+	/* other commit links: every run page is written anew */
+	char *ini = text_replace(alloc_config, "https://example.org/alloc/commit/{sha}", "https://example.com/c/{sha}");
+	write_file(dir, "leakbench.ini", ini);
+	free(ini);
+	cr_assert_eq(run_lb(&o, dir, "report", "--out", "site", NULL), 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "(6 runs, 0 of them unchanged since the last report)"), "%s", o.out);
+	lb_out_free(&o);
+	snprintf(cmd, sizeof(cmd), "grep -l 'https://example.com/c/' %s/site/r-*.html | wc -l", dir);
+	after = command_output(cmd);
+	cr_assert(after && atoi(after) == 6, "%s", after);
+	free(after);
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 	rm_rf(dir);

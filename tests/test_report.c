@@ -78,7 +78,7 @@ Test(report, chromium_draws_the_trend_and_shows_a_script_as_text, .timeout = 300
 	put_history(db);
 	struct lb_out o;
 	cr_assert_eq(run_lb(&o, dir, "report", "--db", db, "--out", "site", NULL), 0, "%s%s", o.out, o.err);
-	cr_assert(strstr(o.out, "(40 runs)"), "%s", o.out);
+	cr_assert(strstr(o.out, "(40 runs, 0 of them unchanged"), "%s", o.out);
 	lb_out_free(&o);
 
 	snprintf(url, sizeof(url), "file://%s/site/m-demo-edits-max_live_bytes.html", dir);

@@ -6,6 +6,8 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 
 #include "results/detect.h"
 
@@ -160,4 +162,50 @@ Test(detect, change_points_in_a_nightly_series)
 		v[i] = log(100) + (i % 3 - 1) * 0.004;
 	v[23] = log(150);
 	cr_assert_eq(detect_change_points(v, 24, 3, 0.001, log(1.05), cp, 4), 0);
+}
+
+/* The order statistics Theil-Sen selects (median, interval ranks) are the ones sorting
+ * finds: random data with many ties and both parities of pair counts, exact (n <= 400)
+ * and sampled, against a reference that sorts every slope. */
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+Test(detect, theil_sen_selects_what_sorting_finds)
+{
+	uint64_t st = 88172645463325252ull;
+	for (int round = 0; round < 60; round++) {
+		size_t n = 2 + (size_t)(round * 7 % 300);
+		double *x = malloc(n * sizeof(*x)), *y = malloc(n * sizeof(*y));
+		for (size_t i = 0; i < n; i++) {
+			st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+			x[i] = (double)(i / (1 + round % 3)); /* ties in x: pairs left out */
+			y[i] = (double)(st % (round % 4 ? 50 : 3)); /* few distinct values: ties in slopes */
+		}
+		size_t m = 0, full = n * (n - 1) / 2;
+		double *s = malloc(full * sizeof(*s));
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = i + 1; j < n; j++)
+				if (x[j] != x[i])
+					s[m++] = (y[j] - y[i]) / (x[j] - x[i]);
+		struct detect_slope got;
+		if (!m) {
+			cr_assert_neq(detect_theil_sen(x, y, n, &got), 0);
+		} else {
+			qsort(s, m, sizeof(*s), cmp_d);
+			double med = m % 2 ? s[m / 2] : (s[m / 2 - 1] + s[m / 2]) / 2;
+			cr_assert_eq(detect_theil_sen(x, y, n, &got), 0);
+			cr_assert_float_eq(got.slope, med, 1e-12, "n %zu: slope %g, sorted %g", n, got.slope, med);
+			double nn = (double)n, c = 1.96 * sqrt(nn * (nn - 1) * (2 * nn + 5) / 18.0);
+			double sc = (double)m / ((double)full);
+			long lo = (long)floor(((double)full - c) / 2 * sc) - 1, hi = (long)ceil((((double)full + c) / 2 + 1) * sc) - 1;
+			lo = lo < 0 ? 0 : lo;
+			hi = hi > (long)m - 1 ? (long)m - 1 : hi;
+			cr_assert(got.lo == s[lo] && got.hi == s[hi], "n %zu: [%g, %g], sorted [%g, %g]", n, got.lo, got.hi,
+				  s[lo], s[hi]);
+		}
+		free(s), free(x), free(y);
+	}
 }

@@ -23,7 +23,7 @@ PKGS    := libgit2 libcurl sqlite3 jansson inih libcrypto
 DEB_PKGS := build-essential pkg-config libgit2-dev libcurl4-openssl-dev libssl-dev \
             libsqlite3-dev sqlite3 libjansson-dev libinih-dev libcriterion-dev ghc \
             libghc-aeson-dev cabal-install clangd python3-pylsp chromium git \
-            clang libclang-rt-14-dev
+            clang libclang-rt-14-dev libghc-ghc-events-dev bc
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -136,9 +136,10 @@ $(BUILD)/detect_sim: $(BUILD)/obj/tests/bench/detect_sim.o $(BUILD)/libleakbench
 $(BUILD)/report_bench: $(BUILD)/obj/tests/bench/report_bench.o $(BUILD)/libleakbench.a
 	$(CC) -o $@ $^ $(LDLIBS)
 
-bench: leakbench fixtures $(BUILD)/evlog_bench $(BUILD)/detect_sim $(BUILD)/report_bench
+bench: deps leakbench fixtures $(BUILD)/evlog_bench $(BUILD)/detect_sim $(BUILD)/report_bench
 	sh tests/bench/exec_overhead.sh ./leakbench $(BUILD)/fixtures
 	sh tests/bench/evlog_throughput.sh $(BUILD)/evlog_bench $(BUILD)/fixtures
+	sh tests/bench/evlog_census.sh ./leakbench
 	sh tests/bench/detect_sim.sh ./leakbench $(BUILD)/detect_sim $(BUILD)/fixtures
 	sh tests/bench/settled_spread.sh ./leakbench $(BUILD)/fixtures
 	sh tests/bench/census_cost.sh ./leakbench $(BUILD)/fixtures

@@ -246,22 +246,92 @@ static json_t *marks_json(const struct evlog_summary *s, const struct evlog_mark
 	return a;
 }
 
+/* jansson writes a dump token by token; through fwrite that was a fifth of `--json` on a
+ * census-heavy log, so tokens are gathered here and written 64 KiB at a time. */
+struct out_buf {
+	FILE *f;
+	size_t n;
+	char b[1 << 16];
+};
+
+static int buffered(const char *text, size_t size, void *data)
+{
+	struct out_buf *o = data;
+	if (o->n + size > sizeof(o->b)) {
+		fwrite(o->b, 1, o->n, o->f);
+		o->n = 0;
+	}
+	if (size > sizeof(o->b))
+		return fwrite(text, 1, size, o->f) == size ? 0 : -1;
+	memcpy(o->b + o->n, text, size);
+	o->n += size;
+	return 0;
+}
+
+static void put(struct out_buf *o, const char *text)
+{
+	buffered(text, strlen(text), o);
+}
+
+/* The census samples, [{"t": T, "total": N, "bytes": {LABEL: N, ...}}, ...], streamed: a
+ * census-heavy log has millions of rows, and a jansson value for each (allocated, hashed
+ * into its object, written, freed) made --json ten times slower than reading the log.  The
+ * labels are encoded by jansson, once each (`keys`). */
+static void samples_json(struct out_buf *o, const struct evlog_summary *s, char *const *keys)
+{
+	char num[64];
+	put(o, "[");
+	for (size_t j = 0; j < s->n_samples; j++) {
+		const struct evlog_sample *sm = &s->samples[j];
+		snprintf(num, sizeof(num), "%s{\"t\": %.12g, \"total\": %" PRIu64 ", \"bytes\": {", j ? ",\n  " : "\n  ",
+			 (double)(sm->t - s->t_first) / 1e9, sm->total);
+		put(o, num);
+		for (size_t r = sm->first; r < sm->first + sm->n; r++) {
+			put(o, r > sm->first ? ", " : "");
+			put(o, keys[s->rows[r].label] ? keys[s->rows[r].label] : "\"?\"");
+			snprintf(num, sizeof(num), ": %" PRIu64, s->rows[r].bytes);
+			put(o, num);
+		}
+		put(o, "}}");
+	}
+	put(o, s->n_samples ? "\n ]" : "]");
+}
+
+/* The document: every value through jansson but the census samples (samples_json). */
+static void write_json(struct out_buf *o, json_t *j, const struct evlog_summary *s, char *const *keys)
+{
+	const char *key;
+	json_t *v;
+	size_t n = 0;
+	put(o, "{");
+	json_object_foreach(j, key, v) {
+		put(o, n++ ? ",\n \"" : "\n \"");
+		put(o, key); /* leakbench's own key names: plain ASCII */
+		put(o, "\": ");
+		if (strcmp(key, "census")) {
+			json_dump_callback(v, buffered, o, JSON_INDENT(1) | JSON_REAL_PRECISION(12) | JSON_ENCODE_ANY);
+			continue;
+		}
+		put(o, "{\"breakdown\": ");
+		json_dump_callback(json_object_get(v, "breakdown"), buffered, o, JSON_ENCODE_ANY);
+		put(o, ", \"interval_s\": ");
+		json_dump_callback(json_object_get(v, "interval_s"), buffered, o, JSON_REAL_PRECISION(12) | JSON_ENCODE_ANY);
+		put(o, ", \"samples\": ");
+		samples_json(o, s, keys);
+		put(o, ", \"growth\": ");
+		json_dump_callback(json_object_get(v, "growth"), buffered, o, JSON_INDENT(1) | JSON_REAL_PRECISION(12));
+		put(o, "}");
+	}
+	put(o, "\n}\n");
+}
+
 static json_t *summary_json(const char *path, const struct evlog_summary *s, const struct growth *g)
 {
-	json_t *samples = json_array(), *labels = json_array(), *growth = json_array();
+	json_t *labels = json_array(), *growth = json_array();
 	for (size_t i = 0; i < s->n_labels; i++) {
 		char lab[256];
 		display_label(s, (uint32_t)i, lab, sizeof(lab));
 		json_array_append_new(labels, json_string(lab));
-	}
-	for (size_t j = 0; j < s->n_samples; j++) {
-		json_t *rows = json_object();
-		for (size_t r = s->samples[j].first; r < s->samples[j].first + s->samples[j].n; r++)
-			json_object_set_new_nocheck(rows, json_string_value(json_array_get(labels, s->rows[r].label)),
-						    json_integer((json_int_t)s->rows[r].bytes));
-		json_array_append_new(samples, json_pack("{s:f, s:I, s:o}", "t",
-							 (double)(s->samples[j].t - s->t_first) / 1e9,
-							 "total", (json_int_t)s->samples[j].total, "bytes", rows));
 	}
 	for (size_t i = 0; g && i < s->n_labels; i++)
 		if (g[i].have_s)
@@ -292,34 +362,10 @@ static json_t *summary_json(const char *path, const struct evlog_summary *s, con
 						   series_json(s, &s->blocks), "alloc", series_json(s, &s->alloc)));
 	json_object_set_new(j, "markers", marks_json(s, s->markers, s->n_markers));
 	json_object_set_new(j, "messages", marks_json(s, s->messages, s->n_messages));
-	json_object_set_new(j, "census", json_pack("{s:s, s:f, s:o, s:o}", "breakdown",
-						   evlog_breakdown_flag(s->breakdown), "interval_s",
-						   (double)s->sampling_ns / 1e9, "samples", samples,
-						   "growth", growth));
+	json_object_set_new(j, "census", json_pack("{s:s, s:f, s:o}", "breakdown", evlog_breakdown_flag(s->breakdown),
+						   "interval_s", (double)s->sampling_ns / 1e9, "growth", growth));
 	json_decref(labels);
 	return j;
-}
-
-/* jansson writes a dump token by token; through fwrite that was a fifth of `--json` on a
- * census-heavy log, so tokens are gathered here and written 64 KiB at a time. */
-struct out_buf {
-	FILE *f;
-	size_t n;
-	char b[1 << 16];
-};
-
-static int buffered(const char *text, size_t size, void *data)
-{
-	struct out_buf *o = data;
-	if (o->n + size > sizeof(o->b)) {
-		fwrite(o->b, 1, o->n, o->f);
-		o->n = 0;
-	}
-	if (size > sizeof(o->b))
-		return fwrite(text, 1, size, o->f) == size ? 0 : -1;
-	memcpy(o->b + o->n, text, size);
-	o->n += size;
-	return 0;
 }
 
 int cmd_eventlog(int argc, char **argv)
@@ -376,10 +422,23 @@ int cmd_eventlog(int argc, char **argv)
 	struct growth *g = (census || json) ? census_growth(s) : NULL;
 	if (json) {
 		json_t *j = summary_json(path, s, g);
+		char **keys = calloc(s->n_labels + 1, sizeof(*keys));
+		for (size_t i = 0; keys && i < s->n_labels; i++) { /* each label as JSON text, once */
+			char lab[256];
+			display_label(s, (uint32_t)i, lab, sizeof(lab));
+			json_t *t = json_string(lab);
+			keys[i] = t ? json_dumps(t, JSON_ENCODE_ANY) : NULL;
+			json_decref(t);
+		}
 		struct out_buf ob = {.f = stdout};
-		json_dump_callback(j, buffered, &ob, JSON_INDENT(1) | JSON_REAL_PRECISION(12));
-		buffered("\n", 1, &ob);
+		if (keys)
+			write_json(&ob, j, s, keys);
+		else
+			fprintf(stderr, "leakbench eventlog: out of memory\n");
 		fwrite(ob.b, 1, ob.n, stdout);
+		for (size_t i = 0; keys && i < s->n_labels; i++)
+			free(keys[i]);
+		free(keys);
 		json_decref(j);
 	} else if (se) {
 		print_series(s, se, series);

@@ -92,6 +92,18 @@ int detect_theil_sen(const double *x, const double *y, size_t n, struct detect_s
 {
 	if (n < 2)
 		return -1;
+	size_t flat = 1;
+	while (flat < n && y[flat] == y[0])
+		flat++;
+	if (flat == n) { /* every pair's slope is 0, exactly: no need to form them (a census has many such labels) */
+		size_t distinct = 1;
+		while (distinct < n && x[distinct] == x[0])
+			distinct++;
+		if (distinct == n)
+			return -1; /* no pair with distinct x, as below */
+		*out = (struct detect_slope){.slope = 0, .intercept = y[0], .lo = 0, .hi = 0, .n = n};
+		return 0;
+	}
 	size_t max = n <= EXACT_LIMIT ? n * (n - 1) / 2 : SAMPLED_PAIRS;
 	double *s = malloc(max * sizeof(*s));
 	if (!s)

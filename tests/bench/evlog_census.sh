@@ -24,7 +24,8 @@ awk -v n="$types" 'BEGIN {
 	print "import Control.Monad"
 	print "import Data.IORef"
 	print "import System.Environment"
-	print "-- a chain through every type: one value of each, so every census sees each type"
+	print "-- a chain through every type: one value of each, so every census sees each type; 1 to"
+	print "-- 20 chains kept, a different number every round, so no label stays flat"
 	for (i = 0; i < n - 1; i++) printf "data T%d = T%d !Int !T%d\n", i, i, i + 1
 	printf "data T%d = T%d !Int\n", n - 1, n - 1
 	for (i = 0; i < n - 1; i++) printf "mk%d :: Int -> T%d\nmk%d k = T%d k (mk%d k)\n", i, i, i, i, i + 1
@@ -41,7 +42,7 @@ awk -v n="$types" 'BEGIN {
 	print "  _ <- forkIO $ do"
 	print "    forM_ [1 .. rounds :: Int] $ \\r -> do"
 	print "      let c = chain r"
-	print "      c `seq` modifyIORef\x27 keep (\\ks -> let k2 = take 20 (c : ks) in length k2 `seq` k2)"
+	print "      c `seq` modifyIORef\x27 keep (\\ks -> let k2 = take (1 + r `mod` 20) (c : ks) in length k2 `seq` k2)"
 	print "    putMVar done ()"
 	print "  takeMVar done"
 	print "  readIORef keep >>= print . sum . map first"
@@ -60,7 +61,7 @@ main = do
     Right (EventLog _ (Data evs)) -> print (length evs)
 EOF
 ghc -v0 -O2 Count.hs -o count
-./census "${EVCENSUS_ROUNDS:-150000}" +RTS -N2 -hT -i0.001 -l -olcensus.eventlog -RTS >/dev/null
+./census "${EVCENSUS_ROUNDS:-300000}" +RTS -N2 -hT -i0.001 -l -olcensus.eventlog -RTS >/dev/null
 bytes=$(stat -c %s census.eventlog)
 
 now() { date +%s.%N; }
@@ -68,7 +69,7 @@ time_of() { # seconds of one fresh process
 	t0=$(now)
 	"$@" >/dev/null
 	t1=$(now)
-	echo "$t1 - $t0" | bc
+	awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 : >summary.t; : >census.t; : >json.t; : >ghcev.t

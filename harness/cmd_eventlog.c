@@ -61,8 +61,8 @@ static void display_label(const struct evlog_summary *s, uint32_t id, char *buf,
 
 /* At most this many censuses, evenly spaced, go into a label's slope: a log with a census
  * every millisecond has thousands, and a Theil-Sen slope per label over all of them (80,000
- * sampled pairs each, 1,000 labels) took most of `--census`; 256 give 32,640 exact pairs. */
-#define GROWTH_SAMPLES 256
+ * sampled pairs each, 1,000 labels) took most of `--census`; 128 give 8,128 exact pairs. */
+#define GROWTH_SAMPLES 128
 
 /* Bytes of every label at every census (0 where a census omits it), then slopes. */
 static struct growth *census_growth(const struct evlog_summary *s)
@@ -277,7 +277,7 @@ static void put(struct out_buf *o, const char *text)
  * census-heavy log has millions of rows, and a jansson value for each (allocated, hashed
  * into its object, written, freed) made --json ten times slower than reading the log.  The
  * labels are encoded by jansson, once each (`keys`). */
-static void samples_json(struct out_buf *o, const struct evlog_summary *s, char *const *keys)
+static void samples_json(struct out_buf *o, const struct evlog_summary *s, char *const *keys, const size_t *key_len)
 {
 	char num[64];
 	put(o, "[");
@@ -287,10 +287,19 @@ static void samples_json(struct out_buf *o, const struct evlog_summary *s, char 
 			 (double)(sm->t - s->t_first) / 1e9, sm->total);
 		put(o, num);
 		for (size_t r = sm->first; r < sm->first + sm->n; r++) {
-			put(o, r > sm->first ? ", " : "");
-			put(o, keys[s->rows[r].label] ? keys[s->rows[r].label] : "\"?\"");
-			snprintf(num, sizeof(num), ": %" PRIu64, s->rows[r].bytes);
-			put(o, num);
+			uint32_t l = s->rows[r].label;
+			if (r > sm->first)
+				buffered(", ", 2, o);
+			buffered(keys[l], key_len[l], o);
+			/* the bytes in decimal, by hand: snprintf per row was most of what is left */
+			char *end = num + sizeof(num), *p = end;
+			uint64_t v = s->rows[r].bytes;
+			do
+				*--p = (char)('0' + v % 10);
+			while (v /= 10);
+			*--p = ' ';
+			*--p = ':';
+			buffered(p, (size_t)(end - p), o);
 		}
 		put(o, "}}");
 	}
@@ -298,7 +307,8 @@ static void samples_json(struct out_buf *o, const struct evlog_summary *s, char 
 }
 
 /* The document: every value through jansson but the census samples (samples_json). */
-static void write_json(struct out_buf *o, json_t *j, const struct evlog_summary *s, char *const *keys)
+static void write_json(struct out_buf *o, json_t *j, const struct evlog_summary *s, char *const *keys,
+		       const size_t *key_len)
 {
 	const char *key;
 	json_t *v;
@@ -317,7 +327,7 @@ static void write_json(struct out_buf *o, json_t *j, const struct evlog_summary 
 		put(o, ", \"interval_s\": ");
 		json_dump_callback(json_object_get(v, "interval_s"), buffered, o, JSON_REAL_PRECISION(12) | JSON_ENCODE_ANY);
 		put(o, ", \"samples\": ");
-		samples_json(o, s, keys);
+		samples_json(o, s, keys, key_len);
 		put(o, ", \"growth\": ");
 		json_dump_callback(json_object_get(v, "growth"), buffered, o, JSON_INDENT(1) | JSON_REAL_PRECISION(12));
 		put(o, "}");
@@ -423,22 +433,27 @@ int cmd_eventlog(int argc, char **argv)
 	if (json) {
 		json_t *j = summary_json(path, s, g);
 		char **keys = calloc(s->n_labels + 1, sizeof(*keys));
-		for (size_t i = 0; keys && i < s->n_labels; i++) { /* each label as JSON text, once */
+		size_t *key_len = calloc(s->n_labels + 1, sizeof(*key_len));
+		for (size_t i = 0; keys && key_len && i < s->n_labels; i++) { /* each label as JSON text, once */
 			char lab[256];
 			display_label(s, (uint32_t)i, lab, sizeof(lab));
 			json_t *t = json_string(lab);
 			keys[i] = t ? json_dumps(t, JSON_ENCODE_ANY) : NULL;
 			json_decref(t);
+			if (!keys[i])
+				keys[i] = strdup("\"?\"");
+			key_len[i] = keys[i] ? strlen(keys[i]) : 0;
 		}
 		struct out_buf ob = {.f = stdout};
-		if (keys)
-			write_json(&ob, j, s, keys);
+		if (keys && key_len)
+			write_json(&ob, j, s, keys, key_len);
 		else
 			fprintf(stderr, "leakbench eventlog: out of memory\n");
 		fwrite(ob.b, 1, ob.n, stdout);
 		for (size_t i = 0; keys && i < s->n_labels; i++)
 			free(keys[i]);
 		free(keys);
+		free(key_len);
 		json_decref(j);
 	} else if (se) {
 		print_series(s, se, series);

@@ -1,0 +1,68 @@
+/*
+ * report_int.h - the dashboard's insides, shared by its files only: report.c (the index,
+ * the trends, the regressions, the site as a whole), report_html.c (pages, escaping, the
+ * SVG chart), report_run.c (a run's page) and report_compare.c (two revisions side by
+ * side).  Callers use results/report.h.
+ */
+#ifndef LB_REPORT_INT_H
+#define LB_REPORT_INT_H
+
+#include <stdio.h>
+
+#include "results/judge.h"
+#include "results/report.h"
+
+/* --- charts: one SVG, a point per revision or sample ----------------------------------- */
+
+struct pt {
+	double x, y;
+	double lo, hi; /* the 95% interval of y (an exponent, a slope over time); NaN: none */
+	char title[400];
+	char href[300];
+	int mark; /* 0 plain, 1 flagged, 2 accepted */
+};
+
+struct chart {
+	int w, h, small;
+	const char *metric;
+	double band_lo, band_hi; /* NaN: none */
+	const double *cuts;      /* x of vertical lines (changes of level, steps) */
+	size_t n_cuts;
+	const char *const *cut_labels; /* may be NULL */
+	const char *x_first, *x_last;  /* what the left and right ends are (dates, seconds); may be NULL */
+};
+
+void report_chart(FILE *f, const struct chart *c, const struct pt *p, size_t n);
+
+/* --- the site being written ------------------------------------------------------------ */
+
+struct site {
+	struct store *st;
+	const char *dir;
+	const char *prev;     /* the site being replaced (its run pages may be taken over) */
+	char stamp[160];      /* the first line of a run page: what wrote it, with which links */
+	const struct report_link *links;
+	size_t n_links;
+	struct judge_flags flags; /* everything flagged, all targets */
+	struct report_summary *sum;
+};
+
+/* Text for HTML: & < > " ' escaped. */
+void report_esc(FILE *f, const char *s);
+/* The head of a page (its title escaped) and the navigation. */
+void report_page_begin(FILE *f, const char *title);
+/* A file name part: letters, digits, '.', '-' kept, the rest '_'. */
+void report_safe(char *out, size_t size, const char *s);
+/* The commit link of a target, malloc'ed, or NULL. */
+char *report_commit_href(const struct report_link *links, size_t n, const char *target, const char *sha);
+/* A new page NAME in the site (counted), or NULL with err set. */
+FILE *report_open_page(struct site *s, const char *name, struct lb_error *err);
+/* The foot of the page, then closed; an error if anything could not be written. */
+int report_close_page(FILE *f, struct lb_error *err);
+
+/* The page of run `id` (r-ID.html), or the previous site's when it still holds. */
+int report_run_page(struct site *s, const char *id, struct lb_error *err);
+/* What a run page depends on besides its run, into s->stamp. */
+int report_run_page_stamp(struct site *s, struct lb_error *err);
+
+#endif

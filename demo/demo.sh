@@ -4,7 +4,8 @@
 # A git repository of the fixture LSP server (tests/fixtures/lspfix.hs) over twelve
 # commits; commit 7 switches its leak on.  "Last night" measured commit 4.  Tonight's
 # `leakbench nightly --every 4` measures commits 8 and 12, flags the leak at 8, bisects
-# 4..8 and names commit 7, writes the dashboard, and posts the news to the webhook in
+# 4..8 and names commit 7, writes the dashboard (with a page of what grew between commit 7
+# and the last good one), and posts the news to the webhook in
 # $LEAKBENCH_DEMO_WEBHOOK when that is set.  Takes a few minutes (GHC builds each
 # revision it needs; every build and run is real).
 set -eu
@@ -78,3 +79,9 @@ else
 	exit 1
 fi
 echo "demo: the dashboard is $dir/site/index.html"
+grew=$(ls "$dir"/site/c-fixture-edits-*-"$(echo "$leak" | cut -c1-12)".html 2>/dev/null | head -n 1)
+if [ -z "$grew" ]; then
+	echo "demo: expected a page of what grew at $(echo "$leak" | cut -c1-12) in $dir/site" >&2
+	exit 1
+fi
+echo "demo: what grew at the leak: $grew"

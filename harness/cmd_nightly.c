@@ -304,6 +304,8 @@ int cmd_nightly(int argc, char **argv)
 		fprintf(md, "## leakbench nightly\n\n");
 	char hook_from[160];
 	struct notify_target hook = webhook(cfg, hook_from, sizeof(hook_from));
+	char (*grew)[700] = calloc(2 * flags.n + 1, sizeof(*grew)); /* the "what grew" pages to point at */
+	size_t n_grew = 0;
 	printf("\n== flagged at a revision measured tonight\n");
 	for (size_t i = 0; i < flags.n; i++) {
 		struct judge_flag *f = &flags.v[i];
@@ -324,18 +326,31 @@ int cmd_nightly(int argc, char **argv)
 			fprintf(md, "- **%s** `%s` `%s`: `%.12s` → `%.12s` %s — %s\n", f->target, f->scenario, f->what,
 				f->before, f->after, f->subject, f->detail);
 		char first_bad[LB_SHA_HEX + 1] = "";
+		if (grew)
+			report_compare_name(f->target, f->scenario, f->before, f->after, grew[n_grew++], sizeof(*grew));
 		if (!cfg->bisect || no_bisect) {
 			notify_flag(cfg, &hook, f, NULL, out ? out : cfg->site);
 			continue;
 		}
 		harness_trouble |= bisect_between(cfg, path, f, first_bad, sizeof(first_bad), md);
 		notify_flag(cfg, &hook, f, first_bad[0] ? first_bad : NULL, out ? out : cfg->site);
+		char before[LB_SHA_HEX + 1]; /* the bisection's last good revision: its page is written too */
+		if (grew && first_bad[0] && store_measured_before(st, f->target, f->scenario, first_bad, before, &err) == 0 &&
+		    before[0])
+			report_compare_name(f->target, f->scenario, before, first_bad, grew[n_grew++], sizeof(*grew));
 	}
 	if (!n_new)
 		printf("nothing new\n");
 	if (md && !n_new)
 		fprintf(md, "Nothing new flagged.\n");
-	harness_trouble |= write_site(cfg, st, out ? out : cfg->site, md); /* whatever happened above */
+	int site_trouble = write_site(cfg, st, out ? out : cfg->site, md); /* whatever happened above */
+	for (size_t i = 0; !site_trouble && i < n_grew; i++) {
+		printf("what grew: %s/%s\n", out ? out : cfg->site, grew[i]);
+		if (md)
+			fprintf(md, "- what grew: `%s/%s`\n", out ? out : cfg->site, grew[i]);
+	}
+	harness_trouble |= site_trouble;
+	free(grew);
 	code = harness_trouble ? LB_EXIT_ERROR : n_new ? LB_EXIT_FAIL : LB_EXIT_OK;
 	printf("nightly: %zu new flagged%s\n", n_new, harness_trouble ? "; leakbench could not do all of its part" : "");
 out:

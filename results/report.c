@@ -107,8 +107,11 @@ static int trend_points(struct site *s, const char *target, const char *scenario
 		for (size_t k = 0; k < s->flags.n; k++) {
 			const struct judge_flag *fl = &s->flags.v[k];
 			if (!strcmp(fl->target, target) && !strcmp(fl->scenario, scenario) && !strcmp(fl->after, revs[i].sha) &&
-			    !strcmp(fl->what, metric))
+			    !strcmp(fl->what, metric)) {
 				q->mark = fl->accepted ? 2 : 1;
+				/* a flagged point opens what grew between the two revisions */
+				report_compare_name(target, scenario, fl->before, fl->after, q->href, sizeof(q->href));
+			}
 		}
 		if (store_value_has(acc, n_acc, revs[i].sha))
 			q->mark = 2;
@@ -362,11 +365,16 @@ static int regressions_page(struct site *s, struct lb_error *err)
 		fputs("<p>Nothing flagged.</p>\n", f);
 	else
 		fputs("<table><tr><th>target</th><th>scenario</th><th>what</th><th>from</th><th>to</th><th>subject</th>"
-		      "<th>evidence</th></tr>\n",
+		      "<th>evidence</th><th></th></tr>\n",
 		      f);
-	for (size_t i = 0; i < s->flags.n; i++) {
+	int rc = 0;
+	for (size_t i = 0; i < s->flags.n && !rc; i++) {
 		const struct judge_flag *fl = &s->flags.v[i];
 		const char *const shas[] = {fl->before, fl->after};
+		char page[700];
+		report_compare_name(fl->target, fl->scenario, fl->before, fl->after, page, sizeof(page));
+		if ((rc = report_compare_page(s, fl->target, fl->scenario, fl->before, fl->after, err)))
+			break;
 		fprintf(f, "<tr class=\"%s\"><td>", fl->accepted ? "accepted" : "flagged");
 		report_esc(f, fl->target);
 		fputs("</td><td>", f);
@@ -390,19 +398,28 @@ static int regressions_page(struct site *s, struct lb_error *err)
 		fputs("</td><td>", f);
 		report_esc(f, fl->detail);
 		fputs(fl->accepted ? " <span class=\"ok\">(accepted)</span>" : "", f);
-		fputs("</td></tr>\n", f);
+		fprintf(f, "</td><td><a class=\"grew\" href=\"%s\">what grew</a></td></tr>\n", page);
 	}
 	if (s->flags.n)
 		fputs("</table>\n", f);
 	s->sum->flagged = s->flags.n;
-	struct store_bisect_row *b;
-	size_t nb;
-	int rc = store_list_bisects(s->st, &b, &nb, err);
+	struct store_bisect_row *b = NULL;
+	size_t nb = 0;
+	if (!rc)
+		rc = store_list_bisects(s->st, &b, &nb, err);
 	if (!rc && nb) {
 		fputs("<h2>bisections</h2>\n<table><tr><th>target</th><th>scenario</th><th>judged on</th><th>good</th>"
-		      "<th>bad</th><th>first bad commit</th><th>cost</th></tr>\n",
+		      "<th>bad</th><th>first bad commit</th><th>cost</th><th></th></tr>\n",
 		      f);
-		for (size_t i = 0; i < nb; i++) {
+		for (size_t i = 0; i < nb && !rc; i++) {
+			char page[700] = "", before[LB_SHA_HEX + 1];
+			/* what grew between the last good revision the bisection measured and the first bad */
+			if (b[i].result[0] &&
+			    !(rc = store_measured_before(s->st, b[i].target, b[i].scenario, b[i].result, before, err)) &&
+			    before[0]) {
+				report_compare_name(b[i].target, b[i].scenario, before, b[i].result, page, sizeof(page));
+				rc = report_compare_page(s, b[i].target, b[i].scenario, before, b[i].result, err);
+			}
 			fputs("<tr><td>", f);
 			report_esc(f, b[i].target);
 			fputs("</td><td>", f);
@@ -410,8 +427,11 @@ static int regressions_page(struct site *s, struct lb_error *err)
 			fputs("</td><td>", f);
 			report_esc(f, b[i].criterion);
 			fprintf(f, "</td><td><code>%.12s</code></td><td><code>%.12s</code></td><td><code>%s</code></td>"
-				   "<td>%ld builds, %ld runs</td></tr>\n",
+				   "<td>%ld builds, %ld runs</td><td>",
 				b[i].good, b[i].bad, b[i].result[0] ? b[i].result : "inconclusive", b[i].builds, b[i].runs);
+			if (page[0])
+				fprintf(f, "<a class=\"grew\" href=\"%s\">what grew</a>", page);
+			fputs("</td></tr>\n", f);
 		}
 		fputs("</table>\n", f);
 	}

@@ -36,4 +36,10 @@ struct report_summary {
 int report_write(struct store *st, const char *out, const struct report_link *links, size_t n_links,
 		 struct report_summary *sum, struct lb_error *err);
 
+/* The file name in the site of the page comparing revision `base` with `cand` ("what
+ * grew"), written for every flagged change and every bisection's first bad commit:
+ * c-TARGET-SCENARIO-BASE12-CAND12.html. */
+void report_compare_name(const char *target, const char *scenario, const char *base, const char *cand, char *out,
+			 size_t size);
+
 #endif

@@ -93,9 +93,13 @@ void report_chart(FILE *f, const struct chart *c, const struct pt *p, size_t n)
 		if (!c->small && isfinite(p[i].lo) && isfinite(p[i].hi))
 			y0 = fmin(y0, p[i].lo), y1 = fmax(y1, p[i].hi);
 	}
+	for (size_t i = 0; i < c->n_second; i++) {
+		x0 = fmin(x0, c->second[i].x), x1 = fmax(x1, c->second[i].x);
+		y0 = fmin(y0, c->second[i].y), y1 = fmax(y1, c->second[i].y);
+	}
 	if (!isnan(c->band_lo))
 		y0 = fmin(y0, c->band_lo), y1 = fmax(y1, c->band_hi);
-	if (!n)
+	if (!n && !c->n_second)
 		x0 = 0, x1 = 1, y0 = 0, y1 = 1;
 	if (x1 <= x0)
 		x1 = x0 + 1;
@@ -120,6 +124,12 @@ void report_chart(FILE *f, const struct chart *c, const struct pt *p, size_t n)
 			report_esc(f, c->cut_labels[i]);
 			fputs("</text>\n", f);
 		}
+	}
+	if (c->n_second > 1) { /* the other side of a comparison, under the first */
+		fputs("<polyline class=\"second\" fill=\"none\" stroke=\"#d80\" stroke-width=\"2\" points=\"", f);
+		for (size_t i = 0; i < c->n_second; i++)
+			fprintf(f, "%d,%d ", X(c->second[i].x), Y(c->second[i].y));
+		fputs("\"/>\n", f);
 	}
 	if (n > 1) {
 		fputs("<polyline fill=\"none\" stroke=\"#58a\" stroke-width=\"1\" points=\"", f);

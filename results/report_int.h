@@ -30,6 +30,8 @@ struct chart {
 	size_t n_cuts;
 	const char *const *cut_labels; /* may be NULL */
 	const char *x_first, *x_last;  /* what the left and right ends are (dates, seconds); may be NULL */
+	const struct pt *second;       /* another series over the same axes (a comparison); may be NULL */
+	size_t n_second;
 };
 
 void report_chart(FILE *f, const struct chart *c, const struct pt *p, size_t n);
@@ -64,5 +66,10 @@ int report_close_page(FILE *f, struct lb_error *err);
 int report_run_page(struct site *s, const char *id, struct lb_error *err);
 /* What a run page depends on besides its run, into s->stamp. */
 int report_run_page_stamp(struct site *s, struct lb_error *err);
+
+/* The page comparing two revisions of a scenario ("what grew": metrics, census labels by
+ * growth, live bytes per step), named by report_compare_name; written once per report. */
+int report_compare_page(struct site *s, const char *target, const char *scenario, const char *base, const char *cand,
+			struct lb_error *err);
 
 #endif

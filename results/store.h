@@ -177,6 +177,10 @@ struct store_revision_row {
 };
 int store_measured_revisions(struct store *st, const char *target, const char *scenario,
 			     struct store_revision_row **rows, size_t *n, struct lb_error *err);
+/* The revision measured last before `sha` (in history's order) with runs of the scenario,
+ * in `out` ("" when none): a bisection's last good revision before its first bad one. */
+int store_measured_before(struct store *st, const char *target, const char *scenario, const char *sha,
+			  char out[LB_SHA_HEX + 1], struct lb_error *err);
 /* The scenarios with runs of the target, and the targets with runs: names, malloc'ed. */
 int store_scenarios_of(struct store *st, const char *target, struct store_value **rows, size_t *n,
 		       struct lb_error *err);

@@ -365,6 +365,20 @@ int store_measured_revisions(struct store *st, const char *target, const char *s
 	return st_collect(st, s, rows, n, sizeof(**rows), fill_revision_row, "reading revisions", err);
 }
 
+int store_measured_before(struct store *st, const char *target, const char *scenario, const char *sha,
+			  char out[LB_SHA_HEX + 1], struct lb_error *err)
+{
+	struct store_revision_row *revs;
+	size_t n;
+	out[0] = '\0';
+	int rc = store_measured_revisions(st, target, scenario, &revs, &n, err);
+	for (size_t i = 1; !rc && i < n; i++)
+		if (!strcmp(revs[i].sha, sha))
+			memcpy(out, revs[i - 1].sha, LB_SHA_HEX + 1);
+	free(revs);
+	return rc;
+}
+
 int store_scenarios_of(struct store *st, const char *target, struct store_value **rows, size_t *n,
 		       struct lb_error *err)
 {

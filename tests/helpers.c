@@ -105,6 +105,16 @@ char *command_output(const char *cmd)
 	return buf ? buf : calloc(1, 1);
 }
 
+int chromium(const char *what, const char *url, const char *out)
+{
+	char cmd[4000];
+	snprintf(cmd, sizeof(cmd),
+		 "timeout 90 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1000,700 "
+		 "%s '%s' > '%s' 2>/dev/null",
+		 what, url, out);
+	return system(cmd);
+}
+
 /* argv for the leakbench under test: its path, then `args`. */
 static void lb_argv(char *argv[64], char *const *args)
 {

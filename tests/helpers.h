@@ -22,6 +22,9 @@ void rm_rf(const char *path);
 char *slurp_file(const char *path);
 /* What a shell command writes to stdout, NUL-terminated, malloc'ed; NULL when it cannot run. */
 char *command_output(const char *cmd);
+/* Chromium, headless, on `url`: `what` is --dump-dom (the DOM into `out`) or
+ * --screenshot=FILE (`out` gets its log); system()'s status. */
+int chromium(const char *what, const char *url, const char *out);
 
 struct lb_out {
 	int code;     /* exit status; 128+signal if killed */

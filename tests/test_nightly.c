@@ -39,11 +39,10 @@ Test(nightly, the_demo_flags_the_leak_and_bisects_it, .timeout = 600)
 	free(req);
 	cr_assert(strstr(out, "bisected it to") && strstr(out, "7: keep module environments"), "%s", out);
 	cr_assert(strstr(out, "the search cost 2 builds"), "only 6 and 7 needed building: %s", out);
-	free(out);
 	snprintf(path, sizeof(path), "%s/summary.md", dir);
 	char *md = slurp_file(path);
 	cr_assert(md && strstr(md, "## leakbench nightly") && strstr(md, "first bad commit") &&
-		      strstr(md, "expectations"),
+		      strstr(md, "expectations") && strstr(md, "- what grew: `"),
 		  "%s", md);
 	free(md);
 	snprintf(path, sizeof(path), "%s/demo/site/index.html", dir);
@@ -51,7 +50,27 @@ Test(nightly, the_demo_flags_the_leak_and_bisects_it, .timeout = 600)
 	snprintf(path, sizeof(path), "%s/demo/site/regressions.html", dir);
 	char *page = slurp_file(path);
 	cr_assert(page && strstr(page, "keep module environments") && strstr(page, "bisections"), "%s", page);
+	cr_assert(strstr(page, "class=\"grew\" href=\"c-fixture-edits-"), "flags and bisections link what grew: %s", page);
 	free(page);
+	/* what grew at the leak, as a browser shows it: the closure type the kept environments
+	 * hold first, grown between the last good commit and commit 7 */
+	const char *at = strstr(out, "demo: what grew at the leak: ");
+	cr_assert(at, "%s", out);
+	char grew[700], url[800], dom[700];
+	snprintf(grew, sizeof(grew), "%.*s", (int)strcspn(at + 29, "\n"), at + 29);
+	cr_assert(strstr(grew, "/site/c-fixture-edits-"), "%s", grew);
+	snprintf(url, sizeof(url), "file://%s", grew);
+	snprintf(dom, sizeof(dom), "%s/grew.html", dir);
+	cr_assert_eq(chromium("--dump-dom", url, dom), 0);
+	char *shown = slurp_file(dom);
+	const char *first = shown ? strstr(shown, "<td class=\"label\">") : NULL;
+	cr_assert(first && (!strncmp(first + 18, "ghc-prim:GHC.Types.:", 20) || !strncmp(first + 18, "main:Main.", 10)),
+		  "the leak's closure type first: %.300s", first ? first : shown);
+	cr_assert(strstr(shown, "7: keep module environments") && strstr(shown, "every metric") &&
+		      strstr(shown, "class=\"second\""),
+		  "both revisions, every metric, both sides' live bytes: %s", shown);
+	free(shown);
+	free(out);
 
 	/* ci/cron/leakbench-nightly.sh the next night: nothing new, the site published; overlapping runs refused */
 	snprintf(cmd, sizeof(cmd),

@@ -53,16 +53,6 @@ static void put_history(const char *db)
 	store_close(st);
 }
 
-/* Chromium, headless: `what` is --dump-dom or --screenshot=FILE. */
-static int chromium(const char *what, const char *url, const char *out)
-{
-	char cmd[4000];
-	snprintf(cmd, sizeof(cmd),
-		 "timeout 90 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1000,700 "
-		 "%s '%s' > '%s' 2>/dev/null",
-		 what, url, out);
-	return system(cmd);
-}
 
 static long size_of(const char *path)
 {

@@ -1,0 +1,249 @@
+/*
+ * report_compare.c - "what grew": one page per flagged change and per bisection, the two
+ * revisions side by side.  After a flag a maintainer's first questions are which metrics
+ * moved and which closure types grew; the page answers both from the stored runs: every
+ * metric judged as `compare` does (change, interval, p, verdict), the census labels ranked
+ * by how much their peak grew with each side's growth per checkpoint, and the live bytes of
+ * each side step by step on one chart with the scenario's marks.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/mem.h"
+#include "base/text.h"
+#include "results/record.h"
+#include "results/report_int.h"
+
+void report_compare_name(const char *target, const char *scenario, const char *base, const char *cand, char *out,
+			 size_t size)
+{
+	char a[128], b[128];
+	report_safe(a, sizeof(a), target);
+	report_safe(b, sizeof(b), scenario);
+	snprintf(out, size, "c-%s-%s-%.12s-%.12s.html", a, b, base, cand);
+}
+
+/* The live bytes at each step of the first ok run of `sha` (x: the step, from 1), and the
+ * steps that are marks; *np 0 when it has none. */
+static int step_series(struct site *s, const char *target, const char *scenario, const char *sha, struct pt **p,
+		       size_t *np, double **marks, const char ***labels, char ***owned, size_t *nm,
+		       struct lb_error *err)
+{
+	struct store_value *runs;
+	size_t n_runs;
+	*p = NULL, *np = 0;
+	int rc = store_runs_of_revision(s->st, target, sha, scenario, &runs, &n_runs, err);
+	int found = 0;
+	for (size_t r = 0; !rc && r < n_runs && !found; r++) {
+		struct lb_run run;
+		if ((rc = store_get_run(s->st, runs[r].key, &run, err)))
+			break;
+		if (run.status == LB_RUN_OK && run.n_steps) {
+			found = 1;
+			*p = calloc(run.n_steps, sizeof(**p));
+			if (marks && !(*marks = calloc(run.n_steps, sizeof(**marks))))
+				rc = lb_error_oom(err);
+			if (labels && !(*labels = calloc(run.n_steps, sizeof(**labels))))
+				rc = lb_error_oom(err);
+			if (owned && !(*owned = calloc(run.n_steps + 1, sizeof(**owned))))
+				rc = lb_error_oom(err);
+			for (size_t i = 0; !rc && *p && i < run.n_steps; i++) {
+				double v = record_step_metric(&run, (int)i, "live_bytes");
+				if (isfinite(v))
+					(*p)[(*np)++] = (struct pt){.x = (double)(i + 1), .y = v, .lo = NAN, .hi = NAN};
+				if (marks && !strcmp(run.steps[i].kind, "mark")) {
+					char *d = lb_strdup(run.steps[i].detail, err);
+					if (!d) {
+						rc = err->code;
+						break;
+					}
+					(*marks)[*nm] = (double)(i + 1);
+					(*labels)[*nm] = (*owned)[*nm] = d;
+					(*nm)++;
+				}
+			}
+			if (!*p && !rc)
+				rc = lb_error_oom(err);
+		}
+		record_free(&run);
+	}
+	free(runs);
+	return rc;
+}
+
+static void bytes_cell(FILE *f, double v)
+{
+	char b[32];
+	fprintf(f, "<td class=\"num\">%s</td>", isnan(v) ? "-" : text_bytes(v, b, sizeof(b)));
+}
+
+/* A side's growth of a label per checkpoint: the median over its runs of the stored
+ * census_growth:LABEL (set where the label grew in a leaking run); NaN where none. */
+static double label_growth(struct site *s, const char *target, const char *sha, const char *scenario, const char *label)
+{
+	char name[300];
+	snprintf(name, sizeof(name), "census_growth:%s", label);
+	double *v = NULL, med = NAN;
+	size_t n = 0;
+	struct lb_error ignored = {0};
+	if (!store_metric_values(s->st, target, sha, scenario, name, &v, &n, &ignored) && n)
+		med = detect_median(v, n);
+	free(v);
+	return med;
+}
+
+static int by_growth(const void *a, const void *b)
+{
+	const struct judge_label *x = a, *y = b;
+	double dx = x->cand - x->base, dy = y->cand - y->base;
+	return (dx < dy) - (dx > dy);
+}
+
+static void metrics_table(FILE *f, const struct judge_report *rep)
+{
+	fputs("<h2>every metric</h2>\n<table><tr><th>metric</th><th class=\"num\">base</th><th class=\"num\">new</th>"
+	      "<th class=\"num\">change</th><th>95% interval</th><th class=\"num\">p</th><th>verdict</th></tr>\n",
+	      f);
+	for (size_t i = 0; i < rep->n_rows; i++) {
+		const struct judge_row *r = &rep->rows[i];
+		char b[32], n[32], c[32], lo[32], hi[32];
+		if (r->log) {
+			snprintf(c, sizeof(c), "%+.1f%%", 100 * r->change);
+			snprintf(lo, sizeof(lo), "%+.1f%%", 100 * r->lo);
+			snprintf(hi, sizeof(hi), "%+.1f%%", 100 * r->hi);
+		} else {
+			text_metric_change(r->metric, r->change, c, sizeof(c));
+			text_metric_change(r->metric, r->lo, lo, sizeof(lo));
+			text_metric_change(r->metric, r->hi, hi, sizeof(hi));
+		}
+		const char *v = detect_verdict_name(r->c.verdict);
+		fprintf(f, "<tr class=\"%s\"><td>", r->c.verdict == DETECT_REGRESSION ? "bad" : "");
+		report_esc(f, r->metric);
+		fprintf(f, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td>[%s, %s]</td>"
+			   "<td class=\"num\">%.3g</td><td>%s (%zu vs %zu runs)</td></tr>\n",
+			text_metric(r->metric, r->base, b, sizeof(b)), text_metric(r->metric, r->cand, n, sizeof(n)), c, lo, hi,
+			r->change >= 0 ? r->c.p_up : r->c.p_down, v, r->m, r->n);
+	}
+	fputs("</table>\n", f);
+}
+
+static void census_table(struct site *s, FILE *f, const char *target, const char *scenario, const char *base,
+			 const char *cand, struct judge_report *rep)
+{
+	fputs("<h2>what grew: census labels by the growth of their peak</h2>\n", f);
+	if (!rep->n_labels) {
+		fputs("<p class=\"muted\">No heap census in either revision's runs (run them with one: the default).</p>\n", f);
+		return;
+	}
+	qsort(rep->labels, rep->n_labels, sizeof(*rep->labels), by_growth);
+	fputs("<table class=\"census\"><tr><th>label</th><th class=\"num\">base peak</th><th class=\"num\">new peak</th>"
+	      "<th class=\"num\">grew by</th><th class=\"num\">base per checkpoint</th>"
+	      "<th class=\"num\">new per checkpoint</th></tr>\n",
+	      f);
+	for (size_t i = 0; i < rep->n_labels; i++) {
+		const struct judge_label *l = &rep->labels[i];
+		fputs("<tr><td class=\"label\">", f);
+		report_esc(f, l->label);
+		fputs("</td>", f);
+		bytes_cell(f, l->base);
+		bytes_cell(f, l->cand);
+		char d[40], b[32];
+		snprintf(d, sizeof(d), "%s%s", l->cand >= l->base ? "+" : "-", text_bytes(fabs(l->cand - l->base), b, sizeof(b)));
+		fprintf(f, "<td class=\"num\">%s</td>", d);
+		bytes_cell(f, label_growth(s, target, base, scenario, l->label));
+		bytes_cell(f, label_growth(s, target, cand, scenario, l->label));
+		fputs("</tr>\n", f);
+	}
+	fputs("</table>\n<p class=\"muted\">Peak: the median over each side's runs of the label's largest census. Per "
+	      "checkpoint: the label's Theil-Sen growth where it grew in a run that leaked; - where it did not.</p>\n",
+	      f);
+}
+
+static const char *subject_of(const struct store_revision_row *revs, size_t n, const char *sha)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(revs[i].sha, sha))
+			return revs[i].subject;
+	return "";
+}
+
+int report_compare_page(struct site *s, const char *target, const char *scenario, const char *base, const char *cand,
+			struct lb_error *err)
+{
+	char name[700], *path = NULL;
+	report_compare_name(target, scenario, base, cand, name, sizeof(name));
+	if (asprintf(&path, "%s/%s", s->dir, name) < 0)
+		return lb_error_oom(err);
+	int done = access(path, F_OK) == 0; /* one page per pair, however often it is flagged */
+	free(path);
+	if (done)
+		return 0;
+	struct judge_report rep = {0};
+	struct judge_req q = {.target = target, .base = base, .cand = cand, .scenario = scenario};
+	int jr = judge_revisions(s->st, &q, &rep, err);
+	if (jr && jr != LB_ENOTFOUND)
+		return jr;
+	struct store_revision_row *revs = NULL;
+	size_t n_revs = 0;
+	struct pt *a = NULL, *b = NULL;
+	size_t na = 0, nb = 0, nm = 0;
+	double *marks = NULL;
+	const char **labels = NULL;
+	char **owned = NULL;
+	FILE *f = NULL;
+	int rc = store_measured_revisions(s->st, target, scenario, &revs, &n_revs, err);
+	if (!rc)
+		rc = step_series(s, target, scenario, base, &a, &na, &marks, &labels, &owned, &nm, err);
+	if (!rc)
+		rc = step_series(s, target, scenario, cand, &b, &nb, NULL, NULL, NULL, NULL, err);
+	if (!rc && !(f = report_open_page(s, name, err)))
+		rc = err->code;
+	if (!rc) {
+		char title[400];
+		snprintf(title, sizeof(title), "%s · %s: %.12s → %.12s", target, scenario, base, cand);
+		report_page_begin(f, title);
+		const char *const shas[] = {base, cand}, *const sides[] = {"base", "new"};
+		fputs("<table>\n", f);
+		for (int k = 0; k < 2; k++) {
+			char *href = report_commit_href(s->links, s->n_links, target, shas[k]);
+			fprintf(f, "<tr><td>%s</td><td><code>", sides[k]);
+			if (href) {
+				fputs("<a href=\"", f);
+				report_esc(f, href);
+				fputs("\">", f);
+			}
+			report_esc(f, shas[k]);
+			fputs(href ? "</a>" : "", f);
+			fputs("</code></td><td>", f);
+			report_esc(f, subject_of(revs, n_revs, shas[k]));
+			fputs("</td></tr>\n", f);
+			free(href);
+		}
+		fputs("</table>\n", f);
+		census_table(s, f, target, scenario, base, cand, &rep);
+		if (jr == LB_ENOTFOUND)
+			fputs("<p class=\"muted\">No metric that both revisions measured.</p>\n", f);
+		else
+			metrics_table(f, &rep);
+		fputs("<h2>live bytes at each step</h2>\n", f);
+		if (na || nb) {
+			struct chart c = {.w = 960, .h = 280, .metric = "live_bytes", .band_lo = NAN, .band_hi = NAN,
+					  .cuts = marks, .n_cuts = nm, .cut_labels = labels, .second = b, .n_second = nb};
+			report_chart(f, &c, a, na);
+			fputs("<p class=\"muted\">Blue: the base's first ok run; orange: the new one's; x: the scenario's "
+			      "steps, its marks dashed. Each figure is the live bytes after the step's last major GC.</p>\n",
+			      f);
+		} else {
+			fputs("<p class=\"muted\">Neither side stored live bytes per step.</p>\n", f);
+		}
+		rc = report_close_page(f, err);
+	}
+	for (size_t i = 0; owned && i < nm; i++)
+		free(owned[i]);
+	free(owned), free(labels), free(marks), free(a), free(b), free(revs);
+	judge_report_free(&rep);
+	return rc;
+}

@@ -19,7 +19,9 @@ int cmd_regressions(int argc, char **argv)
 {
 	const char *target = NULL, *scenario = NULL, *config = NULL, *db = NULL;
 	char *metric_words = NULL;
+	int markdown = 0;
 	const struct cli_option options[] = {
+		{"markdown", CLI_FLAG, &markdown, NULL, "Markdown for a CI log or an issue: the flags, then what grew at each"},
 		{"target", CLI_STRING, &target, "NAME", "only this target (default: every target with runs)"},
 		{"scenario", CLI_STRING, &scenario, "NAME", "only this scenario"},
 		{"metric", CLI_APPEND, &metric_words, "NAME", "only these metrics (repeatable; default: the headline ones and stored leak shapes)"},
@@ -28,7 +30,7 @@ int cmd_regressions(int argc, char **argv)
 		OPT_END,
 	};
 	const struct cli_command cmd = {
-		"regressions", "regressions [--target NAME] [--scenario NAME] [--metric NAME]...",
+		"regressions", "regressions [--target NAME] [--scenario NAME] [--metric NAME]... [--markdown]",
 		"What the stored history flags, newest first.",
 		"Adjacent measured revisions of every target and scenario are compared as `compare`\n"
 		"does (5 runs a side are needed for a change to be significant); broken expectations\n"
@@ -82,6 +84,14 @@ int cmd_regressions(int argc, char **argv)
 	size_t open = 0;
 	for (size_t i = 0; i < fl.n; i++)
 		open += !fl.v[i].accepted;
+	if (markdown) {
+		if (judge_print_flags_markdown(stdout, x.st, &fl, &err)) {
+			cli_error("regressions", &err);
+			goto out;
+		}
+		code = open ? LB_EXIT_FAIL : LB_EXIT_OK;
+		goto out;
+	}
 	if (!fl.n)
 		printf("nothing flagged in %s\n", x.db);
 	for (size_t i = 0; i < fl.n; i++) {

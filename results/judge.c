@@ -301,6 +301,31 @@ static int label_medians(struct store *st, const struct judge_req *q, const char
 	return rc;
 }
 
+/* A side's growth of a census label per checkpoint: the median over its runs of the stored
+ * census_growth:LABEL; NaN where none has it. */
+static int label_growth(struct store *st, const struct judge_req *q, const char *sha, const char *label, double *out,
+			struct lb_error *err)
+{
+	char name[300];
+	snprintf(name, sizeof(name), "census_growth:%s", label);
+	double *v = NULL;
+	size_t n = 0;
+	int rc = store_metric_values(st, q->target, sha, q->scenario, name, &v, &n, err);
+	*out = !rc && n ? detect_median(v, n) : NAN;
+	free(v);
+	return rc;
+}
+
+int judge_label_by_growth(const void *a, const void *b)
+{
+	const struct judge_label *x = a, *y = b;
+	int gx = isfinite(x->cand_growth), gy = isfinite(y->cand_growth);
+	if (gx != gy)
+		return gy - gx;
+	double dx = gx ? x->cand_growth : x->cand - x->base, dy = gy ? y->cand_growth : y->cand - y->base;
+	return (dx < dy) - (dx > dy);
+}
+
 static int by_change(const void *a, const void *b)
 {
 	const struct judge_label *x = a, *y = b;
@@ -321,8 +346,15 @@ int judge_revisions(struct store *st, const struct judge_req *q, struct judge_re
 		rc = label_medians(st, q, q->base, 0, out, err) || label_medians(st, q, q->cand, 1, out, err) ? err->code : 0;
 	if (!rc && out->n_labels) {
 		qsort(out->labels, out->n_labels, sizeof(*out->labels), by_change);
-		if (out->n_labels > 10)
-			out->n_labels = 10;
+		size_t keep = q->max_labels ? q->max_labels : 10;
+		if (out->n_labels > keep)
+			out->n_labels = keep;
+	}
+	for (size_t i = 0; !rc && i < out->n_labels; i++) {
+		struct judge_label *l = &out->labels[i];
+		if ((rc = label_growth(st, q, q->base, l->label, &l->base_growth, err)))
+			break;
+		rc = label_growth(st, q, q->cand, l->label, &l->cand_growth, err);
 	}
 	if (!rc && !out->n_rows) {
 		long nb = 0, nc = 0;

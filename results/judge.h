@@ -44,6 +44,8 @@ struct judge_row {
 struct judge_label {
 	char label[160];
 	double base, cand;   /* median over runs of the label's largest census bytes */
+	double base_growth, cand_growth; /* median census_growth:LABEL (bytes per checkpoint where the
+					  * label grew in a leaking run); NaN where none did */
 };
 
 struct judge_report {
@@ -67,11 +69,17 @@ struct judge_req {
 	const struct judge_threshold *thresholds; /* configured; may be NULL */
 	size_t n_thresholds;
 	double alpha;                     /* one-sided; 0: 0.01 */
+	size_t max_labels;                /* census labels kept, the largest changes first; 0: 10 */
 };
 
 /* Rows only for metrics both sides measured.  LB_ENOTFOUND when a side has no runs. */
 int judge_revisions(struct store *st, const struct judge_req *q, struct judge_report *out, struct lb_error *err);
 void judge_report_free(struct judge_report *r);
+/* qsort order for "what grew": the labels that grew per checkpoint in the new side's leaking
+ * runs first (fastest first), then by how much their peak grew.  A peak alone is noisy (a
+ * census mid-typecheck catches STACK and BLACKHOLE at any size); growth at every checkpoint
+ * is what a leak looks like. */
+int judge_label_by_growth(const void *a, const void *b);
 
 /* A change of level in the metric's history of one scenario (single runs per revision will
  * do): the per-revision medians of the current era cut by detect_change_points. */
@@ -116,6 +124,10 @@ void judge_print_text(FILE *out, const struct judge_report *rep, const char *tar
 /* The same as a Markdown table. */
 void judge_print_markdown(FILE *out, const struct judge_report *rep, const char *target, const char *base,
 			  const char *cand, const char *scenario);
+/* What the history flags as Markdown (a CI log, an issue comment): a table of the flags, then
+ * for each what grew: the census labels whose peak grew most between its two revisions and
+ * the name of the dashboard's page of it. */
+int judge_print_flags_markdown(FILE *out, struct store *st, const struct judge_flags *fl, struct lb_error *err);
 /* The same as JSON; nonzero when it could not be written. */
 int judge_print_json(FILE *out, const struct judge_report *rep, const char *target, const char *base,
 		     const char *cand, const char *scenario);

@@ -7,8 +7,12 @@
 #include <math.h>
 #include <stdio.h>
 
+#include <stdint.h>
+#include <stdlib.h>
+
 #include "base/text.h"
 #include "results/judge.h"
+#include "results/report.h"
 
 /* A change: a percentage for ratios, else in the metric's own terms. */
 static const char *change(const struct judge_row *r, double v, char *buf, size_t size)
@@ -120,4 +124,66 @@ int judge_print_json(FILE *out, const struct judge_report *rep, const char *targ
 	fputc('\n', out);
 	json_decref(o);
 	return rc;
+}
+
+/* Text in a Markdown table cell: a '|' would end the cell. */
+static void cell(FILE *out, const char *s)
+{
+	for (; s && *s; s++)
+		fputs(*s == '|' ? "\\|" : *s == '\n' ? " " : (char[]){*s, 0}, out);
+}
+
+
+int judge_print_flags_markdown(FILE *out, struct store *st, const struct judge_flags *fl, struct lb_error *err)
+{
+	size_t open = 0;
+	for (size_t i = 0; i < fl->n; i++)
+		open += !fl->v[i].accepted;
+	fprintf(out, "### leakbench: %zu flagged, %zu of them accepted\n\n", fl->n, fl->n - open);
+	if (!fl->n)
+		return 0;
+	fprintf(out, "| target | scenario | what | from | to | subject | evidence |\n|---|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < fl->n; i++) {
+		const struct judge_flag *f = &fl->v[i];
+		fputs("| ", out);
+		cell(out, f->target);
+		fputs(" | ", out);
+		cell(out, f->scenario);
+		fputs(" | ", out);
+		cell(out, f->what);
+		fprintf(out, " | `%.12s` | `%.12s` | ", f->before, f->after);
+		cell(out, f->subject);
+		fputs(" | ", out);
+		cell(out, f->detail);
+		fprintf(out, "%s |\n", f->accepted ? " (accepted)" : "");
+	}
+	fprintf(out, "\n#### What grew\n\n");
+	for (size_t i = 0; i < fl->n; i++) {
+		const struct judge_flag *f = &fl->v[i];
+		struct judge_report rep;
+		struct judge_req q = {.target = f->target, .base = f->before, .cand = f->after, .scenario = f->scenario,
+				      .max_labels = SIZE_MAX};
+		int rc = judge_revisions(st, &q, &rep, err);
+		if (rc == LB_ENOTFOUND)
+			continue;
+		if (rc)
+			return rc;
+		char page[700];
+		report_compare_name(f->target, f->scenario, f->before, f->after, page, sizeof(page));
+		fprintf(out, "- `%.12s` → `%.12s` (%s, `%s`; the dashboard's `%s`):", f->before, f->after, f->target,
+			f->scenario, page);
+		qsort(rep.labels, rep.n_labels, sizeof(*rep.labels), judge_label_by_growth);
+		size_t shown = 0;
+		for (size_t k = 0; k < rep.n_labels && shown < 3; k++) {
+			char a[32], b[32], d[32];
+			const struct judge_label *l = &rep.labels[k];
+			if (!isfinite(l->cand_growth) && l->cand <= l->base)
+				break;
+			fprintf(out, "%s `%s` %s → %s (+%s)", shown++ ? "," : "", l->label, text_bytes(l->base, a, sizeof(a)),
+				text_bytes(l->cand, b, sizeof(b)), text_bytes(l->cand - l->base, d, sizeof(d)));
+		}
+		fprintf(out, "%s\n", shown ? "" : " no census label grew");
+		judge_report_free(&rep);
+	}
+	return 0;
 }

@@ -8,6 +8,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,28 +81,6 @@ static void bytes_cell(FILE *f, double v)
 	fprintf(f, "<td class=\"num\">%s</td>", isnan(v) ? "-" : text_bytes(v, b, sizeof(b)));
 }
 
-/* A side's growth of a label per checkpoint: the median over its runs of the stored
- * census_growth:LABEL (set where the label grew in a leaking run); NaN where none. */
-static double label_growth(struct site *s, const char *target, const char *sha, const char *scenario, const char *label)
-{
-	char name[300];
-	snprintf(name, sizeof(name), "census_growth:%s", label);
-	double *v = NULL, med = NAN;
-	size_t n = 0;
-	struct lb_error ignored = {0};
-	if (!store_metric_values(s->st, target, sha, scenario, name, &v, &n, &ignored) && n)
-		med = detect_median(v, n);
-	free(v);
-	return med;
-}
-
-static int by_growth(const void *a, const void *b)
-{
-	const struct judge_label *x = a, *y = b;
-	double dx = x->cand - x->base, dy = y->cand - y->base;
-	return (dx < dy) - (dx > dy);
-}
-
 static void metrics_table(FILE *f, const struct judge_report *rep)
 {
 	fputs("<h2>every metric</h2>\n<table><tr><th>metric</th><th class=\"num\">base</th><th class=\"num\">new</th>"
@@ -130,20 +109,19 @@ static void metrics_table(FILE *f, const struct judge_report *rep)
 	fputs("</table>\n", f);
 }
 
-static void census_table(struct site *s, FILE *f, const char *target, const char *scenario, const char *base,
-			 const char *cand, struct judge_report *rep)
+static void census_table(FILE *f, struct judge_report *rep)
 {
-	fputs("<h2>what grew: census labels by the growth of their peak</h2>\n", f);
+	fputs("<h2>what grew: census labels, those that grew at every checkpoint first</h2>\n", f);
 	if (!rep->n_labels) {
 		fputs("<p class=\"muted\">No heap census in either revision's runs (run them with one: the default).</p>\n", f);
 		return;
 	}
-	qsort(rep->labels, rep->n_labels, sizeof(*rep->labels), by_growth);
+	qsort(rep->labels, rep->n_labels, sizeof(*rep->labels), judge_label_by_growth);
 	fputs("<table class=\"census\"><tr><th>label</th><th class=\"num\">base peak</th><th class=\"num\">new peak</th>"
 	      "<th class=\"num\">grew by</th><th class=\"num\">base per checkpoint</th>"
 	      "<th class=\"num\">new per checkpoint</th></tr>\n",
 	      f);
-	for (size_t i = 0; i < rep->n_labels; i++) {
+	for (size_t i = 0; i < rep->n_labels && i < 15; i++) {
 		const struct judge_label *l = &rep->labels[i];
 		fputs("<tr><td class=\"label\">", f);
 		report_esc(f, l->label);
@@ -153,12 +131,13 @@ static void census_table(struct site *s, FILE *f, const char *target, const char
 		char d[40], b[32];
 		snprintf(d, sizeof(d), "%s%s", l->cand >= l->base ? "+" : "-", text_bytes(fabs(l->cand - l->base), b, sizeof(b)));
 		fprintf(f, "<td class=\"num\">%s</td>", d);
-		bytes_cell(f, label_growth(s, target, base, scenario, l->label));
-		bytes_cell(f, label_growth(s, target, cand, scenario, l->label));
+		bytes_cell(f, l->base_growth);
+		bytes_cell(f, l->cand_growth);
 		fputs("</tr>\n", f);
 	}
-	fputs("</table>\n<p class=\"muted\">Peak: the median over each side's runs of the label's largest census. Per "
-	      "checkpoint: the label's Theil-Sen growth where it grew in a run that leaked; - where it did not.</p>\n",
+	fputs("</table>\n<p class=\"muted\">Per checkpoint: the label's Theil-Sen growth where it grew in a run that "
+	      "leaked (- where it did not); those come first, fastest first, then the rest by how much their peak grew. "
+	      "Peak: the median over each side's runs of the label's largest census.</p>\n",
 	      f);
 }
 
@@ -182,7 +161,7 @@ int report_compare_page(struct site *s, const char *target, const char *scenario
 	if (done)
 		return 0;
 	struct judge_report rep = {0};
-	struct judge_req q = {.target = target, .base = base, .cand = cand, .scenario = scenario};
+	struct judge_req q = {.target = target, .base = base, .cand = cand, .scenario = scenario, .max_labels = SIZE_MAX};
 	int jr = judge_revisions(s->st, &q, &rep, err);
 	if (jr && jr != LB_ENOTFOUND)
 		return jr;
@@ -223,7 +202,7 @@ int report_compare_page(struct site *s, const char *target, const char *scenario
 			free(href);
 		}
 		fputs("</table>\n", f);
-		census_table(s, f, target, scenario, base, cand, &rep);
+		census_table(f, &rep);
 		if (jr == LB_ENOTFOUND)
 			fputs("<p class=\"muted\">No metric that both revisions measured.</p>\n", f);
 		else

@@ -70,6 +70,16 @@ Test(nightly, the_demo_flags_the_leak_and_bisects_it, .timeout = 600)
 		      strstr(shown, "class=\"second\""),
 		  "both revisions, every metric, both sides' live bytes: %s", shown);
 	free(shown);
+	/* the same for a CI log or an issue comment */
+	struct lb_out o;
+	snprintf(path, sizeof(path), "%s/demo", dir);
+	cr_assert_eq(run_lb(&o, path, "regressions", "--markdown", NULL), 1, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "| fixture | edits | expectations |") && strstr(o.out, "#### What grew") &&
+		      strstr(o.out, "7: keep module environments") && strstr(o.out, "c-fixture-edits-"),
+		  "%s", o.out);
+	const char *what = strstr(o.out, "#### What grew");
+	cr_assert(what && (strstr(what, "`ghc-prim:GHC.Types.:`") || strstr(what, "`main:Main.")), "%s", o.out);
+	lb_out_free(&o);
 	free(out);
 
 	/* ci/cron/leakbench-nightly.sh the next night: nothing new, the site published; overlapping runs refused */

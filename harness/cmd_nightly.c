@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/text.h"
 #include "harness/bisect.h"
@@ -27,6 +28,7 @@
 #include "harness/notify.h"
 #include "harness/rev.h"
 #include "harness/sweep.h"
+#include "runners/fetch.h"
 #include "results/judge.h"
 #include "results/report.h"
 #include "scenarios/scenario.h"
@@ -219,6 +221,62 @@ static int bisect_between(const struct cfg *cfg, const char *path, const struct 
 	return trouble;
 }
 
+/* A night that finds no database (a CI cache evicted it) takes the one the last night
+ * published with its site, so no history is lost: 0 restored or nothing to restore (none
+ * configured, none published yet), 1 when the published one could not be had; then the
+ * night must not go on, or it would publish a history of one night over the real one. */
+static int restore_history(const struct cfg *cfg)
+{
+	if (!cfg->history_from || access(cfg->database, F_OK) == 0)
+		return 0;
+	struct lb_error err = {0};
+	char *url = NULL;
+	if (asprintf(&url, "%s%s", strstr(cfg->history_from, "://") ? "" : "file://", cfg->history_from) < 0)
+		return 1;
+	printf("== no database at %s: restoring the published history from %s\n", cfg->database, url);
+	int rc = fetch_url(url, cfg->database, &err);
+	struct store *st = NULL;
+	if (!rc && store_open(&st, cfg->database, &err)) { /* a database of this schema, or upgradable */
+		rc = err.code;
+		lb_error_prefix(&err, "the restored history: ");
+		unlink(cfg->database);
+	}
+	long runs = 0;
+	if (!rc)
+		store_count_runs(st, &runs, &err);
+	store_close(st);
+	free(url);
+	if (rc == LB_ENOTFOUND) {
+		printf("nothing published there yet: a new history begins\n");
+		return 0;
+	}
+	if (rc) {
+		cli_error("nightly", &err);
+		return 1;
+	}
+	printf("restored %ld runs\n", runs);
+	return 0;
+}
+
+/* The database into the site (site/leakbench.db), after the site is written: where the next
+ * night restores it from when its own copy is gone.  1 when it could not be copied. */
+static int publish_history(const struct cfg *cfg, struct store *st, const char *site)
+{
+	if (!cfg->publish_database)
+		return 0;
+	struct lb_error err = {0};
+	char *path = NULL;
+	if (asprintf(&path, "%s/leakbench.db", site) < 0)
+		return 1;
+	int rc = store_snapshot(st, path, &err);
+	if (rc)
+		cli_error("nightly", &err);
+	else
+		printf("database published with the site: %s\n", path);
+	free(path);
+	return rc != 0;
+}
+
 /* The dashboard; 1 when it could not be written. */
 static int write_site(const struct cfg *cfg, struct store *st, const char *site, FILE *md)
 {
@@ -275,6 +333,10 @@ int cmd_nightly(int argc, char **argv)
 	}
 	double started = (double)time(NULL) - 1; /* a run started tonight is at or after this */
 	int harness_trouble = 0, interrupted = 0, code = LB_EXIT_ERROR;
+	if (restore_history(cfg)) {
+		cfg_free(cfg);
+		return LB_EXIT_ERROR;
+	}
 	for (size_t i = 0; i < cfg->n_targets && !interrupted; i++) {
 		printf("== %s: what is new\n", cfg->targets[i].name);
 		int c = sweep_new(cfg, &cfg->targets[i], every);
@@ -344,6 +406,8 @@ int cmd_nightly(int argc, char **argv)
 	if (md && !n_new)
 		fprintf(md, "Nothing new flagged.\n");
 	int site_trouble = write_site(cfg, st, out ? out : cfg->site, md); /* whatever happened above */
+	if (!site_trouble)
+		site_trouble = publish_history(cfg, st, out ? out : cfg->site);
 	for (size_t i = 0; !site_trouble && i < n_grew; i++) {
 		printf("what grew: %s/%s\n", out ? out : cfg->site, grew[i]);
 		if (md)

@@ -236,7 +236,8 @@ static int handler(void *user, const char *section, const char *name, const char
 	if (!*value)
 		return complain(ps, "%s has no value", name);
 	if (!strcmp(section, "leakbench")) {
-		static const char *const known[] = {"database", "cache", "site", "bisect"};
+		static const char *const known[] = {"database", "cache", "site", "bisect", "publish-database",
+						    "history-from"};
 		if (!strcmp(name, "database"))
 			return set_string(ps, &c->database, value, 1);
 		if (!strcmp(name, "cache"))
@@ -249,7 +250,15 @@ static int handler(void *user, const char *section, const char *name, const char
 			c->bisect = !strcmp(value, "yes");
 			return 1;
 		}
-		return unknown_key(ps, "leakbench", name, known, 4);
+		if (!strcmp(name, "publish-database")) {
+			if (strcmp(value, "yes") && strcmp(value, "no"))
+				return complain(ps, "publish-database '%s': expected yes or no", value);
+			c->publish_database = !strcmp(value, "yes");
+			return 1;
+		}
+		if (!strcmp(name, "history-from")) /* a URL as it is; a path beside the config */
+			return set_string(ps, &c->history_from, value, strstr(value, "://") == NULL);
+		return unknown_key(ps, "leakbench", name, known, 6);
 	}
 	if (!strcmp(section, "notify")) {
 		static const char *const known[] = {"webhook", "webhook-env", "retries", "command"};
@@ -331,7 +340,7 @@ void cfg_free(struct cfg *c)
 	for (size_t i = 0; i < c->n_thresholds; i++)
 		free(c->thresholds[i].metric);
 	free(c->thresholds);
-	free(c->path), free(c->database), free(c->cache), free(c->site);
+	free(c->path), free(c->database), free(c->cache), free(c->site), free(c->history_from);
 	if (c->notify.webhook_secret)
 		explicit_bzero(c->notify.webhook_secret, strlen(c->notify.webhook_secret));
 	free(c->notify.webhook), free(c->notify.webhook_env), free(c->notify.webhook_secret), free(c->notify.command);
@@ -403,8 +412,10 @@ int cfg_load(struct cfg **out, const char *path, struct lb_error *err)
 	struct cfg *c = calloc(1, sizeof(*c));
 	char abs[PATH_MAX];
 	struct parse ps = {.c = c};
-	if (c)
+	if (c) {
 		c->notify.retries = 3;
+		c->publish_database = 1;
+	}
 	if (!c || !(c->path = strdup(path)) || !realpath(path, abs) || !(ps.dir = strdup(abs))) {
 		fclose(f);
 		cfg_free(c);

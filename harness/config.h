@@ -56,6 +56,9 @@ struct cfg {
 	char *path;
 	char *database, *cache, *site; /* absolute */
 	int bisect;                    /* nightly bisects what it newly flags */
+	int publish_database;          /* nightly puts a copy of the database into the site (default yes) */
+	char *history_from;            /* where a published database is (a URL, or an absolute path):
+					* nightly restores it when the database is missing; NULL: none */
 	struct cfg_target *targets;
 	size_t n_targets;
 	struct cfg_scenario *scenarios;

@@ -18,6 +18,7 @@
 
 #include <math.h>
 #include <sqlite3.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,6 +314,26 @@ int store_open(struct store **out, const char *path, struct lb_error *err)
 	}
 	*out = st;
 	return 0;
+}
+
+int store_snapshot(struct store *st, const char *path, struct lb_error *err)
+{
+	char *tmp = NULL;
+	if (asprintf(&tmp, "%s.part-%d", path, (int)getpid()) < 0)
+		return lb_error_oom(err);
+	unlink(tmp);
+	sqlite3_stmt *s;
+	int rc = st_prepare(st, "VACUUM INTO ?1", &s, err);
+	if (!rc) {
+		st_bind_text(s, 1, tmp);
+		rc = st_step_done(st, s, err, "copying the database");
+	}
+	if (!rc && rename(tmp, path) != 0)
+		rc = lb_error_set(err, LB_EIO, "%s: %s", path, strerror(errno));
+	if (rc)
+		unlink(tmp);
+	free(tmp);
+	return rc;
 }
 
 int store_read_begin(struct store *st, struct lb_error *err)

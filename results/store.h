@@ -28,6 +28,10 @@ struct store;
 int store_open(struct store **out, const char *path, struct lb_error *err);
 void store_close(struct store *st);
 
+/* A consistent copy of the whole database at `path` (VACUUM INTO, through a temporary name),
+ * compact and in one file (no WAL beside it): what a nightly job publishes with its site. */
+int store_snapshot(struct store *st, const char *path, struct lb_error *err);
+
 /* Many reads as one snapshot (the dashboard, a history scan): one read transaction instead
  * of a lock taken and dropped per query, and every query sees the same history.  Nothing may
  * be written between the two. */

@@ -26,6 +26,7 @@ static int download(const char *url, const char *path, struct lb_error *err)
 	CURL *c = curl_easy_init();
 	char why[CURL_ERROR_SIZE] = "";
 	CURLcode cc = CURLE_OUT_OF_MEMORY;
+	long code = 0;
 	if (c) {
 		curl_easy_setopt(c, CURLOPT_URL, url);
 		curl_easy_setopt(c, CURLOPT_WRITEDATA, f); /* the default writer fwrite()s */
@@ -38,14 +39,33 @@ static int download(const char *url, const char *path, struct lb_error *err)
 		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, why);
 		curl_easy_setopt(c, CURLOPT_USERAGENT, "leakbench");
 		cc = curl_easy_perform(c);
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 		curl_easy_cleanup(c);
 	}
 	int bad = fclose(f) != 0;
+	/* nothing there (HTTP 404, no such file): LB_ENOTFOUND, which a caller may take as "none yet" */
+	if (cc == CURLE_FILE_COULDNT_READ_FILE || (cc == CURLE_HTTP_RETURNED_ERROR && code == 404))
+		return lb_error_set(err, LB_ENOTFOUND, "downloading %s: nothing there (%s)", url,
+				    why[0] ? why : curl_easy_strerror(cc));
 	if (cc != CURLE_OK)
 		return lb_error_set(err, LB_EIO, "downloading %s: %s", url, why[0] ? why : curl_easy_strerror(cc));
 	if (bad)
 		return lb_error_set(err, LB_EIO, "%s: %s", path, strerror(errno));
 	return 0;
+}
+
+int fetch_url(const char *url, const char *path, struct lb_error *err)
+{
+	char *tmp = NULL;
+	if (asprintf(&tmp, "%s.part-%d", path, (int)getpid()) < 0)
+		return lb_error_oom(err);
+	int rc = download(url, tmp, err);
+	if (!rc && rename(tmp, path) != 0)
+		rc = lb_error_set(err, LB_EIO, "%s: %s", path, strerror(errno));
+	if (rc)
+		unlink(tmp);
+	free(tmp);
+	return rc;
 }
 
 /* The only entry of `dir` when it is a folder, else `dir` itself; malloc'ed. */

@@ -19,4 +19,9 @@
  * A checksum mismatch is LB_EINVAL showing both sums; a failed download LB_EIO. */
 int fetch_tarball(const char *cache, const char *url, const char *sha256, char **tree, struct lb_error *err);
 
+/* The file at `url` (https://, http://, file://) into `path`, through a temporary name so
+ * `path` is whole or untouched.  Nothing at the URL (HTTP 404, no such file) is
+ * LB_ENOTFOUND; any other failure LB_EIO. */
+int fetch_url(const char *url, const char *path, struct lb_error *err);
+
 #endif

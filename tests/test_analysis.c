@@ -4,10 +4,14 @@
  * (a metric regression), and the fixture LSP server whose leak switches on at commit 5.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <git2.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/text.h"
@@ -284,6 +288,114 @@ Test(analysis, regressions_finds_a_change_of_level_in_single_run_nights, .timeou
 	after = command_output(cmd);
 	cr_assert(after && atoi(after) == 6, "%s", after);
 	free(after);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	rm_rf(dir);
+	free(dir);
+}
+
+/* A python3 http.server serving `dir` on 127.0.0.1 (a published site); *port gets its port. */
+static pid_t serve_dir(const char *dir, int *port)
+{
+	for (int attempt = 0; attempt < 20; attempt++) {
+		*port = 20000 + (int)((getpid() * 7919u + (unsigned)attempt * 104729u) % 40000u);
+		pid_t pid = fork();
+		cr_assert_geq(pid, 0);
+		if (pid == 0) {
+			char p[16];
+			snprintf(p, sizeof(p), "%d", *port);
+			int null = open("/dev/null", O_WRONLY);
+			dup2(null, 1), dup2(null, 2);
+			execlp("python3", "python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", dir, p, (char *)NULL);
+			_exit(127);
+		}
+		for (int i = 0; i < 50; i++) { /* until it answers */
+			char cmd[200];
+			snprintf(cmd, sizeof(cmd), "curl -s -o /dev/null http://127.0.0.1:%d/ 2>/dev/null", *port);
+			if (system(cmd) == 0)
+				return pid;
+			if (waitpid(pid, NULL, WNOHANG) == pid)
+				break; /* the port was taken: another */
+			usleep(100000);
+		}
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	cr_assert_fail("no port for the test's web server");
+	return -1;
+}
+
+/* History that survives: the nightly job publishes its database with the site; a night whose
+ * CI cache lost the database restores the published one from the web before sweeping, so
+ * it measures only what is new and the history is whole.  A published file that is not a
+ * database stops the night (it must not publish one night's history over the real one). */
+Test(analysis, a_night_without_its_database_restores_the_published_history, .timeout = 300)
+{
+	char *dir = scratch_dir(), src[600], pub[600], cfg[2000], db[700], cmd[4000];
+	snprintf(src, sizeof(src), "%s/src", dir);
+	snprintf(pub, sizeof(pub), "%s/pub", dir);
+	snprintf(db, sizeof(db), "%s/a.db", dir);
+	mkdir(pub, 0755);
+	int port;
+	pid_t server = serve_dir(pub, &port);
+	git_libgit2_init();
+	git_repository *repo;
+	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
+	git_commit_file(repo, "one", "alloc.hs", alloc_src, NULL);
+	char *ini = text_replace(alloc_config, "cache = cache\n", "cache = cache\nsite = site\n");
+	snprintf(cfg, sizeof(cfg), "%s[notify]\nwebhook-env = LB_HISTORY_HOOK\n", ini);
+	free(ini);
+	ini = text_replace(cfg, "site = site\n", "site = site\nhistory-from = http://127.0.0.1:PORT/leakbench.db\n");
+	char portstr[16];
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	char *with_port = text_replace(ini, "PORT", portstr);
+	free(ini);
+	write_file(dir, "leakbench.ini", with_port);
+	free(with_port);
+	write_file(dir, "count.scn", "scenario count\nrunner exec\nrun\n");
+	setenv("LB_HISTORY_HOOK", "http://127.0.0.1:9/hooks/history-secret-token", 1);
+
+	/* the first night: nothing published yet, a new history; the database goes with the site */
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, dir, "nightly", NULL), 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "nothing published there yet: a new history begins") &&
+		      strstr(o.out, "database published with the site:"),
+		  "%s", o.out);
+	lb_out_free(&o);
+	snprintf(cmd, sizeof(cmd), "cp -R %s/site/. %s/ && rm -f %s %s-wal %s-shm", dir, pub, db, db, db); /* publish; evict */
+	cr_assert_eq(system(cmd), 0);
+	char path[800];
+	snprintf(path, sizeof(path), "%s/leakbench.db", pub);
+	char *bytes = slurp_file(path);
+	cr_assert(bytes, "%s: the database is in the site", path);
+	struct stat sb;
+	stat(path, &sb);
+	cr_assert(!memmem(bytes, (size_t)sb.st_size, "history-secret-token", 20), "the published copy carries no secret");
+	free(bytes);
+
+	/* the next night, without its database: restored, then only the new commit is measured */
+	git_commit_file(repo, "two: a comment", "alloc.hs", "-- two\nmain :: IO ()\nmain = print (sum [1 .. 300000 :: Integer])\n",
+			NULL);
+	cr_assert_eq(run_lb(&o, dir, "nightly", NULL), 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "restoring the published history from http://127.0.0.1:") && strstr(o.out, "restored 5 runs"),
+		  "%s", o.out);
+	cr_assert(strstr(o.out, "1 revision of HEAD since the last one measured"), "only what is new: %s", o.out);
+	lb_out_free(&o);
+	cr_assert_eq(db_scalar(db, "SELECT count(DISTINCT revision_id) FROM runs"), 2.0, "the history is whole");
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM runs"), 10.0);
+
+	/* a published file that is not a database: the night stops, nothing is made or published */
+	write_file(pub, "leakbench.db", "<html>not found</html>\n");
+	snprintf(cmd, sizeof(cmd), "rm -f %s %s-wal %s-shm", db, db, db);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(run_lb(&o, dir, "nightly", NULL), 3, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.err, "the restored history:") && strstr(o.err, "not a database"), "%s", o.err);
+	cr_assert_neq(access(db, F_OK), 0, "no database of one night");
+	lb_out_free(&o);
+
+	kill(server, SIGKILL);
+	waitpid(server, NULL, 0);
+	unsetenv("LB_HISTORY_HOOK");
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 	rm_rf(dir);

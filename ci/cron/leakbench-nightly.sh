@@ -5,7 +5,9 @@
 #
 # WORKDIR holds leakbench.ini (and its scenarios); the database, cache and site live where
 # the config says.  A lock keeps a slow night from overlapping the next one.  With
-# LEAKBENCH_PUBLISH=DIR set, the site is copied there after the run (a web server's root).
+# LEAKBENCH_PUBLISH=DIR set, the site is copied there after the run (a web server's root);
+# it carries the database (leakbench.db), which `history-from = DIR/leakbench.db` in the
+# config restores on a night that finds its own gone.
 # Exit status: nightly's (0 nothing new, 1 something flagged, 3 trouble), 75 when another
 # run still holds the lock.
 set -u

@@ -23,7 +23,7 @@ PKGS    := libgit2 libcurl sqlite3 jansson inih libcrypto
 DEB_PKGS := build-essential pkg-config libgit2-dev libcurl4-openssl-dev libssl-dev \
             libsqlite3-dev sqlite3 libjansson-dev libinih-dev libcriterion-dev ghc \
             libghc-aeson-dev cabal-install clangd python3-pylsp chromium git \
-            clang libclang-rt-14-dev libghc-ghc-events-dev
+            clang libclang-rt-14-dev libghc-ghc-events-dev libjs-dygraphs xxd
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -40,6 +40,11 @@ LIB_SRC := $(wildcard base/*.c runners/*.c results/*.c scenarios/*.c) \
 HDRS    := $(wildcard */*.h)
 TEST_SRC := $(wildcard tests/*.c)
 
+# The trend pages' charting library, Debian's libjs-dygraphs, is built into leakbench (as C
+# arrays made by xxd) so that `report` writes it beside the pages wherever it runs, and the
+# site opens from disk with no network.
+DYGRAPHS := /usr/share/javascript/dygraphs
+
 # Each flavour (normal, asan) builds into its own folder.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
 
@@ -51,7 +56,12 @@ define flavour # $(1)=folder $(2)=extra cflags
 $(1)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(ALL_CFLAGS) $(2) -c $$< -o $$@
-$(1)/libleakbench.a: $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRC))
+$(1)/gen/dygraphs.c: $(DYGRAPHS)/dygraph.min.js $(DYGRAPHS)/dygraph.min.css
+	@mkdir -p $$(dir $$@)
+	(cd $(DYGRAPHS) && xxd -i -n report_dygraph_js dygraph.min.js && xxd -i -n report_dygraph_css dygraph.min.css) > $$@
+$(1)/gen/dygraphs.o: $(1)/gen/dygraphs.c
+	$$(CC) $$(ALL_CFLAGS) $(2) -c $$< -o $$@
+$(1)/libleakbench.a: $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRC)) $(1)/gen/dygraphs.o
 	@rm -f $$@
 	$$(AR) rcs $$@ $$^
 $(1)/leakbench: $(1)/obj/harness/main.o $(1)/libleakbench.a
@@ -74,7 +84,7 @@ FUZZERS      := eventlog rts scenario replay config lsp
 $(BUILD)/fuzz/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
-$(BUILD)/fuzz/libleakbench.a: $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRC))
+$(BUILD)/fuzz/libleakbench.a: $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRC)) $(BUILD)/gen/dygraphs.o
 	@rm -f $@
 	$(AR) rcs $@ $^
 $(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o $(BUILD)/fuzz/libleakbench.a

@@ -21,6 +21,8 @@
 
 /* --- one target, one scenario, one metric ---------------------------------------------- */
 
+#define TREND_TABLE_ROWS 200
+
 /* The per-revision medians of a metric over the revisions (NaN where none). */
 static int medians(struct store *st, const char *target, const char *scenario, const char *metric,
 		   const struct store_revision_row *revs, size_t n, double *out, struct lb_error *err)
@@ -183,20 +185,25 @@ static int metric_page(struct site *s, const struct history *h, const char *metr
 				time_t at = (time_t)revs[i].author_time;
 				strftime(first_day[0] ? last_day : first_day, 40, "%Y-%m-%d", gmtime(&at));
 			}
-		struct chart c = {.w = 960, .h = 320, .metric = metric, .cuts = cuts, .n_cuts = n_sh,
-				  .cut_labels = labels, .x_first = first_day, .x_last = last_day[0] ? last_day : NULL};
-		band(med, n, metric, &c.band_lo, &c.band_hi);
-		report_chart(f, &c, p, np);
-		fputs("<p class=\"muted\">x: revisions in commit order (oldest left); the blue band: the era's median "
-		      "within its noise threshold; dashed lines: changes of level; red: flagged, green: accepted. "
-		      "Hover a point for its commit, click to open it.",
-		      f);
+		double band_lo, band_hi;
+		band(med, n, metric, &band_lo, &band_hi);
+		rc = report_trend_chart(f, metric, revs, p, np, cuts, labels, n_sh, band_lo, band_hi, err);
+		fprintf(f, "<p class=\"muted\">x: revisions in commit order, %s to %s; drag to zoom, shift-drag to pan, the "
+			   "range under the chart to brush, double-click to see all. The blue band: the era's median within its "
+			   "noise threshold; dashed lines: changes of level; red: flagged (click: what grew), green: accepted. "
+			   "Hover a point for its commit, value and change, click to open it.",
+			first_day, last_day[0] ? last_day : first_day);
 		fputs(lo ? " Vertical bars: each revision's 95% interval (the median of its runs' bounds).</p>\n" : "</p>\n", f);
+		/* the newest revisions in a table (the chart has all of them): a page of a long
+		 * history stays small */
+		if (np > TREND_TABLE_ROWS)
+			fprintf(f, "<p class=\"muted\">The newest %d of %zu revisions:</p>\n", TREND_TABLE_ROWS, np);
 		fprintf(f, "<table><tr><th>revision</th><th>date</th><th>subject</th><th class=\"num\">median</th>%s<th>runs</th></tr>\n",
 			lo ? "<th class=\"num\">95% interval</th>" : "");
-		for (size_t i = n; i-- > 0;) {
+		for (size_t i = n, rows = 0; i-- > 0 && rows < TREND_TABLE_ROWS;) {
 			if (isnan(med[i]))
 				continue;
+			rows++;
 			char v[32], when[24];
 			time_t at = (time_t)revs[i].author_time;
 			strftime(when, sizeof(when), "%Y-%m-%d", gmtime(&at));
@@ -442,6 +449,21 @@ static int regressions_page(struct site *s, struct lb_error *err)
 
 /* --- the site ------------------------------------------------------------------------------ */
 
+/* One of the charting library's files into the site. */
+static int write_asset(const char *dir, const char *name, const unsigned char *bytes, size_t n, struct lb_error *err)
+{
+	char *path = NULL;
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		return lb_error_oom(err);
+	FILE *f = fopen(path, "wb");
+	int ok = f && fwrite(bytes, 1, n, f) == n;
+	if (f && fclose(f) != 0)
+		ok = 0;
+	int rc = ok ? 0 : lb_error_set(err, LB_EIO, "writing %s: %s", path, strerror(errno));
+	free(path);
+	return rc;
+}
+
 int report_write(struct store *st, const char *out, const struct report_link *links, size_t n_links,
 		 struct report_summary *sum, struct lb_error *err)
 {
@@ -463,7 +485,9 @@ int report_write(struct store *st, const char *out, const struct report_link *li
 		rc = lb_error_set(err, LB_EIO, "%s: %s", tmp, strerror(errno));
 		goto done;
 	}
-	if ((rc = report_run_page_stamp(&s, err)) || (rc = store_read_begin(st, err)))
+	if ((rc = report_run_page_stamp(&s, err)) || (rc = write_asset(tmp, "dygraph.min.js", report_dygraph_js, report_dygraph_js_len, err)) ||
+	    (rc = write_asset(tmp, "dygraph.min.css", report_dygraph_css, report_dygraph_css_len, err)) ||
+	    (rc = store_read_begin(st, err)))
 		goto done;
 	reading = 1;
 	if ((rc = store_targets(st, &targets, &n_targets, err)))

@@ -1,6 +1,7 @@
 /*
- * report.h - the static dashboard: HTML pages with SVG charts drawn by leakbench, written
- * from the database alone, readable from a file or any static host (no script, no server).
+ * report.h - the static dashboard: HTML pages with SVG charts drawn by leakbench (the trends
+ * by dygraphs, written beside them), from the database alone, readable from a file or any
+ * static host (no server, no network).
  *
  *   index.html                 per target and scenario, a small chart per headline metric
  *                              over revisions, flagged changes marked

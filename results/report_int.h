@@ -1,8 +1,8 @@
 /*
  * report_int.h - the dashboard's insides, shared by its files only: report.c (the index,
  * the trends, the regressions, the site as a whole), report_html.c (pages, escaping, the
- * SVG chart), report_run.c (a run's page) and report_compare.c (two revisions side by
- * side).  Callers use results/report.h.
+ * SVG chart), report_run.c (a run's page), report_trend.c (a trend drawn by dygraphs) and
+ * report_compare.c (two revisions side by side).  Callers use results/report.h.
  */
 #ifndef LB_REPORT_INT_H
 #define LB_REPORT_INT_H
@@ -66,6 +66,16 @@ int report_close_page(FILE *f, struct lb_error *err);
 int report_run_page(struct site *s, const char *id, struct lb_error *err);
 /* What a run page depends on besides its run, into s->stamp. */
 int report_run_page_stamp(struct site *s, struct lb_error *err);
+
+/* A metric's trend as an interactive chart (dygraphs): the points (x: the revision's index
+ * in revs), the changes of level at `cuts`, the noise band (NaN: none). */
+int report_trend_chart(FILE *f, const char *metric, const struct store_revision_row *revs, const struct pt *p, size_t np,
+		       const double *cuts, const char *const *cut_labels, size_t n_cuts, double band_lo, double band_hi,
+		       struct lb_error *err);
+/* The charting library's files (Makefile: xxd of Debian's libjs-dygraphs), written beside
+ * the pages. */
+extern unsigned char report_dygraph_js[], report_dygraph_css[];
+extern unsigned int report_dygraph_js_len, report_dygraph_css_len;
 
 /* The page comparing two revisions of a scenario ("what grew": metrics, census labels by
  * growth, live bytes per step), named by report_compare_name; written once per report. */

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <git2.h>
+#include <jansson.h>
 #include <ftw.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -113,6 +114,23 @@ int chromium(const char *what, const char *url, const char *out)
 		 "%s '%s' > '%s' 2>/dev/null",
 		 what, url, out);
 	return system(cmd);
+}
+
+int trend_points(const char *page, int mark, int *marked)
+{
+	const char *tag = "<script id=\"trend-data\" type=\"application/json\">";
+	const char *a = page ? strstr(page, tag) : NULL, *b = a ? strstr(a, "</script>") : NULL;
+	*marked = 0;
+	if (!a || !b)
+		return -1;
+	a += strlen(tag);
+	json_t *d = json_loadb(a, (size_t)(b - a), 0, NULL);
+	json_t *points = json_object_get(d, "points"), *meta = json_object_get(d, "meta");
+	int n = points ? (int)json_array_size(points) : -1;
+	for (size_t i = 0; i < json_array_size(meta); i++)
+		*marked += json_integer_value(json_array_get(json_array_get(meta, i), 4)) == mark;
+	json_decref(d);
+	return n;
 }
 
 /* argv for the leakbench under test: its path, then `args`. */

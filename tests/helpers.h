@@ -22,6 +22,10 @@ void rm_rf(const char *path);
 char *slurp_file(const char *path);
 /* What a shell command writes to stdout, NUL-terminated, malloc'ed; NULL when it cannot run. */
 char *command_output(const char *cmd);
+/* The data of a trend page (the JSON in its <script id="trend-data">), parsed; how many
+ * points it has and how many of them are marked `mark` (1 flagged, 2 accepted).  -1 when the
+ * page has none. */
+int trend_points(const char *page, int mark, int *marked);
 /* Chromium, headless, on `url`: `what` is --dump-dom (the DOM into `out`) or
  * --screenshot=FILE (`out` gets its log); system()'s status. */
 int chromium(const char *what, const char *url, const char *out);

@@ -6,6 +6,7 @@
  * of a chart must not be blank.
  */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include "results/record.h"
 #include "results/store.h"
+#include "tests/bench/history_fill.h"
 #include "tests/helpers.h"
 
 #define N_REVS 40
@@ -76,13 +78,15 @@ Test(report, chromium_draws_the_trend_and_shows_a_script_as_text, .timeout = 300
 	cr_assert_eq(chromium("--dump-dom", url, dom), 0);
 	char *text = slurp_file(dom);
 	cr_assert(text && strlen(text) > 1000, "the page rendered: %s", text);
-	int points = 0, flagged = 0;
-	for (const char *c = text; (c = strstr(c, "<circle class=\"point")); c++)
-		points++, flagged += !strncmp(c, "<circle class=\"point flagged\"", 29);
+	int flagged, points = trend_points(text, 1, &flagged);
 	cr_assert_eq(points, N_REVS, "a point per revision in the rendered page");
 	cr_assert_eq(flagged, 1, "the rise at the 25th revision is marked");
 	cr_assert(strstr(text, "change 30 &lt;script&gt;alert('x')&lt;/script&gt;"), "the subject shows as text");
-	cr_assert(!strstr(text, "<script"), "and never became a script element");
+	int scripts = 0;
+	for (const char *c = text; (c = strstr(c, "<script")); c++)
+		scripts++;
+	cr_assert_eq(scripts, 3, "the chart's data, library and code, and the subject never became a script element");
+	cr_assert(strstr(text, "class=\"dygraph-legend") || strstr(text, "<canvas"), "dygraphs drew: %s", text);
 	free(text);
 
 	/* the chart is drawn: its screenshot carries more than a blank page's */
@@ -126,6 +130,59 @@ Test(report, chromium_draws_the_trend_and_shows_a_script_as_text, .timeout = 300
 	snprintf(link, sizeof(link), "<a href=\"r-%s.html\">1</a>", unjudged);
 	cr_assert(strstr(text, "inconclusive: 1 run could not be judged") && strstr(text, link), "%s", text);
 	free(unjudged);
+	free(text);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* A trend of 5,000 revisions (3 runs and 90 metrics each, as leakbench stores them): the page
+ * stays under 2 MB, and in the browser it holds every revision, zooms (through dygraphs'
+ * API, as a drag does) to the newest tenth and shows the tooltip of the newest revision
+ * with its commit, subject and value.  The page's #selftest does the zoom and the hover
+ * and writes what it then shows. */
+Test(report, a_trend_of_5000_revisions_zooms_and_shows_a_tooltip, .timeout = 300)
+{
+	char *dir = scratch_dir(), db[600], url[800], dom[700], page[700];
+	snprintf(db, sizeof(db), "%s/big.db", dir);
+	struct store *st;
+	struct lb_error err = {0};
+	cr_assert_eq(store_open(&st, db, &err), 0, "%s", err.msg);
+	store_close(st);
+	sqlite3 *h;
+	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+	sqlite3_exec(h, "PRAGMA synchronous = OFF", NULL, NULL, NULL);
+	cr_assert_eq(history_fill(h, 5000), 0, "%s", sqlite3_errmsg(h));
+	sqlite3_close(h);
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, dir, "report", "--db", db, "--out", "site", NULL), 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "(15000 runs"), "%s", o.out);
+	lb_out_free(&o);
+	snprintf(page, sizeof(page), "%s/site/m-big-edits-max_live_bytes.html", dir);
+	cr_assert(size_of(page) > 0 && size_of(page) < 2000000, "%s: %ld bytes", page, size_of(page));
+	char *raw = slurp_file(page);
+	int flagged, points = trend_points(raw, 1, &flagged);
+	cr_assert_eq(points, 5000);
+	cr_assert_geq(flagged, 1, "the rise at 80%% is marked");
+	free(raw);
+	snprintf(url, sizeof(url), "file://%s#selftest", page);
+	snprintf(dom, sizeof(dom), "%s/dom.html", dir);
+	cr_assert_eq(chromium("--dump-dom", url, dom), 0);
+	char *text = slurp_file(dom);
+	const char *self = text ? strstr(text, "<pre id=\"selftest\"") : NULL;
+	cr_assert(self, "%s", text);
+	self = strchr(self, '>') + 1;
+	json_t *j = json_loadb(self, strcspn(self, "<"), 0, NULL);
+	cr_assert(j, "%.300s", self);
+	json_t *w = json_object_get(j, "window");
+	cr_assert_eq(json_integer_value(json_object_get(j, "points")), 5000);
+	cr_assert(json_number_value(json_array_get(w, 0)) >= 4499 && json_number_value(json_array_get(w, 1)) <= 5000,
+		  "zoomed to the newest tenth: %.300s", self);
+	const char *legend = json_string_value(json_object_get(j, "legend"));
+	char newest[16];
+	snprintf(newest, sizeof(newest), "%08x", 4999);
+	cr_assert(legend && strstr(legend, newest) && strstr(legend, "commit 4999") && strstr(legend, "MiB"),
+		  "the tooltip: commit, subject, value: %s", legend);
+	json_decref(j);
 	free(text);
 	rm_rf(dir);
 	free(dir);

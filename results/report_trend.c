@@ -1,0 +1,124 @@
+/*
+ * report_trend.c - a metric's trend drawn by dygraphs (Debian's libjs-dygraphs, built into
+ * leakbench and written beside the pages): a history of thousands of revisions needs zoom
+ * and pan over the range (drag, shift-drag, the range selector under the chart), a tooltip
+ * with the commit, its value and its change, y-axis ticks in the metric's units and a log
+ * scale, which a static SVG of 5,000 circles could not give.  dygraphs is what asv-like
+ * dashboards use for long series, small (131 KB), MIT-licensed and packaged by Debian; uPlot
+ * would need the npm registry.  The page's data is JSON made by jansson with '/' and '<'
+ * escaped, so a commit subject holding </script> or <!-- stays text; the drawing is ours: the noise band and
+ * the changes of level under the line, flagged (red) and accepted (green) points over it, a
+ * click opening the commit or, for a flagged point, what grew.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "results/report_int.h"
+
+/* How the page writes a value: bytes, seconds, a ratio, a plain number; and what follows
+ * (a slope's "/step", "/minute"). */
+static void kind_of(const char *metric, const char **kind, const char **suffix)
+{
+	*suffix = "";
+	if (!strncmp(metric, "exponent:", 9))
+		*kind = "plain";
+	else if (!strncmp(metric, "peak:", 5))
+		*kind = "ratio";
+	else if (!strncmp(metric, "slope:", 6) && strrchr(metric, ':') > metric + 5)
+		*kind = "bytes", *suffix = strrchr(metric, ':'); /* ":minute", shown as "/minute" */
+	else if (strstr(metric, "slope"))
+		*kind = "bytes", *suffix = ":step";
+	else if (strstr(metric, "bytes"))
+		*kind = "bytes";
+	else if (strstr(metric, "seconds"))
+		*kind = "s";
+	else
+		*kind = "plain";
+}
+
+/* The chart's script: reads the JSON, draws, wires the log-scale switch; with #selftest in
+ * the URL it zooms to the newest tenth and selects the last point through dygraphs' API and
+ * writes what it then shows into #selftest (what a browser test reads). */
+static const char trend_js[] =
+	"(function(){\n"
+	"var D=JSON.parse(document.getElementById('trend-data').textContent);\n"
+	"var at={};D.points.forEach(function(p,i){at[p[0]]=i;});\n"
+	"function fmt(v){if(v==null||isNaN(v))return '-';var s='';\n"
+	" if(D.kind=='bytes'){var u=['B','KiB','MiB','GiB','TiB'],a=Math.abs(v),i=0;while(a>=1024&&i<4){a/=1024;i++;}\n"
+	"  s=(v<0?'-':'')+(i?a.toFixed(a<10?2:a<100?1:0):a.toFixed(0))+' '+u[i];}\n"
+	" else if(D.kind=='s')s=v.toFixed(3)+' s';else if(D.kind=='ratio')s=v.toFixed(2)+'x';\n"
+	" else s=String(+v.toPrecision(4));return s+(D.suffix?'/'+D.suffix.slice(1):'');}\n"
+	"function meta(x){var i=at[Math.round(x)];return i==null?null:D.meta[i];}\n"
+	"var rows=D.points.map(function(p){return D.bars?[p[0],[p[2]==null?p[1]:p[2],p[1],p[3]==null?p[1]:p[3]]]:[p[0],p[1]];});\n"
+	"var el=document.getElementById('trend');\n"
+	"var g=new Dygraph(el,rows,{labels:['revision',D.metric],customBars:D.bars,drawPoints:true,pointSize:1.5,\n"
+	" highlightCircleSize:5,showRangeSelector:true,rangeSelectorHeight:36,legend:'follow',colors:['#58a'],\n"
+	" axes:{y:{valueFormatter:fmt,axisLabelFormatter:fmt,axisLabelWidth:90},\n"
+	"  x:{axisLabelWidth:80,axisLabelFormatter:function(x){var i=at[x];return i==null?'':D.meta[i][1];},\n"
+	"   valueFormatter:function(x){var m=meta(x);return m?m[0]:x;}}},\n"
+	" legendFormatter:function(d){if(d.x==null)return '';var i=at[d.x],m=D.meta[i],p=D.points[i],prev=i>0?D.points[i-1][1]:null;\n"
+	"  var e=function(t){var n=document.createElement('span');n.textContent=t;return n.innerHTML;};\n"
+	"  var ch=prev?(' ('+((p[1]/prev-1)*100).toFixed(1)+'%)'):'';\n"
+	"  return '<b>'+e(m[0])+'</b> '+e(m[1])+'<br>'+e(m[2])+'<br>'+e(fmt(p[1]))+e(ch)+(m[4]==1?' <b class=bad>flagged</b>':m[4]==2?' <b class=ok>accepted</b>':'');},\n"
+	" underlayCallback:function(ctx,area,g){\n"
+	"  if(D.band){var y0=g.toDomYCoord(D.band[1]),y1=g.toDomYCoord(D.band[0]);ctx.fillStyle='#e3eefc';ctx.fillRect(area.x,y0,area.w,y1-y0);}\n"
+	"  ctx.strokeStyle='#c80';ctx.setLineDash([3,3]);D.cuts.forEach(function(c){var x=g.toDomXCoord(c[0]);ctx.beginPath();ctx.moveTo(x,area.y);ctx.lineTo(x,area.y+area.h);ctx.stroke();});ctx.setLineDash([]);},\n"
+	" drawPointCallback:function(g,s,ctx,cx,cy,color,r,idx){var m=D.meta[idx];if(!m||!m[4]){Dygraph.Circles.DEFAULT(g,s,ctx,cx,cy,color,r);return;}\n"
+	"  ctx.fillStyle=m[4]==1?'#c00':'#090';ctx.beginPath();ctx.arc(cx,cy,5,0,2*Math.PI);ctx.fill();},\n"
+	" pointClickCallback:function(e,p){var m=meta(p.xval);if(m&&m[3])location.href=m[3];}});\n"
+	"document.getElementById('log').addEventListener('change',function(e){g.updateOptions({logscale:e.target.checked});});\n"
+	"if(location.hash=='#selftest'){var n=D.points.length,a=D.points[Math.floor(n*0.9)][0],b=D.points[n-1][0];\n"
+	" g.updateOptions({dateWindow:[a,b]});g.setSelection(n-1);var l=el.querySelector('.dygraph-legend');\n"
+	" document.getElementById('selftest').textContent=JSON.stringify({points:n,window:g.xAxisRange(),legend:l?l.textContent:''});}\n"
+	"})();\n";
+
+int report_trend_chart(FILE *f, const char *metric, const struct store_revision_row *revs, const struct pt *p, size_t np,
+		       const double *cuts, const char *const *cut_labels, size_t n_cuts, double band_lo, double band_hi,
+		       struct lb_error *err)
+{
+	const char *kind, *suffix;
+	kind_of(metric, &kind, &suffix);
+	int bars = 0;
+	json_t *points = json_array(), *meta = json_array(), *cut = json_array();
+	for (size_t i = 0; i < np; i++) {
+		const struct pt *q = &p[i];
+		size_t r = (size_t)q->x;
+		bars |= isfinite(q->lo) && isfinite(q->hi);
+		char sha[16], when[24];
+		snprintf(sha, sizeof(sha), "%.12s", revs[r].sha);
+		time_t at = (time_t)revs[r].author_time;
+		strftime(when, sizeof(when), "%Y-%m-%d", gmtime(&at));
+		json_array_append_new(points, json_pack("[f, f, o, o]", q->x, q->y, isfinite(q->lo) ? json_real(q->lo) : json_null(),
+							isfinite(q->hi) ? json_real(q->hi) : json_null()));
+		json_array_append_new(meta, json_pack("[s, s, s, s, i]", sha, when, revs[r].subject, q->href, q->mark));
+	}
+	for (size_t i = 0; i < n_cuts; i++)
+		json_array_append_new(cut, json_pack("[f, s]", cuts[i], cut_labels && cut_labels[i] ? cut_labels[i] : ""));
+	json_t *d = json_pack("{s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o}", "metric", metric, "kind", kind, "suffix", suffix,
+			      "bars", bars, "points", points, "meta", meta, "cuts", cut,
+			      "band", isnan(band_lo) ? json_null() : json_pack("[f, f]", band_lo, band_hi));
+	char *text = d ? json_dumps(d, JSON_COMPACT | JSON_ESCAPE_SLASH) : NULL;
+	json_decref(d);
+	if (!text)
+		return lb_error_oom(err);
+	fputs("<link rel=\"stylesheet\" href=\"dygraph.min.css\">\n<div id=\"trend\" style=\"width:960px;height:340px\"></div>\n"
+	      "<p><label><input type=\"checkbox\" id=\"log\"> log scale</label></p>\n<pre id=\"selftest\" hidden></pre>\n"
+	      "<script id=\"trend-data\" type=\"application/json\">",
+	      f);
+	/* '<' as \u003c (JSON allows it, and '<' occurs only inside strings): no subject can
+	 * open a tag, a comment or an escaped-script state inside the script element */
+	for (const char *c = text; *c; c++)
+		if (*c == '<')
+			fputs("\\u003c", f);
+		else
+			fputc(*c, f);
+	fputs("</script>\n<script src=\"dygraph.min.js\"></script>\n<script>\n", f);
+	fputs(trend_js, f);
+	fputs("</script>\n", f);
+	free(text);
+	return 0;
+}

@@ -84,3 +84,19 @@ int file_mkdirs(const char *path, struct lb_error *err)
 	}
 	return 0;
 }
+
+char *file_part_name(const char *path)
+{
+	char *part = NULL;
+	return asprintf(&part, "%s.part-%d", path, (int)getpid()) < 0 ? NULL : part;
+}
+
+int file_part_done(char *part, const char *path, int rc, struct lb_error *err)
+{
+	if (!rc && rename(part, path) != 0)
+		rc = lb_error_set(err, LB_EIO, "%s: %s", path, strerror(errno));
+	if (rc)
+		unlink(part);
+	free(part);
+	return rc;
+}

@@ -21,4 +21,10 @@ int file_remove_tree(const char *path);
 /* mkdir -p: `path` and every missing parent (0755).  0, or LB_EIO naming the folder. */
 int file_mkdirs(const char *path, struct lb_error *err);
 
+/* A file written whole or not at all: write to file_part_name(PATH) (PATH.part-PID,
+ * malloc'ed; NULL when out of memory), then file_part_done(part, PATH, rc, err): with rc 0
+ * the part replaces PATH, else it is removed; part is freed; returns rc or rename's error. */
+char *file_part_name(const char *path);
+int file_part_done(char *part, const char *path, int rc, struct lb_error *err);
+
 #endif

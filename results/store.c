@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "base/digest.h"
+#include "base/file.h"
 #include "results/store_int.h"
 
 #define BUSY_TIMEOUT_MS 60000
@@ -318,22 +319,17 @@ int store_open(struct store **out, const char *path, struct lb_error *err)
 
 int store_snapshot(struct store *st, const char *path, struct lb_error *err)
 {
-	char *tmp = NULL;
-	if (asprintf(&tmp, "%s.part-%d", path, (int)getpid()) < 0)
+	char *tmp = file_part_name(path);
+	if (!tmp)
 		return lb_error_oom(err);
-	unlink(tmp);
+	unlink(tmp); /* VACUUM INTO wants a file that is not there */
 	sqlite3_stmt *s;
 	int rc = st_prepare(st, "VACUUM INTO ?1", &s, err);
 	if (!rc) {
 		st_bind_text(s, 1, tmp);
 		rc = st_step_done(st, s, err, "copying the database");
 	}
-	if (!rc && rename(tmp, path) != 0)
-		rc = lb_error_set(err, LB_EIO, "%s: %s", path, strerror(errno));
-	if (rc)
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	return file_part_done(tmp, path, rc, err);
 }
 
 int store_read_begin(struct store *st, struct lb_error *err)

@@ -56,16 +56,10 @@ static int download(const char *url, const char *path, struct lb_error *err)
 
 int fetch_url(const char *url, const char *path, struct lb_error *err)
 {
-	char *tmp = NULL;
-	if (asprintf(&tmp, "%s.part-%d", path, (int)getpid()) < 0)
+	char *tmp = file_part_name(path);
+	if (!tmp)
 		return lb_error_oom(err);
-	int rc = download(url, tmp, err);
-	if (!rc && rename(tmp, path) != 0)
-		rc = lb_error_set(err, LB_EIO, "%s: %s", path, strerror(errno));
-	if (rc)
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	return file_part_done(tmp, path, download(url, tmp, err), err);
 }
 
 /* The only entry of `dir` when it is a folder, else `dir` itself; malloc'ed. */

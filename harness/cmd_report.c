@@ -24,10 +24,12 @@ int cmd_report(int argc, char **argv)
 		"report", "report [--out DIR]", "Write the static dashboard: trends, regressions, runs.",
 		"index.html shows a small chart per target, scenario and headline metric (and leak\n"
 		"shape: an exponent, a slope over time, a peak, with its interval); each links\n"
-		"to the metric's trend (hover a revision for its commit and value, click to open the\n"
-		"commit through the target's commit-url); regressions.html lists what the history\n"
-		"flags and the bisections; every run has a page with its live bytes, heap and census\n"
-		"over time.  The site is plain HTML and SVG: open it from disk or any static host.\n"
+		"to the metric's trend (zoom and pan over the revisions, hover one for its commit,\n"
+		"value and change, click to open the commit through the target's commit-url);\n"
+		"regressions.html lists what the history flags and the bisections, each with a page\n"
+		"of what grew; every run has a page with its live bytes, heap and census over time.\n"
+		"The site is HTML, SVG and the charting library (dygraphs) beside them, with no\n"
+		"server and no network: open it from disk or any static host.\n"
 		"It is written beside DIR and moved into place, so DIR is never half written.",
 		options, 0};
 	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);

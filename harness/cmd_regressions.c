@@ -80,7 +80,8 @@ int cmd_regressions(int argc, char **argv)
 				goto out;
 			}
 	}
-	qsort(fl.v, fl.n, sizeof(*fl.v), judge_flag_newest_first);
+	if (fl.n)
+		qsort(fl.v, fl.n, sizeof(*fl.v), judge_flag_newest_first);
 	size_t open = 0;
 	for (size_t i = 0; i < fl.n; i++)
 		open += !fl.v[i].accepted;

@@ -172,7 +172,8 @@ int judge_print_flags_markdown(FILE *out, struct store *st, const struct judge_f
 		report_compare_name(f->target, f->scenario, f->before, f->after, page, sizeof(page));
 		fprintf(out, "- `%.12s` → `%.12s` (%s, `%s`; the dashboard's `%s`):", f->before, f->after, f->target,
 			f->scenario, page);
-		qsort(rep.labels, rep.n_labels, sizeof(*rep.labels), judge_label_by_growth);
+		if (rep.n_labels)
+			qsort(rep.labels, rep.n_labels, sizeof(*rep.labels), judge_label_by_growth);
 		size_t shown = 0;
 		for (size_t k = 0; k < rep.n_labels && shown < 3; k++) {
 			char a[32], b[32], d[32];

@@ -367,7 +367,8 @@ static int regressions_page(struct site *s, struct lb_error *err)
 	if (!f)
 		return err->code;
 	report_page_begin(f, "regressions");
-	qsort(s->flags.v, s->flags.n, sizeof(*s->flags.v), judge_flag_newest_first);
+	if (s->flags.n) /* qsort wants an array, even of nothing */
+		qsort(s->flags.v, s->flags.n, sizeof(*s->flags.v), judge_flag_newest_first);
 	if (!s->flags.n)
 		fputs("<p>Nothing flagged.</p>\n", f);
 	else

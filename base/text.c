@@ -109,26 +109,43 @@ const char *text_bytes(double b, char *buf, size_t size)
 	return buf;
 }
 
+enum text_kind text_metric_kind(const char *metric, const char **per)
+{
+	*per = NULL;
+	if (!metric)
+		return TEXT_PLAIN;
+	if (!strncmp(metric, "exponent:", 9))
+		return TEXT_POWER; /* a power of the size */
+	if (!strncmp(metric, "peak:", 5))
+		return TEXT_RATIO; /* of the checkpoint before */
+	if (!strncmp(metric, "slope:", 6) && strrchr(metric, ':') > metric + 5) {
+		*per = strrchr(metric, ':') + 1; /* slope:METRIC:UNIT, over time */
+		return TEXT_BYTES;
+	}
+	if (strstr(metric, "slope")) {
+		*per = "step";
+		return TEXT_BYTES;
+	}
+	return strstr(metric, "bytes") ? TEXT_BYTES : strstr(metric, "seconds") ? TEXT_SECONDS : TEXT_PLAIN;
+}
+
 const char *text_metric(const char *metric, double v, char *buf, size_t size)
 {
+	const char *per;
+	enum text_kind k = text_metric_kind(metric, &per);
+	char b[32];
 	if (isnan(v))
 		snprintf(buf, size, "-");
-	else if (metric && !strncmp(metric, "exponent:", 9))
-		snprintf(buf, size, "%.3g", v); /* a power of the size */
-	else if (metric && !strncmp(metric, "peak:", 5))
-		snprintf(buf, size, "%.2fx", v); /* of the checkpoint before */
-	else if (metric && !strncmp(metric, "slope:", 6) && strrchr(metric, ':') > metric + 5) {
-		char b[32]; /* slope:METRIC:UNIT, over time */
-		snprintf(buf, size, "%s%s/%s", v < 0 ? "-" : "", text_bytes(fabs(v), b, sizeof(b)), strrchr(metric, ':') + 1);
-	} else if (metric && strstr(metric, "slope")) {
-		char b[32];
-		snprintf(buf, size, "%s%s/step", v < 0 ? "-" : "", text_bytes(fabs(v), b, sizeof(b)));
-	} else if (metric && strstr(metric, "bytes"))
+	else if (k == TEXT_BYTES && per)
+		snprintf(buf, size, "%s%s/%s", v < 0 ? "-" : "", text_bytes(fabs(v), b, sizeof(b)), per);
+	else if (k == TEXT_BYTES)
 		text_bytes(v, buf, size);
-	else if (metric && strstr(metric, "seconds"))
+	else if (k == TEXT_SECONDS)
 		snprintf(buf, size, "%.3f s", v);
+	else if (k == TEXT_RATIO)
+		snprintf(buf, size, "%.2fx", v);
 	else
-		snprintf(buf, size, "%.4g", v);
+		snprintf(buf, size, k == TEXT_POWER ? "%.3g" : "%.4g", v);
 	return buf;
 }
 

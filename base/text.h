@@ -30,6 +30,10 @@ const char *text_bytes(double bytes, char *buf, size_t size);
 /* A metric's value by its name: bytes as text_bytes (a slope with "/step"), seconds as
  * "1.234 s", anything else with 4 significant digits; "-" for NaN. */
 const char *text_metric(const char *metric, double v, char *buf, size_t size);
+/* What kind of figure a metric is, by its name, as text_metric (and the dashboard's charts)
+ * write it; *per is what a slope is per ("step", "minute") or NULL. */
+enum text_kind { TEXT_PLAIN, TEXT_POWER, TEXT_RATIO, TEXT_BYTES, TEXT_SECONDS };
+enum text_kind text_metric_kind(const char *metric, const char **per);
 /* A change of the metric, signed: +765 KiB/step, -0.2, +1.50 MiB/minute. */
 const char *text_metric_change(const char *metric, double v, char *buf, size_t size);
 

@@ -117,6 +117,10 @@ int judge_scan(struct store *st, const char *target, const char *scenario, const
 /* qsort order: newest change first. */
 int judge_flag_newest_first(const void *a, const void *b);
 
+/* A change of a row's metric (its change, lo or hi) for people: a percentage for ratios, else
+ * in the metric's own terms (+765 KiB/step, +0.635). */
+const char *judge_format_change(const struct judge_row *r, double v, char *buf, size_t size);
+
 /* The comparison for people: one row per metric (medians, change, interval, p, threshold,
  * verdict; `colour`: ANSI colours), then the census labels that changed most. */
 void judge_print_text(FILE *out, const struct judge_report *rep, const char *target, const char *base,

@@ -14,8 +14,7 @@
 #include "results/judge.h"
 #include "results/report.h"
 
-/* A change: a percentage for ratios, else in the metric's own terms. */
-static const char *change(const struct judge_row *r, double v, char *buf, size_t size)
+const char *judge_format_change(const struct judge_row *r, double v, char *buf, size_t size)
 {
 	if (isinf(v))
 		snprintf(buf, size, "%s", v < 0 ? "-inf" : "+inf");
@@ -44,7 +43,8 @@ void judge_print_text(FILE *out, const struct judge_report *rep, const char *tar
 	for (size_t i = 0; i < rep->n_rows; i++) {
 		const struct judge_row *r = &rep->rows[i];
 		char b[32], n[32], c[32], lo[32], hi[32], iv[70], tau[32];
-		snprintf(iv, sizeof(iv), "[%s, %s]", change(r, r->lo, lo, sizeof(lo)), change(r, r->hi, hi, sizeof(hi)));
+		snprintf(iv, sizeof(iv), "[%s, %s]", judge_format_change(r, r->lo, lo, sizeof(lo)),
+			 judge_format_change(r, r->hi, hi, sizeof(hi)));
 		double p = r->change >= 0 ? r->c.p_up : r->c.p_down;
 		const char *v = detect_verdict_name(r->c.verdict);
 		const char *on = !colour ? ""
@@ -53,7 +53,7 @@ void judge_print_text(FILE *out, const struct judge_report *rep, const char *tar
 				 : r->c.verdict == DETECT_UNKNOWN ? "\033[33m" : "";
 		fprintf(out, "%-26s %12s %12s %9s  %-22s %8.3g %9s  %s%s%s (%zu vs %zu runs)\n", r->metric,
 		       text_metric(r->metric, r->base, b, sizeof(b)), text_metric(r->metric, r->cand, n, sizeof(n)),
-		       change(r, r->change, c, sizeof(c)), iv, p, threshold(r, tau, sizeof(tau)),
+		       judge_format_change(r, r->change, c, sizeof(c)), iv, p, threshold(r, tau, sizeof(tau)),
 		       on, v, *on ? "\033[0m" : "", r->m, r->n);
 	}
 	if (rep->unknowns)
@@ -81,7 +81,8 @@ void judge_print_markdown(FILE *out, const struct judge_report *rep, const char 
 		char b[32], n[32], c[32], lo[32], hi[32], tau[32];
 		fprintf(out, "| `%s` | %s | %s | %s | [%s, %s] | %.3g | %s | %s%s%s |\n", r->metric,
 		       text_metric(r->metric, r->base, b, sizeof(b)), text_metric(r->metric, r->cand, n, sizeof(n)),
-		       change(r, r->change, c, sizeof(c)), change(r, r->lo, lo, sizeof(lo)), change(r, r->hi, hi, sizeof(hi)),
+		       judge_format_change(r, r->change, c, sizeof(c)), judge_format_change(r, r->lo, lo, sizeof(lo)),
+		       judge_format_change(r, r->hi, hi, sizeof(hi)),
 		       r->change >= 0 ? r->c.p_up : r->c.p_down, threshold(r, tau, sizeof(tau)),
 		       r->c.verdict == DETECT_REGRESSION ? "**" : "", detect_verdict_name(r->c.verdict),
 		       r->c.verdict == DETECT_REGRESSION ? "**" : "");

@@ -94,14 +94,7 @@ static int trend_points(struct site *s, const char *target, const char *scenario
 		q->lo = q->hi = NAN;
 		q->x = (double)i;
 		q->y = med[i];
-		char v[32], when[24] = "";
-		time_t at = (time_t)revs[i].author_time;
-		strftime(when, sizeof(when), "%Y-%m-%d", gmtime(&at));
-		int n_title = snprintf(q->title, sizeof(q->title), "%.12s %s\n%s  %s", revs[i].sha, when, revs[i].subject,
-				       text_metric(metric, med[i], v, sizeof(v)));
-		if (!isnan(prev) && prev != 0 && n_title > 0 && (size_t)n_title < sizeof(q->title))
-			snprintf(q->title + n_title, sizeof(q->title) - (size_t)n_title, " (%+.1f%%)",
-				 100 * (med[i] / prev - 1));
+		double before = prev;
 		prev = med[i];
 		char *href = report_commit_href(s->links, s->n_links, target, revs[i].sha);
 		snprintf(q->href, sizeof(q->href), "%s", href ? href : "");
@@ -117,6 +110,18 @@ static int trend_points(struct site *s, const char *target, const char *scenario
 		}
 		if (store_value_has(acc, n_acc, revs[i].sha))
 			q->mark = 2;
+		if (!q->mark)
+			continue;
+		/* a hover title for the index's small chart, which draws the marked points only (the
+		 * trend page's chart makes its own tooltips from the data) */
+		char v[32], when[24] = "";
+		time_t at = (time_t)revs[i].author_time;
+		strftime(when, sizeof(when), "%Y-%m-%d", gmtime(&at));
+		int n_title = snprintf(q->title, sizeof(q->title), "%.12s %s\n%s  %s", revs[i].sha, when, revs[i].subject,
+				       text_metric(metric, med[i], v, sizeof(v)));
+		if (!isnan(before) && before != 0 && n_title > 0 && (size_t)n_title < sizeof(q->title))
+			snprintf(q->title + n_title, sizeof(q->title) - (size_t)n_title, " (%+.1f%%)",
+				 100 * (med[i] / before - 1));
 	}
 	free(acc);
 	return 0;
@@ -287,9 +292,12 @@ static int target_section(struct site *s, FILE *idx, const char *target, struct 
 		const char *scenario = scn[k].key;
 		struct store_revision_row *revs;
 		size_t n;
+		char **metrics = NULL; /* what the scan judges and the trends draw: read once */
 		if ((rc = store_measured_revisions(s->st, target, scenario, &revs, &n, err)))
 			break;
-		if ((rc = judge_scan(s->st, target, scenario, NULL, &s->flags, err))) {
+		if ((rc = judge_default_metrics(s->st, target, scenario, &metrics, err)) ||
+		    (rc = judge_scan(s->st, target, scenario, (const char *const *)metrics, &s->flags, err))) {
+			judge_metrics_free(metrics);
 			free(revs);
 			break;
 		}
@@ -297,15 +305,12 @@ static int target_section(struct site *s, FILE *idx, const char *target, struct 
 		report_esc(idx, scenario);
 		fprintf(idx, " <span class=\"muted\">(%zu revisions)</span></h3>\n<table>\n", n);
 		double *med = calloc(n + 1, sizeof(*med)), *lo = calloc(n + 1, sizeof(*lo)), *hi = calloc(n + 1, sizeof(*hi));
-		char **metrics = NULL;
 		struct pt *p = calloc(n + 1, sizeof(*p));
 		struct history h = {target, scenario, revs, n, calloc(n + 1, sizeof(*h.runs)), calloc(n + 1, sizeof(size_t))};
 		if (!med || !lo || !hi || !p || !h.runs || !h.n_runs)
 			rc = lb_error_oom(err);
 		for (size_t i = 0; !rc && i < n; i++)
 			rc = store_runs_of_revision(s->st, target, revs[i].sha, scenario, &h.runs[i], &h.n_runs[i], err);
-		if (!rc)
-			rc = judge_default_metrics(s->st, target, scenario, &metrics, err);
 		for (size_t m = 0; !rc && metrics[m]; m++) {
 			const char *metric = metrics[m];
 			size_t np = 0;

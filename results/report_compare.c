@@ -27,47 +27,50 @@ void report_compare_name(const char *target, const char *scenario, const char *b
 	snprintf(out, size, "c-%s-%s-%.12s-%.12s.html", a, b, base, cand);
 }
 
-/* The live bytes at each step of the first ok run of `sha` (x: the step, from 1), and the
- * steps that are marks; *np 0 when it has none. */
+/* A run's `mark` steps: where they are (the step, from 1) and their names (malloc'ed). */
+struct step_marks {
+	double *x;
+	char **label;
+	size_t n;
+};
+
+static void step_marks_free(struct step_marks *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->label[i]);
+	free(m->x), free(m->label);
+}
+
+/* The live bytes at each step of the first ok run of `sha` (x: the step, from 1), and its
+ * marks when `marks` is not NULL; *np 0 when it has none. */
 static int step_series(struct site *s, const char *target, const char *scenario, const char *sha, struct pt **p,
-		       size_t *np, double **marks, const char ***labels, char ***owned, size_t *nm,
-		       struct lb_error *err)
+		       size_t *np, struct step_marks *marks, struct lb_error *err)
 {
 	struct store_value *runs;
 	size_t n_runs;
 	*p = NULL, *np = 0;
-	int rc = store_runs_of_revision(s->st, target, sha, scenario, &runs, &n_runs, err);
-	int found = 0;
+	int rc = store_runs_of_revision(s->st, target, sha, scenario, &runs, &n_runs, err), found = 0;
 	for (size_t r = 0; !rc && r < n_runs && !found; r++) {
 		struct lb_run run;
 		if ((rc = store_get_run(s->st, runs[r].key, &run, err)))
 			break;
 		if (run.status == LB_RUN_OK && run.n_steps) {
 			found = 1;
-			*p = calloc(run.n_steps, sizeof(**p));
-			if (marks && !(*marks = calloc(run.n_steps, sizeof(**marks))))
+			if (!(*p = calloc(run.n_steps, sizeof(**p))) ||
+			    (marks && (!(marks->x = calloc(run.n_steps, sizeof(*marks->x))) ||
+				       !(marks->label = calloc(run.n_steps, sizeof(*marks->label))))))
 				rc = lb_error_oom(err);
-			if (labels && !(*labels = calloc(run.n_steps, sizeof(**labels))))
-				rc = lb_error_oom(err);
-			if (owned && !(*owned = calloc(run.n_steps + 1, sizeof(**owned))))
-				rc = lb_error_oom(err);
-			for (size_t i = 0; !rc && *p && i < run.n_steps; i++) {
+			for (size_t i = 0; !rc && i < run.n_steps; i++) {
 				double v = record_step_metric(&run, (int)i, "live_bytes");
 				if (isfinite(v))
 					(*p)[(*np)++] = (struct pt){.x = (double)(i + 1), .y = v, .lo = NAN, .hi = NAN};
 				if (marks && !strcmp(run.steps[i].kind, "mark")) {
-					char *d = lb_strdup(run.steps[i].detail, err);
-					if (!d) {
+					if (!(marks->label[marks->n] = lb_strdup(run.steps[i].detail, err)))
 						rc = err->code;
-						break;
-					}
-					(*marks)[*nm] = (double)(i + 1);
-					(*labels)[*nm] = (*owned)[*nm] = d;
-					(*nm)++;
+					else
+						marks->x[marks->n++] = (double)(i + 1);
 				}
 			}
-			if (!*p && !rc)
-				rc = lb_error_oom(err);
 		}
 		record_free(&run);
 	}
@@ -89,15 +92,9 @@ static void metrics_table(FILE *f, const struct judge_report *rep)
 	for (size_t i = 0; i < rep->n_rows; i++) {
 		const struct judge_row *r = &rep->rows[i];
 		char b[32], n[32], c[32], lo[32], hi[32];
-		if (r->log) {
-			snprintf(c, sizeof(c), "%+.1f%%", 100 * r->change);
-			snprintf(lo, sizeof(lo), "%+.1f%%", 100 * r->lo);
-			snprintf(hi, sizeof(hi), "%+.1f%%", 100 * r->hi);
-		} else {
-			text_metric_change(r->metric, r->change, c, sizeof(c));
-			text_metric_change(r->metric, r->lo, lo, sizeof(lo));
-			text_metric_change(r->metric, r->hi, hi, sizeof(hi));
-		}
+		judge_format_change(r, r->change, c, sizeof(c));
+		judge_format_change(r, r->lo, lo, sizeof(lo));
+		judge_format_change(r, r->hi, hi, sizeof(hi));
 		const char *v = detect_verdict_name(r->c.verdict);
 		fprintf(f, "<tr class=\"%s\"><td>", r->c.verdict == DETECT_REGRESSION ? "bad" : "");
 		report_esc(f, r->metric);
@@ -168,16 +165,14 @@ int report_compare_page(struct site *s, const char *target, const char *scenario
 	struct store_revision_row *revs = NULL;
 	size_t n_revs = 0;
 	struct pt *a = NULL, *b = NULL;
-	size_t na = 0, nb = 0, nm = 0;
-	double *marks = NULL;
-	const char **labels = NULL;
-	char **owned = NULL;
+	size_t na = 0, nb = 0;
+	struct step_marks marks = {0};
 	FILE *f = NULL;
 	int rc = store_measured_revisions(s->st, target, scenario, &revs, &n_revs, err);
 	if (!rc)
-		rc = step_series(s, target, scenario, base, &a, &na, &marks, &labels, &owned, &nm, err);
+		rc = step_series(s, target, scenario, base, &a, &na, &marks, err);
 	if (!rc)
-		rc = step_series(s, target, scenario, cand, &b, &nb, NULL, NULL, NULL, NULL, err);
+		rc = step_series(s, target, scenario, cand, &b, &nb, NULL, err);
 	if (!rc && !(f = report_open_page(s, name, err)))
 		rc = err->code;
 	if (!rc) {
@@ -210,7 +205,8 @@ int report_compare_page(struct site *s, const char *target, const char *scenario
 		fputs("<h2>live bytes at each step</h2>\n", f);
 		if (na || nb) {
 			struct chart c = {.w = 960, .h = 280, .metric = "live_bytes", .band_lo = NAN, .band_hi = NAN,
-					  .cuts = marks, .n_cuts = nm, .cut_labels = labels, .second = b, .n_second = nb};
+					  .cuts = marks.x, .n_cuts = marks.n, .cut_labels = (const char *const *)marks.label,
+					  .second = b, .n_second = nb};
 			report_chart(f, &c, a, na);
 			fputs("<p class=\"muted\">Blue: the base's first ok run; orange: the new one's; x: the scenario's "
 			      "steps, its marks dashed. Each figure is the live bytes after the step's last major GC.</p>\n",
@@ -220,9 +216,8 @@ int report_compare_page(struct site *s, const char *target, const char *scenario
 		}
 		rc = report_close_page(f, err);
 	}
-	for (size_t i = 0; owned && i < nm; i++)
-		free(owned[i]);
-	free(owned), free(labels), free(marks), free(a), free(b), free(revs);
+	step_marks_free(&marks);
+	free(a), free(b), free(revs);
 	judge_report_free(&rep);
 	return rc;
 }

@@ -17,28 +17,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/text.h"
 #include "results/report_int.h"
 
-/* How the page writes a value: bytes, seconds, a ratio, a plain number; and what follows
- * (a slope's "/step", "/minute"). */
-static void kind_of(const char *metric, const char **kind, const char **suffix)
-{
-	*suffix = "";
-	if (!strncmp(metric, "exponent:", 9))
-		*kind = "plain";
-	else if (!strncmp(metric, "peak:", 5))
-		*kind = "ratio";
-	else if (!strncmp(metric, "slope:", 6) && strrchr(metric, ':') > metric + 5)
-		*kind = "bytes", *suffix = strrchr(metric, ':'); /* ":minute", shown as "/minute" */
-	else if (strstr(metric, "slope"))
-		*kind = "bytes", *suffix = ":step";
-	else if (strstr(metric, "bytes"))
-		*kind = "bytes";
-	else if (strstr(metric, "seconds"))
-		*kind = "s";
-	else
-		*kind = "plain";
-}
 
 /* The chart's script: reads the JSON, draws, wires the log-scale switch; with #selftest in
  * the URL it zooms to the newest tenth and selects the last point through dygraphs' API and
@@ -51,7 +32,7 @@ static const char trend_js[] =
 	" if(D.kind=='bytes'){var u=['B','KiB','MiB','GiB','TiB'],a=Math.abs(v),i=0;while(a>=1024&&i<4){a/=1024;i++;}\n"
 	"  s=(v<0?'-':'')+(i?a.toFixed(a<10?2:a<100?1:0):a.toFixed(0))+' '+u[i];}\n"
 	" else if(D.kind=='s')s=v.toFixed(3)+' s';else if(D.kind=='ratio')s=v.toFixed(2)+'x';\n"
-	" else s=String(+v.toPrecision(4));return s+(D.suffix?'/'+D.suffix.slice(1):'');}\n"
+	" else s=String(+v.toPrecision(4));return s+(D.per?'/'+D.per:'');}\n"
 	"function meta(x){var i=at[Math.round(x)];return i==null?null:D.meta[i];}\n"
 	"var rows=D.points.map(function(p){return D.bars?[p[0],[p[2]==null?p[1]:p[2],p[1],p[3]==null?p[1]:p[3]]]:[p[0],p[1]];});\n"
 	"var el=document.getElementById('trend');\n"
@@ -80,8 +61,10 @@ int report_trend_chart(FILE *f, const char *metric, const struct store_revision_
 		       const double *cuts, const char *const *cut_labels, size_t n_cuts, double band_lo, double band_hi,
 		       struct lb_error *err)
 {
-	const char *kind, *suffix;
-	kind_of(metric, &kind, &suffix);
+	const char *per;
+	static const char *const kinds[] = {[TEXT_PLAIN] = "plain", [TEXT_POWER] = "plain", [TEXT_RATIO] = "ratio",
+					    [TEXT_BYTES] = "bytes", [TEXT_SECONDS] = "s"};
+	const char *kind = kinds[text_metric_kind(metric, &per)];
 	int bars = 0;
 	json_t *points = json_array(), *meta = json_array(), *cut = json_array();
 	for (size_t i = 0; i < np; i++) {
@@ -98,7 +81,7 @@ int report_trend_chart(FILE *f, const char *metric, const struct store_revision_
 	}
 	for (size_t i = 0; i < n_cuts; i++)
 		json_array_append_new(cut, json_pack("[f, s]", cuts[i], cut_labels && cut_labels[i] ? cut_labels[i] : ""));
-	json_t *d = json_pack("{s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o}", "metric", metric, "kind", kind, "suffix", suffix,
+	json_t *d = json_pack("{s:s, s:s, s:s, s:b, s:o, s:o, s:o, s:o}", "metric", metric, "kind", kind, "per", per ? per : "",
 			      "bars", bars, "points", points, "meta", meta, "cuts", cut,
 			      "band", isnan(band_lo) ? json_null() : json_pack("[f, f]", band_lo, band_hi));
 	char *text = d ? json_dumps(d, JSON_COMPACT | JSON_ESCAPE_SLASH) : NULL;

@@ -81,9 +81,14 @@ static int set_value(const struct cli_command *cmd, const struct cli_option *o, 
 			return -1;
 		}
 		return 0;
-	case CLI_APPEND: {
+	case CLI_APPEND:
+	case CLI_LIST: {
 		char **dst = o->dest, *old = *dst, *n;
-		if (asprintf(&n, "%s%s%s", old ? old : "", old ? " " : "", v) < 0)
+		if (o->kind == CLI_LIST && strchr(v, '\n')) {
+			fprintf(stderr, "leakbench %s: --%s: a value on one line, please\n", cmd->name, o->name);
+			return -1;
+		}
+		if (asprintf(&n, "%s%s%s", old ? old : "", old ? (o->kind == CLI_LIST ? "\n" : " ") : "", v) < 0)
 			return -1;
 		free(old);
 		*dst = n;
@@ -205,7 +210,7 @@ void cli_usage(FILE *out, const struct cli_command *cmd)
 void cli_free(const struct cli_command *cmd)
 {
 	for (const struct cli_option *o = cmd->options; o && o->name; o++)
-		if (o->kind == CLI_APPEND) {
+		if (o->kind == CLI_APPEND || o->kind == CLI_LIST) {
 			free(*(char **)o->dest);
 			*(char **)o->dest = NULL;
 		}

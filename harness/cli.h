@@ -33,6 +33,7 @@ enum cli_kind {
 	CLI_INT,      /* int, >= 0 */
 	CLI_DURATION, /* double seconds: "30", "30s", "500ms", "2m", "1h" */
 	CLI_APPEND,   /* char * joined with spaces (repeatable, e.g. --rts) */
+	CLI_LIST,     /* char * joined with newlines (repeatable; each value may hold spaces) */
 };
 
 struct cli_option {
@@ -72,7 +73,7 @@ struct cli_command {
  * the first positional argument (positionals are compacted to argv[*first..] with *nargs
  * of them); or the exit code the command returns at once: LB_EXIT_OK after --help was
  * printed, cmd->usage_exit (LB_EXIT_USAGE when 0) after a one-line error on stderr.  On
- * those, what CLI_APPEND options gathered is freed already: the caller just returns.
+ * those, what CLI_APPEND and CLI_LIST options gathered is freed already: the caller just returns.
  * Usage:
  *     int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
  *     if (parsed != CLI_GO_ON)
@@ -89,7 +90,7 @@ void cli_error(const char *cmd, const struct lb_error *err);
 /* The candidate nearest to `word` (edit distance), or NULL if none is close. */
 const char *cli_nearest(const char *word, const char *const *candidates, size_t n);
 
-/* Release what CLI_APPEND options allocated. */
+/* Release what CLI_APPEND and CLI_LIST options allocated. */
 void cli_free(const struct cli_command *cmd);
 
 /* A terminal sparkline of `v` squeezed (by maximum per bucket) into at most `width` cells

@@ -25,10 +25,10 @@
 #include "harness/cli.h"
 #include "harness/cmd.h"
 #include "harness/config.h"
+#include "harness/history.h"
 #include "harness/notify.h"
 #include "harness/rev.h"
 #include "harness/sweep.h"
-#include "runners/fetch.h"
 #include "results/judge.h"
 #include "results/report.h"
 #include "scenarios/scenario.h"
@@ -145,7 +145,7 @@ static int bisect_flag(const char *path, const struct judge_flag *f, char *first
 	struct lb_error err = {0};
 	struct decide_opts d;
 	decide_opts_init(&d);
-	d.config = path, d.target = f->target, d.scenario = f->scenario, d.metric_words = (char *)metric;
+	d.config = path, d.target = f->target, d.scenarios = (char *)f->scenario, d.metric_words = (char *)metric;
 	d.repeat = leak, d.leak = leak; /* a leak: one run a revision tells */
 	memset(&s, 0, sizeof(s));
 	fflush(stdout);
@@ -221,62 +221,6 @@ static int bisect_between(const struct cfg *cfg, const char *path, const struct 
 	return trouble;
 }
 
-/* A night that finds no database (a CI cache evicted it) takes the one the last night
- * published with its site, so no history is lost: 0 restored or nothing to restore (none
- * configured, none published yet), 1 when the published one could not be had; then the
- * night must not go on, or it would publish a history of one night over the real one. */
-static int restore_history(const struct cfg *cfg)
-{
-	if (!cfg->history_from || access(cfg->database, F_OK) == 0)
-		return 0;
-	struct lb_error err = {0};
-	char *url = NULL;
-	if (asprintf(&url, "%s%s", strstr(cfg->history_from, "://") ? "" : "file://", cfg->history_from) < 0)
-		return 1;
-	printf("== no database at %s: restoring the published history from %s\n", cfg->database, url);
-	int rc = fetch_url(url, cfg->database, &err);
-	struct store *st = NULL;
-	if (!rc && store_open(&st, cfg->database, &err)) { /* a database of this schema, or upgradable */
-		rc = err.code;
-		lb_error_prefix(&err, "the restored history: ");
-		unlink(cfg->database);
-	}
-	long runs = 0;
-	if (!rc)
-		store_count_runs(st, &runs, &err);
-	store_close(st);
-	free(url);
-	if (rc == LB_ENOTFOUND) {
-		printf("nothing published there yet: a new history begins\n");
-		return 0;
-	}
-	if (rc) {
-		cli_error("nightly", &err);
-		return 1;
-	}
-	printf("restored %ld runs\n", runs);
-	return 0;
-}
-
-/* The database into the site (site/leakbench.db), after the site is written: where the next
- * night restores it from when its own copy is gone.  1 when it could not be copied. */
-static int publish_history(const struct cfg *cfg, struct store *st, const char *site)
-{
-	if (!cfg->publish_database)
-		return 0;
-	struct lb_error err = {0};
-	char *path = NULL;
-	if (asprintf(&path, "%s/leakbench.db", site) < 0)
-		return 1;
-	int rc = store_snapshot(st, path, &err);
-	if (rc)
-		cli_error("nightly", &err);
-	else
-		printf("database published with the site: %s\n", path);
-	free(path);
-	return rc != 0;
-}
-
 /* The dashboard; 1 when it could not be written. */
 static int write_site(const struct cfg *cfg, struct store *st, const char *site, FILE *md)
 {
@@ -333,7 +277,7 @@ int cmd_nightly(int argc, char **argv)
 	}
 	double started = (double)time(NULL) - 1; /* a run started tonight is at or after this */
 	int harness_trouble = 0, interrupted = 0, code = LB_EXIT_ERROR;
-	if (restore_history(cfg)) {
+	if (history_restore(cfg, "nightly")) {
 		cfg_free(cfg);
 		return LB_EXIT_ERROR;
 	}
@@ -407,7 +351,7 @@ int cmd_nightly(int argc, char **argv)
 		fprintf(md, "Nothing new flagged.\n");
 	int site_trouble = write_site(cfg, st, out ? out : cfg->site, md); /* whatever happened above */
 	if (!site_trouble)
-		site_trouble = publish_history(cfg, st, out ? out : cfg->site);
+		site_trouble = history_publish(cfg, st, out ? out : cfg->site, "nightly");
 	for (size_t i = 0; !site_trouble && i < n_grew; i++) {
 		printf("what grew: %s/%s\n", out ? out : cfg->site, grew[i]);
 		if (md)

@@ -20,6 +20,7 @@
 #include "base/text.h"
 #include "harness/cli.h"
 #include "harness/context.h"
+#include "harness/target.h"
 #include "scenarios/scenario.h"
 
 /* At least `want` runs of the scenario at `c`.  DECIDE_GOOD here means "measured". */
@@ -40,8 +41,17 @@ static enum decide_outcome ensure(struct decide_ctx *x, const struct rev_commit 
 					       : DECIDE_GOOD;
 }
 
-/* Whether a change of `metric` was accepted at a commit after `base` up to `c`. */
-static int accepted_between(struct decide_ctx *x, const char *base, const char *c, const char *metric, char at[LB_SHA_HEX + 1])
+static int is_metric(const char *name, void *metric)
+{
+	return !strcmp(name, metric);
+}
+
+/* Whether a change of `metric` was accepted after `base` up to `c`: by `leakbench accept`
+ * or a trailer of a commit built before (both stored), by a trailer of a commit between them
+ * that was never built (a pull request's earlier commits), or by the context's trailers.
+ * `at` says where ("at 1a2b3c4d5e6f"). */
+static int accepted_between(struct decide_ctx *x, const char *base, const char *c, const char *metric, char *at,
+			    size_t size)
 {
 	char *range = NULL;
 	struct rev_commit *list = NULL;
@@ -49,13 +59,18 @@ static int accepted_between(struct decide_ctx *x, const char *base, const char *
 	struct lb_error err = {0};
 	int yes = 0;
 	if (asprintf(&range, "%s..%s", base, c) >= 0 && rev_list(x->repo, range, &list, &n, &err) == 0)
-		for (size_t i = 0; i < n && !yes; i++)
-			if (store_accepted(x->st, x->t->name, list[i].sha, metric, &yes, &err) == 0 && yes)
-				memcpy(at, list[i].sha, LB_SHA_HEX + 1);
+		for (size_t i = 0; i < n && !yes; i++) {
+			if (store_accepted(x->st, x->t->name, list[i].sha, metric, &yes, &err) || !yes)
+				yes = target_accepted_metrics(list[i].message, is_metric, (void *)metric);
+			if (yes)
+				snprintf(at, size, "at %.12s", list[i].sha);
+		}
 	for (size_t i = 0; i < n; i++)
 		rev_commit_free(&list[i]);
 	free(list);
 	free(range);
+	if (!yes && x->trailers && (yes = target_accepted_metrics(x->trailers, is_metric, (void *)metric)))
+		snprintf(at, size, "in %s", x->trailers_from ? x->trailers_from : "the trailers given");
 	return yes;
 }
 
@@ -68,9 +83,10 @@ enum decide_outcome decide_revision(struct decide_ctx *x, const struct rev_commi
 	const char *scenario = x->sc->sc->name;
 	int cap = x->max_repeat > x->sc->repeat ? x->max_repeat : x->sc->repeat;
 	for (int want = x->sc->repeat, from = 1;; from = want + 1, want = want + 5 < cap ? want + 5 : cap) {
-		/* the first runs a side in one go (usually stored already); more runs interleaved, one
-		 * a side at a time, so drift on the machine touches both sides alike */
-		for (int w = from == 1 ? want : from; w <= want; w++) {
+		/* the runs interleaved, one a side at a time, so drift on the machine touches both
+		 * sides alike (a pull request's base and head measured fresh); a side with its runs
+		 * stored already is not touched */
+		for (int w = from; w <= want; w++) {
 			enum decide_outcome o = ensure(x, base, index, w);
 			if (o == DECIDE_SKIP)
 				snprintf(why, size, "the base %.12s does not build", base->sha);
@@ -116,11 +132,11 @@ enum decide_outcome decide_revision(struct decide_ctx *x, const struct rev_commi
 			snprintf(why, size, "%s", err.msg);
 			return DECIDE_ERROR;
 		}
-		char accepted_at[LB_SHA_HEX + 1] = "";
+		char accepted_at[LB_SHA_HEX + 600] = "";
 		for (size_t i = 0; i < r->n_rows; i++)
 			if (r->rows[i].c.verdict == DETECT_REGRESSION) {
 				const struct judge_row *w = &r->rows[i];
-				if (accepted_between(x, base->sha, c->sha, w->metric, accepted_at))
+				if (accepted_between(x, base->sha, c->sha, w->metric, accepted_at, sizeof(accepted_at)))
 					continue; /* an intended change: not a regression */
 				if (w->log)
 					snprintf(why, size, "%s %+.1f%% [%+.1f%%, %+.1f%%] against %.12s, p %.3g", w->metric,
@@ -136,7 +152,7 @@ enum decide_outcome decide_revision(struct decide_ctx *x, const struct rev_commi
 			if (r->unknowns)
 				snprintf(why, size, "still unknown with %d runs a side (the cap: --max-repeat)", want);
 			else if (accepted_at[0])
-				snprintf(why, size, "no metric regressed against %.12s but for a change accepted at %.12s",
+				snprintf(why, size, "no metric regressed against %.12s but for a change accepted %s",
 					 base->sha, accepted_at);
 			else
 				snprintf(why, size, "no metric regressed against %.12s (%zu compared)", base->sha, r->n_rows);
@@ -163,17 +179,18 @@ int decide_session_open(struct decide_session *s, const char *cmd, const struct 
 		return -1;
 	if (cfg_load(&s->cfg, o->config ? o->config : "leakbench.ini", &err) ||
 	    !(s->t = target ? cfg_target(s->cfg, target, &err) : s->cfg->n_targets == 1 ? &s->cfg->targets[0] : NULL) ||
-	    sweep_pick_scenarios(o->scenario, s->cfg, s->t, repeat, &s->scs, &s->n_sc, &err)) {
+	    sweep_pick_scenarios(o->scenarios, s->cfg, s->t, repeat, &s->scs, &s->n_sc, &err)) {
 		fprintf(stderr, "leakbench %s: %s\n", cmd, err.msg[0] ? err.msg : "which target? give --target NAME");
 		return -1;
 	}
-	if (s->n_sc != 1) {
+	if (s->n_sc != 1 && !o->many) {
 		fprintf(stderr, "leakbench %s: %zu scenarios are meant for %s: choose one with --scenario NAME\n", cmd,
 			s->n_sc, s->t->name);
 		return -1;
 	}
-	if (!repeat && !o->leak && s->scs[0].repeat < 5)
-		s->scs[0].repeat = 5; /* fewer a side cannot reach p = 0.01 */
+	for (size_t i = 0; i < s->n_sc; i++)
+		if (!repeat && !o->leak && s->scs[i].repeat < 5)
+			s->scs[i].repeat = 5; /* fewer a side cannot reach p = 0.01 */
 	if (s->t->args && (!(s->args = strdup(s->t->args)) || !(s->fixed = text_split_words(s->args)))) {
 		fprintf(stderr, "leakbench %s: out of memory\n", cmd);
 		return -1;

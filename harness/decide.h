@@ -31,6 +31,9 @@ struct decide_ctx {
 	const char *const *metrics;  /* NULL-terminated; NULL: the headline ones */
 	int use_metrics, use_expectations;
 	int max_repeat;
+	const char *trailers;        /* more text whose Metric-Increase lines accept a change (a pull
+				      * request's description); may be NULL */
+	const char *trailers_from;   /* where it came from, for the verdict's line */
 	const struct judge_threshold *thresholds; /* configured */
 	size_t n_thresholds;
 };
@@ -52,10 +55,12 @@ struct decide_session {
 
 /* What check and bisect are asked, from their command lines (or nightly's flags). */
 struct decide_opts {
-	const char *target, *scenario, *config, *db, *artifacts;
+	const char *target, *config, *db, *artifacts;
+	char *scenarios;    /* one per line (CLI_LIST); NULL: those meant for the target */
 	char *metric_words; /* space separated, checked against the known metrics; may be NULL */
 	int repeat, max_repeat;
 	int leak;           /* judge the expectations only (no minimum of 5 runs) */
+	int many;           /* several scenarios may be chosen (check); else exactly one (bisect) */
 	struct measure_cli mc;
 };
 
@@ -65,7 +70,7 @@ void decide_opts_init(struct decide_opts *o);
 /* The option rows check and bisect share, filling a struct decide_opts. */
 #define DECIDE_OPTIONS(o)                                                                               \
 	OPT_TARGET((o).target),                                                                         \
-	{"scenario", CLI_STRING, &(o).scenario, "NAME", "the scenario (default: the one meant for the target)"}, \
+	{"scenario", CLI_LIST, &(o).scenarios, "NAME", "the scenario (default: the one meant for the target)"}, \
 	OPT_CONFIG((o).config), OPT_DB_OF_CONFIG((o).db), OPT_ARTIFACTS((o).artifacts), MEASURE_OPTIONS((o).mc)
 
 /* Returns 0, or -1 after printing why as "leakbench CMD: ...". */

@@ -197,6 +197,25 @@ int rev_resolve(struct rev_repo *r, const char *spec, struct rev_commit *c, stru
 	return rc;
 }
 
+int rev_merge_base(struct rev_repo *r, const char *a, const char *b, struct rev_commit *c, struct lb_error *err)
+{
+	git_commit *ca = NULL, *cb = NULL, *base = NULL;
+	git_oid oid;
+	int rc = lookup(r, a, &ca, err);
+	if (!rc)
+		rc = lookup(r, b, &cb, err);
+	if (!rc && git_merge_base(&oid, r->repo, git_commit_id(ca), git_commit_id(cb)) < 0)
+		rc = lb_error_set(err, LB_EINVAL, "target %s: '%s' and '%s' have no common ancestor", r->name, a, b);
+	if (!rc && git_commit_lookup(&base, r->repo, &oid) < 0)
+		rc = git_fail(err, "reading the merge base of '%s'", b);
+	if (!rc)
+		rc = fill(base, c, err);
+	git_commit_free(ca);
+	git_commit_free(cb);
+	git_commit_free(base);
+	return rc;
+}
+
 /* The first-parent commits from `b` back (not reaching `a`, when given), up to the first
  * one `stop` says to stop at (left out), oldest first in *list.  *stopped tells whether
  * `stop` ever said so. */

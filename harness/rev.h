@@ -33,6 +33,10 @@ void rev_close(struct rev_repo *r);
 /* A branch, tag, (short) sha or any git revision expression, as a commit. */
 int rev_resolve(struct rev_repo *r, const char *spec, struct rev_commit *c, struct lb_error *err);
 
+/* Where `b` branched from `a` (their merge base, as `git merge-base A B`): the commit a pull
+ * request from b into a is judged against. */
+int rev_merge_base(struct rev_repo *r, const char *a, const char *b, struct rev_commit *c, struct lb_error *err);
+
 /* The first-parent commits of "A..B" (after A, up to and including B), or of "B" alone
  * (just B), oldest first.  *list is malloc'ed: free each with rev_commit_free, then it.
  * A must be an ancestor of B. */

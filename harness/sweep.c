@@ -145,20 +145,29 @@ void sweep_revision(const struct cfg *cfg, const struct cfg_target *t, struct re
 
 
 /* The scenarios to run: --scenario, else every configured one meant for this target. */
-int sweep_pick_scenarios(const char *name, const struct cfg *c, const struct cfg_target *t, int repeat,
+int sweep_pick_scenarios(const char *names, const struct cfg *c, const struct cfg_target *t, int repeat,
 			  struct sweep_scenario **out, size_t *n, struct lb_error *err)
 {
-	*out = calloc(name ? 1 : c->n_scenarios + 1, sizeof(**out));
+	size_t listed = 1;
+	for (const char *p = names; p && *p; p++)
+		listed += *p == '\n';
+	*out = calloc(names ? listed : c->n_scenarios + 1, sizeof(**out));
 	*n = 0;
 	if (!*out)
 		return lb_error_oom(err);
-	if (name) {
-		(*out)[0].repeat = repeat;
-		int rc = cfg_find_scenario(name, c, &(*out)[0].sc, &(*out)[0].repeat, err);
-		*n = rc ? 0 : 1;
-		(*out)[0].repeat = (*out)[0].repeat > 0 ? (*out)[0].repeat : 1;
-		return rc;
+	for (const char *p = names; p && *p; p += strcspn(p, "\n"), p += *p == '\n') {
+		char name[1024];
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(p, "\n"), p);
+		struct sweep_scenario *s = &(*out)[*n];
+		s->repeat = repeat;
+		int rc = cfg_find_scenario(name, c, &s->sc, &s->repeat, err);
+		if (rc)
+			return rc;
+		s->repeat = s->repeat > 0 ? s->repeat : 1;
+		++*n;
 	}
+	if (names)
+		return 0;
 	for (size_t i = 0; i < c->n_scenarios; i++) {
 		const struct cfg_scenario *cs = &c->scenarios[i];
 		int mine = cs->n_targets == 0;

@@ -34,10 +34,10 @@ struct sweep_totals {
 	int interrupted;
 };
 
-/* The scenarios to run on target t: `name` (a file or a [scenario NAME]), else every
- * configured one meant for t; each with `repeat` runs (0: its configured repeat, else 1).
- * *out is malloc'ed; free each .sc with scn_free, then it. */
-int sweep_pick_scenarios(const char *name, const struct cfg *c, const struct cfg_target *t, int repeat,
+/* The scenarios to run on target t: `names` (each a file or a [scenario NAME], one per
+ * line, as several --scenario options give them), else every configured one meant for t;
+ * each with `repeat` runs (0: its configured repeat, else 1).  *out is malloc'ed; free each .sc with scn_free, then it. */
+int sweep_pick_scenarios(const char *names, const struct cfg *c, const struct cfg_target *t, int repeat,
 			 struct sweep_scenario **out, size_t *n, struct lb_error *err);
 
 double sweep_now(void);

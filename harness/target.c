@@ -45,25 +45,22 @@ int target_resolve(const struct cfg *c, const struct cfg_target *t, struct store
 	return rc;
 }
 
-/* "Metric-Increase: a, b" lines of a commit message (GHC's way of saying a change in a
- * figure is intended), each name stored as accepted at that commit. */
-static int store_trailers(struct store *st, const char *target, const struct rev_commit *commit, struct lb_error *err)
+int target_accepted_metrics(const char *message, int (*each)(const char *name, void *arg), void *arg)
 {
 	static const char *const keys[] = {"Metric-Increase:", "Metric Increase:"};
-	for (const char *line = commit->message; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+	for (const char *line = message; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
 		for (size_t k = 0; k < 2; k++) {
 			size_t kl = strlen(keys[k]);
 			if (strncasecmp(line, keys[k], kl))
 				continue;
 			const char *p = line + kl, *end = p + strcspn(p, "\n");
 			while (p < end) {
-				p += strspn(p, " \t,");
-				size_t w = strcspn(p, " \t,\n");
+				p += strspn(p, " \t,\r");
+				size_t w = strcspn(p, " \t,\r\n");
 				if (w && p + w <= end) {
 					char name[128];
 					snprintf(name, sizeof(name), "%.*s", (int)w, p);
-					int rc = store_put_acceptance(st, target, commit->sha, name,
-								      "Metric-Increase in the commit message", err);
+					int rc = each(name, arg);
 					if (rc)
 						return rc;
 				}
@@ -73,14 +70,27 @@ static int store_trailers(struct store *st, const char *target, const struct rev
 	return 0;
 }
 
+struct trailer_arg {
+	struct store *st;
+	const char *target, *sha;
+	struct lb_error *err;
+};
+
+static int store_trailer(const char *name, void *arg)
+{
+	struct trailer_arg *a = arg;
+	return store_put_acceptance(a->st, a->target, a->sha, name, "Metric-Increase in the commit message", a->err);
+}
+
 int target_build(const struct cfg *c, const struct cfg_target *t, struct rev_repo *repo,
 		 const struct rev_commit *commit, struct store *st, struct target_build *out, struct lb_error *err)
 {
 	memset(out, 0, sizeof(*out));
 	struct store_revision sr = {commit->sha, commit->parents, commit->author, commit->subject, commit->author_time};
 	int rc = store_put_revision(st, t->name, t->repo, &sr, err);
+	struct trailer_arg ta = {st, t->name, commit->sha, err};
 	if (!rc)
-		rc = store_trailers(st, t->name, commit, err);
+		rc = target_accepted_metrics(commit->message, store_trailer, &ta);
 	if (rc)
 		return rc;
 	struct build_req q = {.cache = c->cache, .target = t->name, .recipe = t->build, .toolchain = t->toolchain,

@@ -23,6 +23,11 @@ int target_open(struct rev_repo **out, const struct cfg *c, const struct cfg_tar
 int target_resolve(const struct cfg *c, const struct cfg_target *t, struct store *st, const char *target,
 		   const char *spec, char sha[LB_SHA_HEX + 1], struct lb_error *err);
 
+/* Each metric a commit message (or a pull request's description) accepts a change of:
+ * "Metric-Increase: a, b" lines, GHC's way (also "Metric Increase:").  `each` is called
+ * with every name; the first non-zero it returns stops the walk and is returned. */
+int target_accepted_metrics(const char *message, int (*each)(const char *name, void *arg), void *arg);
+
 struct target_build {
 	struct build_result build;
 	char same_as[LB_SHA_HEX + 1]; /* an earlier revision with a byte-identical binary, or "" */

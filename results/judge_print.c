@@ -70,6 +70,13 @@ void judge_print_text(FILE *out, const struct judge_report *rep, const char *tar
 	}
 }
 
+/* Text in a Markdown table cell: a '|' would end the cell. */
+static void cell(FILE *out, const char *s)
+{
+	for (; s && *s; s++)
+		fputs(*s == '|' ? "\\|" : *s == '\n' ? " " : (char[]){*s, 0}, out);
+}
+
 void judge_print_markdown(FILE *out, const struct judge_report *rep, const char *target, const char *base, const char *cand,
 			   const char *scenario)
 {
@@ -91,8 +98,10 @@ void judge_print_markdown(FILE *out, const struct judge_report *rep, const char 
 		fprintf(out, "\n| census label | base | new |\n|---|---:|---:|\n");
 		for (size_t i = 0; i < rep->n_labels; i++) {
 			char b[32], n[32];
-			fprintf(out, "| `%s` | %s | %s |\n", rep->labels[i].label, text_bytes(rep->labels[i].base, b, sizeof(b)),
-			       text_bytes(rep->labels[i].cand, n, sizeof(n)));
+			fputs("| `", out);
+			cell(out, rep->labels[i].label); /* a constructor such as base:GHC.Base.:| */
+			fprintf(out, "` | %s | %s |\n", text_bytes(rep->labels[i].base, b, sizeof(b)),
+				text_bytes(rep->labels[i].cand, n, sizeof(n)));
 		}
 	}
 }
@@ -125,13 +134,6 @@ int judge_print_json(FILE *out, const struct judge_report *rep, const char *targ
 	fputc('\n', out);
 	json_decref(o);
 	return rc;
-}
-
-/* Text in a Markdown table cell: a '|' would end the cell. */
-static void cell(FILE *out, const char *s)
-{
-	for (; s && *s; s++)
-		fputs(*s == '|' ? "\\|" : *s == '\n' ? " " : (char[]){*s, 0}, out);
 }
 
 

@@ -43,4 +43,11 @@ int report_write(struct store *st, const char *out, const struct report_link *li
 void report_compare_name(const char *target, const char *scenario, const char *base, const char *cand, char *out,
 			 size_t size);
 
+/* That page alone, written (again) into `dir` (made when missing), its name into `name`:
+ * what `check --site` leaves beside a pull request's comparison.  The pages it links to
+ * (the dashboard's index) are not there. */
+int report_compare_write(struct store *st, const char *dir, const struct report_link *links, size_t n_links,
+			 const char *target, const char *scenario, const char *base, const char *cand, char *name,
+			 size_t size, struct lb_error *err);
+
 #endif

@@ -6,6 +6,7 @@
  * by how much their peak grew with each side's growth per checkpoint, and the live bytes of
  * each side step by step on one chart with the scenario's marks.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "base/mem.h"
 #include "base/text.h"
 #include "results/record.h"
@@ -220,4 +222,21 @@ int report_compare_page(struct site *s, const char *target, const char *scenario
 	free(a), free(b), free(revs);
 	judge_report_free(&rep);
 	return rc;
+}
+
+int report_compare_write(struct store *st, const char *dir, const struct report_link *links, size_t n_links,
+			 const char *target, const char *scenario, const char *base, const char *cand, char *name,
+			 size_t size, struct lb_error *err)
+{
+	struct report_summary sum = {0};
+	struct site s = {.st = st, .dir = dir, .links = links, .n_links = n_links, .sum = &sum};
+	char *path = NULL;
+	report_compare_name(target, scenario, base, cand, name, size);
+	int rc = file_mkdirs(dir, err);
+	if (!rc && asprintf(&path, "%s/%s", dir, name) < 0)
+		rc = lb_error_oom(err);
+	if (!rc && unlink(path) && errno != ENOENT)
+		rc = lb_error_set(err, LB_EIO, "replacing %s: %s", path, strerror(errno));
+	free(path);
+	return rc ? rc : report_compare_page(&s, target, scenario, base, cand, err);
 }

@@ -150,6 +150,99 @@ Test(analysis, compare_check_and_bisect_see_a_doubled_allocation, .timeout = 300
 	free(dir);
 }
 
+/* What a pull request's CI job does (ci/github/leakbench-pr.yml): its head checked against
+ * the merge base on two scenarios, runs alternating between the two, the comparison as
+ * Markdown with links to the pages of what grew; a Metric-Increase line in the pull
+ * request's description, or in a commit of it that was never built, accepts the change. */
+Test(analysis, a_pull_request_is_checked_against_its_merge_base, .timeout = 300)
+{
+	char *dir = scratch_dir(), src[600], sha[5][41], db[700], path[800];
+	snprintf(src, sizeof(src), "%s/src", dir);
+	snprintf(db, sizeof(db), "%s/a.db", dir);
+	git_libgit2_init();
+	git_repository *repo;
+	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
+	git_commit_file(repo, "one", "alloc.hs", alloc_src, sha[1]);
+	char *v = history_swap(strdup(alloc_src), "300000", "600000");
+	git_commit_file(repo, "two: twice the numbers", "alloc.hs", v, sha[2]);
+	v = history_swap(v, "600000", "1200000");
+	git_commit_file(repo, "three: twice again\n\nMetric-Increase: allocated_bytes\n", "alloc.hs", v, sha[3]);
+	v = history_swap(v, "main :: IO ()", "-- counting\nmain :: IO ()");
+	git_commit_file(repo, "four: a comment", "alloc.hs", v, sha[4]);
+	free(v);
+	char config[1200];
+	snprintf(config, sizeof(config), "%s\n[scenario count2]\nfile = count2.scn\nrepeat = 5\n", alloc_config);
+	write_file(dir, "leakbench.ini", config);
+	write_file(dir, "count.scn", "scenario count\nrunner exec\nrun\n");
+	write_file(dir, "count2.scn", "scenario count2\nrunner exec\nrun\n");
+	write_file(dir, "body.txt", "Counts further.\r\n\r\nMetric-Increase: allocated_bytes\r\n");
+
+	/* the head doubles the allocation: bad on both scenarios, the Markdown says so */
+	struct lb_out o;
+	char *pr[] = {"check", "--rev", sha[2], "--branched-from", sha[1], "--metric", "allocated_bytes", "--scenario", "count",
+		      "--scenario", "count2", "--markdown", "pr.md", "--site", "pr-site", "--site-url",
+		      "https://example.org/pr/7", NULL};
+	cr_assert_eq(run_lbv(&o, dir, pr), 1, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "is bad over 2 scenarios"), "%s", o.out);
+	lb_out_free(&o);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM runs"), 20);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM (SELECT revision_id, lag(revision_id) OVER (ORDER BY started_at) "
+				   "AS prev FROM runs WHERE scenario = 'count') WHERE revision_id = prev"),
+		     0, "the base's and the head's runs alternate");
+	snprintf(path, sizeof(path), "%s/pr.md", dir);
+	char *md = slurp_file(path), page[200];
+	snprintf(page, sizeof(page), "https://example.org/pr/7/c-alloc-count2-%.12s-%.12s.html", sha[1], sha[2]);
+	cr_assert(md && !strncmp(md, "## leakbench: `", 15) && strstr(md, "is **bad** against") &&
+		      strstr(md, "scenario `count`") && strstr(md, "scenario `count2`") &&
+		      strstr(md, "| `allocated_bytes` |") && strstr(md, "**regression**") && strstr(md, page),
+		  "%s", md);
+	free(md);
+	snprintf(path, sizeof(path), "%s/pr-site/c-alloc-count-%.12s-%.12s.html", dir, sha[1], sha[2]);
+	char *html = slurp_file(path);
+	cr_assert(html && strstr(html, "two: twice the numbers") && strstr(html, "allocated_bytes"), "%s", path);
+	free(html);
+
+	/* the description accepts it: good, nothing measured again */
+	char *accepted[] = {"check", "--rev", sha[2], "--baseline", sha[1], "--metric", "allocated_bytes", "--markdown",
+			    "pr.md", "--trailers", "body.txt", NULL};
+	cr_assert_eq(run_lbv(&o, dir, accepted), 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "but for a change accepted in body.txt"), "%s", o.out);
+	lb_out_free(&o);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM runs"), 20);
+	snprintf(path, sizeof(path), "%s/pr.md", dir);
+	md = slurp_file(path);
+	cr_assert(md && strstr(md, "is **good** against") && strstr(md, "(alloc, 2 scenarios)"), "%s", md);
+	free(md);
+
+	/* a commit of the pull request that was never built accepts it too */
+	char want[80];
+	snprintf(want, sizeof(want), "but for a change accepted at %.12s", sha[3]);
+	cr_assert_eq(run_lb(&o, dir, "check", "--rev", sha[4], "--baseline", sha[2], "--metric", "allocated_bytes",
+			    "--scenario", "count", NULL),
+		     0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, want), "%s", o.out);
+	lb_out_free(&o);
+	snprintf(path, sizeof(path), "SELECT count(*) FROM revisions WHERE sha = '%s'", sha[3]);
+	cr_assert_eq(db_scalar(db, path), 0, "commit three is not built");
+
+	/* bad requests */
+	cr_assert_eq(run_lb(&o, dir, "check", "--rev", sha[2], "--baseline", sha[1], "--trailers", "nosuch.txt", NULL), 128);
+	cr_assert(strstr(o.err, "nosuch.txt"), "%s", o.err);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, dir, "check", "--rev", sha[2], "--baseline", sha[1], "--scenario", "count", "--scenario",
+			    "nosuch", NULL),
+		     128);
+	cr_assert(strstr(o.err, "nosuch"), "%s", o.err);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, dir, "check", "--rev", sha[2], "--baseline", sha[1], "--branched-from", "master", NULL), 128);
+	cr_assert(strstr(o.err, "--baseline or --branched-from, not both"), "%s", o.err);
+	lb_out_free(&o);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	rm_rf(dir);
+	free(dir);
+}
+
 Test(analysis, bisect_names_the_leak_commit_and_git_bisect_run_agrees, .timeout = 600)
 {
 	char *dir = scratch_dir(), sha[9][41], *text, db[700];

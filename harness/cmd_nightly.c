@@ -107,9 +107,9 @@ static int is_new(const struct store_value *since, size_t n, const char *sha)
 	return 0;
 }
 
-/* What is new for target t: sweep_target with --new --every K; 0 done, 1 trouble, 130
- * interrupted. */
-static int sweep_new(const struct cfg *cfg, const struct cfg_target *t, int every)
+/* What is new for target t: sweep_target with --new --every K [--shard K/N]; 0 done, 1
+ * trouble, 130 interrupted. */
+static int sweep_new(const struct cfg *cfg, const struct cfg_target *t, int every, int shard_k, int shard_n)
 {
 	struct lb_error err = {0};
 	struct sweep_scenario *scs = NULL;
@@ -118,7 +118,7 @@ static int sweep_new(const struct cfg *cfg, const struct cfg_target *t, int ever
 	int rc = sweep_pick_scenarios(NULL, cfg, t, 0, &scs, &n_sc, &err);
 	if (!rc) {
 		struct sweep_req q = {.cfg = cfg, .t = t, .scs = scs, .n_sc = n_sc, .new = 1, .every = every,
-				      .db = cfg->database};
+				      .shard_k = shard_k, .shard_n = shard_n, .db = cfg->database};
 		measure_defaults(&q.mc);
 		fflush(stdout);
 		rc = sweep_target(&q, &tot, &err);
@@ -242,30 +242,69 @@ static int write_site(const struct cfg *cfg, struct store *st, const char *site,
 	return trouble;
 }
 
+/* The matrix's final job: the shards' databases merged into the night's, and *started
+ * moved back to the earliest run they added, so what they measured is tonight's.  1 when
+ * some could not be merged (the rest still are). */
+static int merge_shards(const struct cfg *cfg, char **files, int n, double *started)
+{
+	struct lb_error err = {0};
+	struct store *st = NULL;
+	if (store_open(&st, cfg->database, &err)) {
+		cli_error("nightly", &err);
+		return 1;
+	}
+	int trouble = 0;
+	for (int i = 0; i < n; i++) {
+		struct store_merge_counts added;
+		if (store_merge(st, files[i], &added, &err)) {
+			cli_error("nightly", &err);
+			trouble = 1;
+			continue;
+		}
+		printf("%s: %ld revisions, %ld runs added\n", files[i], added.revisions, added.runs);
+		if (added.runs && added.first_run < *started)
+			*started = added.first_run;
+	}
+	store_close(st);
+	return trouble;
+}
+
 int cmd_nightly(int argc, char **argv)
 {
-	const char *config = NULL, *out = NULL;
-	int every = 1, no_bisect = 0;
+	const char *config = NULL, *out = NULL, *shard = NULL;
+	int every = 1, no_bisect = 0, merge = 0, shard_k = 0, shard_n = 0;
 	const struct cli_option options[] = {
 		OPT_CONFIG(config),
 		{"every", CLI_INT, &every, "K", "measure every K-th new revision (default 1; bisection fills the gaps)"},
+		{"shard", CLI_STRING, &shard, "K/N", "one job of a matrix: sweep the K-th of N shares of what is new, then stop"},
+		{"merge", CLI_FLAG, &merge, NULL, "the matrix's final job: merge the shards' DB files instead of sweeping"},
 		{"no-bisect", CLI_FLAG, &no_bisect, NULL, "do not bisect tonight, whatever the config says"},
 		{"out", CLI_STRING, &out, "DIR", "where the dashboard goes (default: the config's site)"},
 		OPT_END,
 	};
 	const struct cli_command cmd = {
-		"nightly", "nightly [--config FILE] [--every K] [--no-bisect] [--out DIR]",
+		"nightly", "nightly [--config FILE] [--every K] [--no-bisect] [--out DIR] [--shard K/N | --merge DB...]",
 		"Sweep what is new for every target, flag, bisect, write the dashboard.",
+		"A night too long for one machine is split over a CI matrix: N jobs each run\n"
+		"`nightly --shard K/N` (K = 1..N) on a copy of the same database, which sweeps its share\n"
+		"of what is new and stops; a final job runs `nightly --merge shard1.db ... shardN.db`,\n"
+		"which merges them into the database instead of sweeping and goes on as every night\n"
+		"(what they measured is tonight's).\n"
 		"Exit status: 0 nothing new flagged, 1 a new regression or leak, 3 leakbench could not\n"
-		"do its part somewhere (the rest still ran), 130 interrupted.  With $GITHUB_STEP_SUMMARY\n"
-		"set, a Markdown summary is appended to it.",
+		"do its part somewhere (the rest still ran), 130 interrupted; a shard 0 or 3.  With\n"
+		"$GITHUB_STEP_SUMMARY set, a Markdown summary is appended to it.",
 		options, 0};
 	int first, nargs, parsed = cli_parse(&cmd, argc, argv, &first, &nargs);
 	if (parsed != CLI_GO_ON)
 		return parsed;
-	if (nargs || every < 1) {
-		fprintf(stderr, "leakbench nightly: %s (usage: %s)\n", nargs ? "unexpected argument" : "--every is at least 1",
-			cmd.usage);
+	const char *wrong = (nargs && !merge)			       ? "unexpected argument (databases go with --merge)"
+			    : merge && !nargs			       ? "--merge needs the shards' databases"
+			    : merge && shard			       ? "--shard or --merge, not both"
+			    : every < 1				       ? "--every is at least 1"
+			    : sweep_parse_shard(shard, &shard_k, &shard_n) ? "--shard is K/N with 1 <= K <= N"
+									: NULL;
+	if (wrong) {
+		fprintf(stderr, "leakbench nightly: %s (usage: %s)\n", wrong, cmd.usage);
 		return LB_EXIT_USAGE;
 	}
 	const char *path = config ? config : "leakbench.ini";
@@ -281,11 +320,20 @@ int cmd_nightly(int argc, char **argv)
 		cfg_free(cfg);
 		return LB_EXIT_ERROR;
 	}
-	for (size_t i = 0; i < cfg->n_targets && !interrupted; i++) {
-		printf("== %s: what is new\n", cfg->targets[i].name);
-		int c = sweep_new(cfg, &cfg->targets[i], every);
+	if (merge) {
+		printf("== merging %d shard%s\n", nargs, nargs == 1 ? "" : "s");
+		harness_trouble |= merge_shards(cfg, argv + first, nargs, &started);
+	}
+	for (size_t i = 0; i < cfg->n_targets && !interrupted && !merge; i++) {
+		printf("== %s: what is new%s%s\n", cfg->targets[i].name, shard ? ", shard " : "", shard ? shard : "");
+		int c = sweep_new(cfg, &cfg->targets[i], every, shard_k, shard_n);
 		interrupted = c == LB_EXIT_INTR;
 		harness_trouble |= c == 1;
+	}
+	if (shard && !interrupted) { /* the final job judges, bisects and publishes */
+		printf("nightly: shard %s swept%s\n", shard, harness_trouble ? "; leakbench could not do all of its part" : "");
+		cfg_free(cfg);
+		return harness_trouble ? LB_EXIT_ERROR : LB_EXIT_OK;
 	}
 	struct store *st = NULL;
 	struct judge_flags flags = {0};

@@ -22,12 +22,6 @@
 #include "harness/sweep.h"
 #include "scenarios/scenario.h"
 
-static int parse_shard(const char *s, int *k, int *n)
-{
-	char tail;
-	return s && (sscanf(s, "%d/%d%c", k, n, &tail) != 2 || *n < 1 || *k < 1 || *k > *n) ? -1 : 0;
-}
-
 int cmd_sweep(int argc, char **argv)
 {
 	const char *target = NULL, *config = NULL, *scenario = NULL, *list_file = NULL, *shard = NULL;
@@ -78,7 +72,7 @@ int cmd_sweep(int argc, char **argv)
 			  : nargs > 1				      ? "one RANGE at most"
 			  : (range != NULL) + new + (list_file != NULL) != 1 ? "give one of RANGE, --new or --list FILE"
 			  : every < 1					      ? "--every is at least 1"
-			  : parse_shard(shard, &shard_k, &shard_n)	      ? "--shard is K/N with 1 <= K <= N"
+			  : sweep_parse_shard(shard, &shard_k, &shard_n)	      ? "--shard is K/N with 1 <= K <= N"
 			  : repeat > 64					      ? "--repeat is at most 64"
 									      : NULL;
 	struct cfg *cfg = NULL;

@@ -343,6 +343,12 @@ out:
 	return rc;
 }
 
+int sweep_parse_shard(const char *s, int *k, int *n)
+{
+	char tail;
+	return s && (sscanf(s, "%d/%d%c", k, n, &tail) != 2 || *n < 1 || *k < 1 || *k > *n) ? -1 : 0;
+}
+
 int sweep_exit_code(const struct sweep_totals *tot)
 {
 	return tot->interrupted ? LB_EXIT_INTR

@@ -78,4 +78,8 @@ int sweep_target(const struct sweep_req *q, struct sweep_totals *tot, struct lb_
  * run could not be measured, 1 some run failed, else 0. */
 int sweep_exit_code(const struct sweep_totals *tot);
 
+/* "K/N" (1 <= K <= N) of --shard into *k and *n: 0, or -1 when it is not that (NULL is
+ * no shard: 0, with *k and *n untouched). */
+int sweep_parse_shard(const char *s, int *k, int *n);
+
 #endif

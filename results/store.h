@@ -212,6 +212,7 @@ int store_list_bisects(struct store *st, struct store_bisect_row **rows, size_t 
  * rows, annotations.  One transaction; merging the same file twice adds nothing. */
 struct store_merge_counts {
 	long revisions, builds, runs;
+	double first_run; /* when the earliest run added started (unix seconds); 0: none added */
 };
 int store_merge(struct store *st, const char *path, struct store_merge_counts *added, struct lb_error *err);
 

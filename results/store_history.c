@@ -69,6 +69,18 @@ static const struct {
 #undef MAP_TARGET
 #undef MAP_REVISION
 
+static int first_added(struct store *st, double *first, struct lb_error *err)
+{
+	sqlite3_stmt *s;
+	if (st_prepare(st, "SELECT min(started_at) FROM main.runs WHERE id IN (SELECT id FROM temp.merge_runs)", &s, err))
+		return err->code;
+	int rc = sqlite3_step(s) == SQLITE_ROW ? 0 : st_db_error(st, err, "reading the runs merged");
+	if (!rc)
+		*first = sqlite3_column_double(s, 0);
+	st_finish(st, s);
+	return rc;
+}
+
 int store_merge(struct store *st, const char *path, struct store_merge_counts *added, struct lb_error *err)
 {
 	memset(added, 0, sizeof(*added));
@@ -103,6 +115,8 @@ int store_merge(struct store *st, const char *path, struct store_merge_counts *a
 			added->builds = changed;
 		else if (merge_steps[i].count == COUNT_RUNS)
 			added->runs = changed;
+		if (!rc && merge_steps[i].count == COUNT_RUNS && changed) /* what `nightly --merge` calls tonight's */
+			rc = first_added(st, &added->first_run, err);
 	}
 	if (rc) {
 		lb_error_prefix(err, "merging %s: ", path);

@@ -5,6 +5,7 @@
  * the dashboard and the CI job's Markdown summary.
  */
 #include <criterion/criterion.h>
+#include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "tests/helpers.h"
+#include "tests/history.h"
 
 Test(nightly, the_demo_flags_the_leak_and_bisects_it, .timeout = 600)
 {
@@ -101,6 +103,31 @@ Test(nightly, the_demo_flags_the_leak_and_bisects_it, .timeout = 600)
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 75, "a second run while the first holds the lock");
 	sleep(3);
 
+	/* the same machine checks a branch (a pull request): commit 8 against commit 4, one more
+	 * run a side, kept out of the nightly's history */
+	char db[700], checks[700];
+	snprintf(db, sizeof(db), "%s/demo/demo.db", dir);
+	snprintf(checks, sizeof(checks), "%s/demo/checks/checks.db", dir);
+	double nightly_runs = db_scalar(db, "SELECT count(*) FROM runs");
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && LEAKBENCH=%s sh ci/cron/leakbench-nightly.sh --check HEAD~8 HEAD~4 %s/demo --leak --repeat 2 "
+		 "> %s/check.out 2>&1",
+		 getenv("LEAKBENCH_ROOT"), getenv("LEAKBENCH_BIN"), dir, dir);
+	status = system(cmd);
+	snprintf(path, sizeof(path), "%s/check.out", dir);
+	out = slurp_file(path);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "commit 8 leaks: %s", out);
+	cr_assert(strstr(out, "done, exit 1") && strstr(out, "checks/HEAD_4.md"), "%s", out);
+	free(out);
+	snprintf(path, sizeof(path), "%s/demo/checks/HEAD_4.md", dir);
+	md = slurp_file(path);
+	cr_assert(md && strstr(md, "is **bad** against") && strstr(md, "break an expectation") &&
+		      strstr(md, "What grew: `checks/HEAD_4/c-fixture-edits-"),
+		  "%s", md);
+	free(md);
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM runs"), nightly_runs, "the nightly's history is untouched");
+	cr_assert_eq(db_scalar(checks, "SELECT count(*) FROM runs"), nightly_runs + 2, "its runs and one more a side");
+
 	/* a later night: the leak mended at 13 and back at 14; the webhook is down, a notify
 	 * command takes the message, and the night's work is done all the same */
 	snprintf(cmd, sizeof(cmd),
@@ -132,6 +159,67 @@ Test(nightly, the_demo_flags_the_leak_and_bisects_it, .timeout = 600)
 	char *msg = slurp_file(path);
 	cr_assert(msg && strstr(msg, "14: the leak is back") && strstr(msg, "\"target\": \"fixture\""), "%s", msg);
 	free(msg);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* A night split over a CI matrix (ci/github/leakbench-nightly-matrix.yml): two jobs sweep
+ * their shares of what is new on copies of last night's database, a final job merges them
+ * and judges; the leak measured by the second shard is flagged as tonight's. */
+Test(nightly, a_night_split_over_a_matrix_flags_what_one_machine_would, .timeout = 600)
+{
+	char *dir = scratch_dir(), sha[9][41], *text, full[700];
+	git_libgit2_init();
+	git_repository *repo = history_make(dir, sha, &text);
+	free(text);
+	write_file(dir, "leakbench.ini", history_config);
+	history_write_scenario(dir);
+	snprintf(full, sizeof(full), "%s/full.db", dir);
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, dir, "sweep", "--target", "fix", sha[1], NULL), 0, "%s%s", o.out, o.err); /* last night */
+	lb_out_free(&o);
+	for (int k = 1; k <= 2; k++) {
+		char name[40], shard[8], cmd[1600];
+		snprintf(cmd, sizeof(cmd), "cp %s/full.db %s/s%d.db", dir, dir, k);
+		cr_assert_eq(system(cmd), 0);
+		char *c = history_swap(strdup(history_config), "database = full.db", k == 1 ? "database = s1.db" : "database = s2.db");
+		snprintf(name, sizeof(name), "s%d.ini", k);
+		write_file(dir, name, c);
+		free(c);
+		snprintf(shard, sizeof(shard), "%d/2", k);
+		cr_assert_eq(run_lb(&o, dir, "nightly", "--config", name, "--every", "4", "--shard", shard, NULL), 0, "%s%s",
+			     o.out, o.err);
+		cr_assert(strstr(o.out, "1 revision (of 7 listed, shard ") && strstr(o.out, "nightly: shard ") &&
+			      !strstr(o.out, "dashboard"),
+			  "a shard sweeps its share and stops: %s", o.out);
+		lb_out_free(&o);
+	}
+	cr_assert_eq(db_scalar(full, "SELECT count(*) FROM runs"), 1, "the shards wrote their own copies");
+
+	/* the final job: merged, judged, written */
+	cr_assert_eq(run_lb(&o, dir, "nightly", "--merge", "s1.db", "s2.db", "--no-bisect", NULL), 1, "%s%s", o.out,
+		     o.err);
+	char flagged[80];
+	snprintf(flagged, sizeof(flagged), "-> %.12s", sha[8]);
+	cr_assert(strstr(o.out, "s2.db: 1 revisions, 1 runs added") && strstr(o.out, flagged) &&
+		      strstr(o.out, "nightly: 1 new flagged") && strstr(o.out, "dashboard:"),
+		  "%s", o.out);
+	lb_out_free(&o);
+	cr_assert_eq(db_scalar(full, "SELECT count(*) FROM runs"), 3);
+	/* merging them again the next night adds nothing new to flag */
+	cr_assert_eq(run_lb(&o, dir, "nightly", "--merge", "s1.db", "s2.db", "--no-bisect", NULL), 0, "%s%s", o.out,
+		     o.err);
+	cr_assert(strstr(o.out, "nothing new"), "%s", o.out);
+	lb_out_free(&o);
+
+	cr_assert_eq(run_lb(&o, dir, "nightly", "--merge", NULL), 2);
+	cr_assert(strstr(o.err, "--merge needs the shards' databases"), "%s", o.err);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, dir, "nightly", "--shard", "3/2", NULL), 2);
+	cr_assert(strstr(o.err, "--shard is K/N"), "%s", o.err);
+	lb_out_free(&o);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
 	rm_rf(dir);
 	free(dir);
 }

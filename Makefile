@@ -23,7 +23,8 @@ PKGS    := libgit2 libcurl sqlite3 jansson inih libcrypto
 DEB_PKGS := build-essential pkg-config libgit2-dev libcurl4-openssl-dev libssl-dev \
             libsqlite3-dev sqlite3 libjansson-dev libinih-dev libcriterion-dev ghc \
             libghc-aeson-dev cabal-install clangd python3-pylsp chromium git \
-            clang libclang-rt-14-dev libghc-ghc-events-dev libjs-dygraphs xxd
+            clang libclang-rt-14-dev libghc-ghc-events-dev libjs-dygraphs xxd \
+            python3-yaml
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

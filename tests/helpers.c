@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -76,6 +77,25 @@ char *slurp_file(const char *path)
 	buf[got] = '\0';
 	fclose(f);
 	return buf;
+}
+
+int ci_step(const char *workflow, const char *job, const char *step, const char *cwd, char **out)
+{
+	char cmd[3000], path[700];
+	const char *root = getenv("LEAKBENCH_ROOT");
+	snprintf(cmd, sizeof(cmd), "cd '%s' && python3 '%s/tests/ci_step.py' '%s/ci/github/%s' '%s' '%s' > step.sh", cwd,
+		 root, root, workflow, job, step);
+	if (system(cmd) != 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && GITHUB_OUTPUT='%s/output' GITHUB_STEP_SUMMARY='%s/summary.md' GITHUB_SERVER_URL=https://github.com "
+		 "GITHUB_REPOSITORY=example/hls GITHUB_RUN_ID=42 bash --noprofile --norc -eo pipefail step.sh > step.out 2>&1",
+		 cwd, cwd, cwd);
+	int status = system(cmd);
+	snprintf(path, sizeof(path), "%s/step.out", cwd);
+	if (out)
+		*out = slurp_file(path);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 char *command_output(const char *cmd)

@@ -26,6 +26,11 @@ char *command_output(const char *cmd);
  * points it has and how many of them are marked `mark` (1 flagged, 2 accepted).  -1 when the
  * page has none. */
 int trend_points(const char *page, int mark, int *marked);
+/* A step of one of ci/github's workflows run as GitHub would (bash -eo pipefail, in `cwd`,
+ * with the environment of this process; GITHUB_OUTPUT and GITHUB_STEP_SUMMARY are CWD/output
+ * and CWD/summary.md): its script read by tests/ci_step.py.  Returns its exit status (-1 when
+ * it could not be read); *out (may be NULL) gets what it printed, malloc'ed. */
+int ci_step(const char *workflow, const char *job, const char *step, const char *cwd, char **out);
 /* Chromium, headless, on `url`: `what` is --dump-dom (the DOM into `out`) or
  * --screenshot=FILE (`out` gets its log); system()'s status. */
 int chromium(const char *what, const char *url, const char *out);

@@ -214,6 +214,39 @@ Test(analysis, a_pull_request_is_checked_against_its_merge_base, .timeout = 300)
 	cr_assert(md && strstr(md, "is **good** against") && strstr(md, "(alloc, 2 scenarios)"), "%s", md);
 	free(md);
 
+	/* the same through the GitHub workflow's own steps (ci/github/leakbench-pr.yml) */
+	char cmd[1600];
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/leakbench-src && ln -s %s %s/leakbench-src/leakbench", dir,
+		 getenv("LEAKBENCH_BIN"), dir);
+	cr_assert_eq(system(cmd), 0);
+	setenv("BASE_SHA", sha[1], 1);
+	setenv("HEAD_SHA", sha[2], 1);
+	setenv("LEAKBENCH_SCENARIOS", "--metric allocated_bytes", 1);
+	setenv("LEAKBENCH_SITE_URL", "", 1);
+	for (int meant = 0; meant <= 1; meant++) {
+		setenv("DESCRIPTION", meant ? "Counts further.\r\n\r\nMetric-Increase: allocated_bytes\r\n" : "Counts further.", 1);
+		char *said = NULL;
+		snprintf(path, sizeof(path), "%s/output", dir);
+		unlink(path);
+		cr_assert_eq(ci_step("leakbench-pr.yml", "check", "leakbench check", dir, &said), 0, "%s", said);
+		free(said);
+		char *output = slurp_file(path);
+		cr_assert(output && strstr(output, meant ? "status=0" : "status=1"), "%s", output);
+		free(output);
+		snprintf(path, sizeof(path), "%s/leakbench-pr.md", dir);
+		md = slurp_file(path);
+		cr_assert(md && strstr(md, meant ? "is **good** against" : "is **bad** against") &&
+			      strstr(md, "https://github.com/example/hls/actions/runs/42") &&
+			      strstr(md, "What grew: `leakbench-pr/c-alloc-count-"),
+			  "%s", md);
+		free(md);
+		setenv("STATUS", meant ? "0" : "1", 1);
+		cr_assert_eq(ci_step("leakbench-pr.yml", "check", "the verdict", dir, &said), meant ? 0 : 1, "%s", said);
+		cr_assert(meant || strstr(said, "::error::leakbench: a regression"), "%s", said);
+		free(said);
+	}
+	cr_assert_eq(db_scalar(db, "SELECT count(*) FROM runs"), 20, "the runs were there already");
+
 	/* a commit of the pull request that was never built accepts it too */
 	char want[80];
 	snprintf(want, sizeof(want), "but for a change accepted at %.12s", sha[3]);

@@ -3,10 +3,12 @@
  * nearest name and exit status 2.
  */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness/cli.h"
 #include "tests/helpers.h"
+#include "tests/history.h"
 
 Test(cli, unknown_command_suggests_the_nearest)
 {
@@ -71,4 +73,33 @@ Test(cli, nearest_name_threshold)
 	cr_assert_str_eq(cli_nearest("bisekt", names, 5), "bisect");
 	cr_assert_str_eq(cli_nearest("shwo", names, 5), "show");
 	cr_assert_null(cli_nearest("compile", names, 5));
+}
+
+/* The CI files users copy (ci/github, ci/gitlab) are YAML of the right shape whose shell
+ * steps bash accepts; a broken one is named with what is wrong. */
+Test(cli, the_ci_workflows_parse_and_their_shell_is_valid)
+{
+	char cmd[2400];
+	const char *root = getenv("LEAKBENCH_ROOT");
+	snprintf(cmd, sizeof(cmd), "cd %s && python3 tests/ci_step.py --lint ci/github/*.yml ci/gitlab/*.yml 2>&1; echo exit $?",
+		 root);
+	char *out = command_output(cmd);
+	cr_assert(out && strstr(out, "ci/github/leakbench-pr.yml: ok") && strstr(out, "ci/gitlab/leakbench-mr.gitlab-ci.yml: ok") &&
+		      strstr(out, "ci/github/leakbench-nightly-matrix.yml: ok, 2 jobs") &&
+		      strstr(out, "ci/gitlab/leakbench-nightly-matrix.gitlab-ci.yml: ok, 3 jobs") && strstr(out, "exit 0"),
+		  "%s", out);
+	free(out);
+	char *dir = scratch_dir();
+	write_file(dir, "bad.yml", "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: |\n          if true; then echo\n");
+	write_file(dir, "worse.yml", "jobs: [\n");
+	snprintf(cmd, sizeof(cmd), "python3 %s/tests/ci_step.py --lint %s/bad.yml 2>&1; echo exit $?", root, dir);
+	out = command_output(cmd);
+	cr_assert(out && strstr(out, "bad.yml: job a, step 1: bash -n:") && strstr(out, "exit 1"), "%s", out);
+	free(out);
+	snprintf(cmd, sizeof(cmd), "python3 %s/tests/ci_step.py --lint %s/worse.yml 2>&1; echo exit $?", root, dir);
+	out = command_output(cmd);
+	cr_assert(out && strstr(out, "worse.yml: not YAML") && strstr(out, "exit 1"), "%s", out);
+	free(out);
+	rm_rf(dir);
+	free(dir);
 }

@@ -163,60 +163,83 @@ Test(nightly, the_demo_flags_the_leak_and_bisects_it, .timeout = 600)
 	free(dir);
 }
 
-/* A night split over a CI matrix (ci/github/leakbench-nightly-matrix.yml): two jobs sweep
- * their shares of what is new on copies of last night's database, a final job merges them
- * and judges; the leak measured by the second shard is flagged as tonight's. */
+/* A night split over a CI matrix, through ci/github/leakbench-nightly-matrix.yml's own steps:
+ * two jobs sweep their shares of what is new on copies of last night's database, a final job
+ * merges them and judges; the leak (from commit 5 on) is flagged as tonight's. */
 Test(nightly, a_night_split_over_a_matrix_flags_what_one_machine_would, .timeout = 600)
 {
-	char *dir = scratch_dir(), sha[9][41], *text, full[700];
+	char *dir = scratch_dir(), sha[9][41], *text, cmd[6000], path[800], *said = NULL;
 	git_libgit2_init();
 	git_repository *repo = history_make(dir, sha, &text);
 	free(text);
-	write_file(dir, "leakbench.ini", history_config);
 	history_write_scenario(dir);
-	snprintf(full, sizeof(full), "%s/full.db", dir);
-	struct lb_out o;
-	cr_assert_eq(run_lb(&o, dir, "sweep", "--target", "fix", sha[1], NULL), 0, "%s%s", o.out, o.err); /* last night */
-	lb_out_free(&o);
-	for (int k = 1; k <= 2; k++) {
-		char name[40], shard[8], cmd[1600];
-		snprintf(cmd, sizeof(cmd), "cp %s/full.db %s/s%d.db", dir, dir, k);
+	/* one workspace per job, each with the config (its database leakbench.db, as the
+	 * workflow expects) and leakbench built beside it */
+	char *c = history_swap(strdup(history_config), "database = full.db", "database = leakbench.db");
+	c = history_swap(c, "repo = src", "repo = ../src");
+	c = history_swap(c, "cache = cache", "cache = ../cache");
+	c = history_swap(c, "file = edits.scn", "file = ../edits.scn");
+	const char *const jobs[] = {"final", "shard1", "shard2"};
+	char ws[3][700];
+	for (int k = 0; k < 3; k++) {
+		snprintf(ws[k], sizeof(ws[k]), "%s/%s", dir, jobs[k]);
+		snprintf(cmd, sizeof(cmd), "mkdir -p %s/leakbench-src && ln -s %s %s/leakbench-src/leakbench", ws[k],
+			 getenv("LEAKBENCH_BIN"), ws[k]);
 		cr_assert_eq(system(cmd), 0);
-		char *c = history_swap(strdup(history_config), "database = full.db", k == 1 ? "database = s1.db" : "database = s2.db");
-		snprintf(name, sizeof(name), "s%d.ini", k);
-		write_file(dir, name, c);
-		free(c);
-		snprintf(shard, sizeof(shard), "%d/2", k);
-		cr_assert_eq(run_lb(&o, dir, "nightly", "--config", name, "--every", "4", "--shard", shard, NULL), 0, "%s%s",
-			     o.out, o.err);
-		cr_assert(strstr(o.out, "1 revision (of 7 listed, shard ") && strstr(o.out, "nightly: shard ") &&
-			      !strstr(o.out, "dashboard"),
-			  "a shard sweeps its share and stops: %s", o.out);
-		lb_out_free(&o);
+		write_file(ws[k], "leakbench.ini", c);
 	}
-	cr_assert_eq(db_scalar(full, "SELECT count(*) FROM runs"), 1, "the shards wrote their own copies");
+	free(c);
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, ws[0], "sweep", "--target", "fix", sha[4], NULL), 0, "%s%s", o.out, o.err); /* last night */
+	lb_out_free(&o);
+	setenv("SHARDS", "2", 1);
+	for (int k = 1; k <= 2; k++) {
+		snprintf(cmd, sizeof(cmd), "cp %s/leakbench.db %s/", ws[0], ws[k]); /* the cache restored */
+		cr_assert_eq(system(cmd), 0);
+		setenv("SHARD", k == 1 ? "1" : "2", 1);
+		cr_assert_eq(ci_step("leakbench-nightly-matrix.yml", "shard", "leakbench nightly --shard", ws[k], &said), 0,
+			     "%s", said);
+		cr_assert(strstr(said, "2 revisions (of 4 listed, shard ") && strstr(said, "nightly: shard ") &&
+			      !strstr(said, "dashboard"),
+			  "a shard sweeps its share and stops: %s", said);
+		free(said);
+		snprintf(cmd, sizeof(cmd), "mkdir -p %s/shards && cp %s/shard/shard-%d.db %s/shards/", ws[0], ws[k], k, ws[0]);
+		cr_assert_eq(system(cmd), 0, "the shard's database is where the upload takes it");
+	}
+	snprintf(path, sizeof(path), "%s/leakbench.db", ws[0]);
+	cr_assert_eq(db_scalar(path, "SELECT count(*) FROM runs"), 1, "the shards wrote their own copies");
 
-	/* the final job: merged, judged, written */
-	cr_assert_eq(run_lb(&o, dir, "nightly", "--merge", "s1.db", "s2.db", "--no-bisect", NULL), 1, "%s%s", o.out,
-		     o.err);
+	/* the final job: merged, judged, written; the verdict fails the job */
+	cr_assert_eq(ci_step("leakbench-nightly-matrix.yml", "nightly", "leakbench nightly --merge", ws[0], &said), 0, "%s",
+		     said);
 	char flagged[80];
-	snprintf(flagged, sizeof(flagged), "-> %.12s", sha[8]);
-	cr_assert(strstr(o.out, "s2.db: 1 revisions, 1 runs added") && strstr(o.out, flagged) &&
-		      strstr(o.out, "nightly: 1 new flagged") && strstr(o.out, "dashboard:"),
-		  "%s", o.out);
-	lb_out_free(&o);
-	cr_assert_eq(db_scalar(full, "SELECT count(*) FROM runs"), 3);
-	/* merging them again the next night adds nothing new to flag */
-	cr_assert_eq(run_lb(&o, dir, "nightly", "--merge", "s1.db", "s2.db", "--no-bisect", NULL), 0, "%s%s", o.out,
-		     o.err);
-	cr_assert(strstr(o.out, "nothing new"), "%s", o.out);
-	lb_out_free(&o);
+	snprintf(flagged, sizeof(flagged), "-> %.12s", sha[5]);
+	cr_assert(strstr(said, "shards/shard-1.db: 2 revisions, 2 runs added") && strstr(said, flagged) &&
+		      strstr(said, "nightly: 1 new flagged") && strstr(said, "dashboard:"),
+		  "%s", said);
+	free(said);
+	cr_assert_eq(db_scalar(path, "SELECT count(*) FROM runs"), 5);
+	snprintf(path, sizeof(path), "%s/output", ws[0]);
+	text = slurp_file(path);
+	cr_assert(text && strstr(text, "status=1"), "%s", text);
+	free(text);
+	setenv("STATUS", "1", 1);
+	setenv("SHARDS_RESULT", "success", 1);
+	cr_assert_eq(ci_step("leakbench-nightly-matrix.yml", "nightly", "the verdict", ws[0], &said), 1, "%s", said);
+	free(said);
+	/* the same shards again (a rerun of the final job) bring nothing new to flag */
+	cr_assert_eq(ci_step("leakbench-nightly-matrix.yml", "nightly", "leakbench nightly --merge", ws[0], &said), 0, "%s",
+		     said);
+	cr_assert(strstr(said, "nothing new") && strstr(said, "nightly: 0 new flagged"), "%s", said);
+	free(said);
 
-	cr_assert_eq(run_lb(&o, dir, "nightly", "--merge", NULL), 2);
+	cr_assert_eq(run_lb(&o, ws[0], "nightly", "--merge", NULL), 2);
 	cr_assert(strstr(o.err, "--merge needs the shards' databases"), "%s", o.err);
 	lb_out_free(&o);
-	cr_assert_eq(run_lb(&o, dir, "nightly", "--shard", "3/2", NULL), 2);
+	cr_assert_eq(run_lb(&o, ws[0], "nightly", "--shard", "3/2", NULL), 2);
 	cr_assert(strstr(o.err, "--shard is K/N"), "%s", o.err);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, ws[0], "nightly", "--merge", "shards/shard-1.db", "--shard", "1/2", NULL), 2);
 	lb_out_free(&o);
 	git_repository_free(repo);
 	git_libgit2_shutdown();

@@ -245,6 +245,30 @@ static int metric_page(struct site *s, const struct history *h, const char *metr
 	return rc;
 }
 
+/* Every metric of the scenario on one chart, linked from the index under its table: what
+ * moved together at a change (live bytes and the heap, or the GC's time with them). */
+static int overlay_page(struct site *s, FILE *idx, const struct history *h, const char *const *metrics, size_t n_m,
+			const double *all, struct lb_error *err)
+{
+	char name[600], a[128], b[128], title[400];
+	report_safe(a, sizeof(a), h->target), report_safe(b, sizeof(b), h->scenario);
+	snprintf(name, sizeof(name), "o-%s-%s.html", a, b);
+	FILE *f = report_open_page(s, name, err);
+	if (!f)
+		return err->code;
+	snprintf(title, sizeof(title), "%s · %s · every metric", h->target, h->scenario);
+	report_page_begin(f, title);
+	int rc = report_overlay_chart(f, h->revs, h->n, metrics, n_m, all, n_m < 3 ? n_m : 3, err);
+	fputs("<p class=\"muted\">Each metric as times its figure at the first revision measured, on a log scale, so "
+	      "figures of any unit share the axis; tick a metric to draw it. Hover a revision for each metric's own "
+	      "figure. Drag to zoom, shift-drag to pan, the range under the chart to brush.</p>\n",
+	      f);
+	int crc = report_close_page(f, err);
+	if (!rc && !crc)
+		fprintf(idx, "<p><a href=\"%s\">every metric on one chart</a></p>\n", name);
+	return rc ? rc : crc;
+}
+
 /* --- index ------------------------------------------------------------------------------ */
 
 /* Runs that could not be judged (too few checkpoints measured for a leak verdict, an
@@ -304,10 +328,14 @@ static int target_section(struct site *s, FILE *idx, const char *target, struct 
 		fputs("<h3>", idx);
 		report_esc(idx, scenario);
 		fprintf(idx, " <span class=\"muted\">(%zu revisions)</span></h3>\n<table>\n", n);
+		size_t n_m = 0;
+		while (metrics[n_m])
+			n_m++;
+		double *all = malloc((n_m * n + 1) * sizeof(*all)); /* every metric's medians: the overlay */
 		double *med = calloc(n + 1, sizeof(*med)), *lo = calloc(n + 1, sizeof(*lo)), *hi = calloc(n + 1, sizeof(*hi));
 		struct pt *p = calloc(n + 1, sizeof(*p));
 		struct history h = {target, scenario, revs, n, calloc(n + 1, sizeof(*h.runs)), calloc(n + 1, sizeof(size_t))};
-		if (!med || !lo || !hi || !p || !h.runs || !h.n_runs)
+		if (!med || !lo || !hi || !p || !h.runs || !h.n_runs || !all)
 			rc = lb_error_oom(err);
 		for (size_t i = 0; !rc && i < n; i++)
 			rc = store_runs_of_revision(s->st, target, revs[i].sha, scenario, &h.runs[i], &h.n_runs[i], err);
@@ -319,6 +347,7 @@ static int target_section(struct site *s, FILE *idx, const char *target, struct 
 			    (rc = trend_points(s, target, scenario, metric, revs, n, med, p, &np, err)) ||
 			    (rc = interval_medians(s->st, target, scenario, metric, revs, n, lo, hi, &with_interval, err)))
 				break;
+			memcpy(all + m * n, med, n * sizeof(*med));
 			if (!np)
 				continue;
 			for (size_t j = 0; with_interval && j < np; j++)
@@ -339,6 +368,8 @@ static int target_section(struct site *s, FILE *idx, const char *target, struct 
 				text_metric(metric, p[np - 1].y, v, sizeof(v)), flagged ? "<span class=\"bad\">flagged</span>" : "");
 		}
 		fputs("</table>\n", idx);
+		if (!rc && n_m > 1)
+			rc = overlay_page(s, idx, &h, (const char *const *)metrics, n_m, all, err);
 		for (size_t i = 0; i < s->flags.n; i++) {
 			const struct judge_flag *fl = &s->flags.v[i];
 			if (strcmp(fl->target, target) || strcmp(fl->scenario, scenario) || strcmp(fl->what, "expectations"))
@@ -355,7 +386,7 @@ static int target_section(struct site *s, FILE *idx, const char *target, struct 
 			free(h.runs[i]);
 		free(h.runs);
 		free(h.n_runs);
-		free(med), free(lo), free(hi);
+		free(med), free(lo), free(hi), free(all);
 		judge_metrics_free(metrics);
 		free(p);
 		free(revs);

@@ -9,6 +9,8 @@
  *                              subject, value, change; click: the commit), the noise band
  *                              of the current era, changes of level and accepted changes
  *                              marked; the revisions with links to their runs
+ *   o-TARGET-SCENARIO.html     every metric of a scenario on one chart, each as times its
+ *                              first figure (log axis), a checkbox per metric
  *   regressions.html           what the history flags, with evidence, and the bisections
  *   r-RUNID.html               one run: live bytes and heap over time with the steps
  *                              marked, the census's top closure types as stacked areas, the

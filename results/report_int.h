@@ -72,6 +72,11 @@ int report_run_page_stamp(struct site *s, struct lb_error *err);
 int report_trend_chart(FILE *f, const char *metric, const struct store_revision_row *revs, const struct pt *p, size_t np,
 		       const double *cuts, const char *const *cut_labels, size_t n_cuts, double band_lo, double band_hi,
 		       struct lb_error *err);
+/* Several metrics of one scenario on one chart (dygraphs): values[m * n + i] is metric m
+ * at revs[i] (NaN: none), each series drawn as times its first figure on a log axis, the
+ * first `shown` visible, a checkbox per series. */
+int report_overlay_chart(FILE *f, const struct store_revision_row *revs, size_t n, const char *const *metrics,
+			 size_t n_metrics, const double *values, size_t shown, struct lb_error *err);
 /* The charting library's files (Makefile: xxd of Debian's libjs-dygraphs), written beside
  * the pages. */
 extern unsigned char report_dygraph_js[], report_dygraph_css[];

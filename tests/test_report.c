@@ -184,6 +184,31 @@ Test(report, a_trend_of_5000_revisions_zooms_and_shows_a_tooltip, .timeout = 300
 		  "the tooltip: commit, subject, value: %s", legend);
 	json_decref(j);
 	free(text);
+
+	/* every metric of the scenario on one chart: a series each, a checkbox each, the
+	 * newest revision's figure of each in its unit */
+	snprintf(page, sizeof(page), "%s/site/o-big-edits.html", dir);
+	cr_assert(size_of(page) > 0 && size_of(page) < 2000000, "%s: %ld bytes", page, size_of(page));
+	snprintf(url, sizeof(url), "file://%s#selftest", page);
+	cr_assert_eq(chromium("--dump-dom", url, dom), 0);
+	text = slurp_file(dom);
+	self = text ? strstr(text, "<pre id=\"selftest\"") : NULL;
+	cr_assert(self, "%s", text);
+	self = strchr(self, '>') + 1;
+	j = json_loadb(self, strcspn(self, "<"), 0, NULL);
+	cr_assert(j, "%.300s", self);
+	long series = (long)json_integer_value(json_object_get(j, "series"));
+	cr_assert(series >= 2 && series == (long)json_integer_value(json_object_get(j, "boxes")), "%.300s", self);
+	legend = json_string_value(json_object_get(j, "legend"));
+	cr_assert(legend && strstr(legend, newest) && strstr(legend, "max_live_bytes: ") && strstr(legend, "MiB (") &&
+		      strstr(legend, "x)"),
+		  "each metric's own figure and its ratio: %s", legend);
+	json_decref(j);
+	free(text);
+	snprintf(page, sizeof(page), "%s/site/index.html", dir);
+	text = slurp_file(page);
+	cr_assert(text && strstr(text, "<a href=\"o-big-edits.html\">every metric on one chart</a>"));
+	free(text);
 	rm_rf(dir);
 	free(dir);
 }

@@ -36,15 +36,24 @@ static const char alloc_config[] =
 
 static const char alloc_src[] = "main :: IO ()\nmain = print (sum [1 .. n])\n  where n = 300000 :: Integer\n";
 
-Test(analysis, compare_check_and_bisect_see_a_doubled_allocation, .timeout = 300)
+/* DIR/src: a repository whose first commit ("one") is alloc_src, its sha in first; db gets
+ * DIR/a.db (the config's database). */
+static git_repository *alloc_repo(const char *dir, char db[700], char first[41])
 {
-	char *dir = scratch_dir(), src[600], sha[4][41], db[700];
+	char src[600];
 	snprintf(src, sizeof(src), "%s/src", dir);
-	snprintf(db, sizeof(db), "%s/a.db", dir);
+	snprintf(db, 700, "%s/a.db", dir);
 	git_libgit2_init();
 	git_repository *repo;
 	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
-	git_commit_file(repo, "one", "alloc.hs", alloc_src, sha[1]);
+	git_commit_file(repo, "one", "alloc.hs", alloc_src, first);
+	return repo;
+}
+
+Test(analysis, compare_check_and_bisect_see_a_doubled_allocation, .timeout = 300)
+{
+	char *dir = scratch_dir(), sha[4][41], db[700];
+	git_repository *repo = alloc_repo(dir, db, sha[1]);
 	char *v = history_swap(strdup(alloc_src), "main :: IO ()", "-- counting\nmain :: IO ()");
 	git_commit_file(repo, "two: a comment", "alloc.hs", v, sha[2]);
 	v = history_swap(v, "300000", "600000");
@@ -156,13 +165,8 @@ Test(analysis, compare_check_and_bisect_see_a_doubled_allocation, .timeout = 300
  * request's description, or in a commit of it that was never built, accepts the change. */
 Test(analysis, a_pull_request_is_checked_against_its_merge_base, .timeout = 300)
 {
-	char *dir = scratch_dir(), src[600], sha[5][41], db[700], path[800];
-	snprintf(src, sizeof(src), "%s/src", dir);
-	snprintf(db, sizeof(db), "%s/a.db", dir);
-	git_libgit2_init();
-	git_repository *repo;
-	cr_assert_eq(git_repository_init(&repo, src, 0), 0);
-	git_commit_file(repo, "one", "alloc.hs", alloc_src, sha[1]);
+	char *dir = scratch_dir(), sha[5][41], db[700], path[800];
+	git_repository *repo = alloc_repo(dir, db, sha[1]);
 	char *v = history_swap(strdup(alloc_src), "300000", "600000");
 	git_commit_file(repo, "two: twice the numbers", "alloc.hs", v, sha[2]);
 	v = history_swap(v, "600000", "1200000");

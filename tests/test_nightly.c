@@ -16,6 +16,20 @@
 #include "tests/helpers.h"
 #include "tests/history.h"
 
+/* ci/cron/leakbench-nightly.sh as cron runs it, with `env` (KEY=VALUE words) and `args`
+ * (WORKDIR standing for the demo's folder); its exit status, *out what it printed. */
+static int cron(const char *dir, const char *env, const char *args, char **out)
+{
+	char cmd[4000], path[700];
+	const char *w = strstr(args, "WORKDIR");
+	snprintf(cmd, sizeof(cmd), "cd %s && LEAKBENCH=%s %s sh ci/cron/leakbench-nightly.sh %.*s%s/demo%s > %s/cron.out 2>&1",
+		 getenv("LEAKBENCH_ROOT"), getenv("LEAKBENCH_BIN"), env, (int)(w - args), args, dir, w + 7, dir);
+	int status = system(cmd);
+	snprintf(path, sizeof(path), "%s/cron.out", dir);
+	*out = slurp_file(path);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 Test(nightly, the_demo_flags_the_leak_and_bisects_it, .timeout = 600)
 {
 	char *dir = scratch_dir(), cmd[2400], path[700], hook[200];
@@ -85,13 +99,9 @@ Test(nightly, the_demo_flags_the_leak_and_bisects_it, .timeout = 600)
 	free(out);
 
 	/* ci/cron/leakbench-nightly.sh the next night: nothing new, the site published; overlapping runs refused */
-	snprintf(cmd, sizeof(cmd),
-		 "cd %s && LEAKBENCH=%s LEAKBENCH_PUBLISH=%s/pub sh ci/cron/leakbench-nightly.sh %s/demo > %s/cron.out 2>&1", getenv("LEAKBENCH_ROOT"),
-		 getenv("LEAKBENCH_BIN"), dir, dir, dir);
-	status = system(cmd);
-	snprintf(path, sizeof(path), "%s/cron.out", dir);
-	out = slurp_file(path);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", out);
+	snprintf(path, sizeof(path), "LEAKBENCH_PUBLISH=%s/pub", dir);
+	status = cron(dir, path, "WORKDIR", &out);
+	cr_assert_eq(status, 0, "%s", out);
 	cr_assert(strstr(out, "nothing new") && strstr(out, "done, exit 0"), "%s", out);
 	free(out);
 	snprintf(path, sizeof(path), "%s/pub/index.html", dir);
@@ -109,14 +119,8 @@ Test(nightly, the_demo_flags_the_leak_and_bisects_it, .timeout = 600)
 	snprintf(db, sizeof(db), "%s/demo/demo.db", dir);
 	snprintf(checks, sizeof(checks), "%s/demo/checks/checks.db", dir);
 	double nightly_runs = db_scalar(db, "SELECT count(*) FROM runs");
-	snprintf(cmd, sizeof(cmd),
-		 "cd %s && LEAKBENCH=%s sh ci/cron/leakbench-nightly.sh --check HEAD~8 HEAD~4 %s/demo --leak --repeat 2 "
-		 "> %s/check.out 2>&1",
-		 getenv("LEAKBENCH_ROOT"), getenv("LEAKBENCH_BIN"), dir, dir);
-	status = system(cmd);
-	snprintf(path, sizeof(path), "%s/check.out", dir);
-	out = slurp_file(path);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "commit 8 leaks: %s", out);
+	status = cron(dir, "", "--check HEAD~8 HEAD~4 WORKDIR --leak --repeat 2", &out);
+	cr_assert_eq(status, 1, "commit 8 leaks: %s", out);
 	cr_assert(strstr(out, "done, exit 1") && strstr(out, "checks/HEAD_4.md"), "%s", out);
 	free(out);
 	snprintf(path, sizeof(path), "%s/demo/checks/HEAD_4.md", dir);

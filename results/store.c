@@ -317,6 +317,11 @@ int store_open(struct store **out, const char *path, struct lb_error *err)
 	return 0;
 }
 
+const char *store_path(const struct store *st)
+{
+	return st->path;
+}
+
 int store_snapshot(struct store *st, const char *path, struct lb_error *err)
 {
 	char *tmp = file_part_name(path);
@@ -332,14 +337,28 @@ int store_snapshot(struct store *st, const char *path, struct lb_error *err)
 	return file_part_done(tmp, path, rc, err);
 }
 
+void st_memo_clear(struct store *st)
+{
+	for (size_t i = 0; i < ST_MEMO; i++) {
+		free(st->memo[i].key);
+		free(st->memo[i].rows);
+		st->memo[i] = (struct st_memo){0};
+	}
+	st->memo_next = 0;
+}
+
 int store_read_begin(struct store *st, struct lb_error *err)
 {
-	return st_exec(st, "BEGIN", err);
+	int rc = st_exec(st, "BEGIN", err);
+	st->reading = !rc;
+	return rc;
 }
 
 void store_read_end(struct store *st)
 {
 	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	st->reading = 0;
+	st_memo_clear(st);
 }
 
 void store_close(struct store *st)
@@ -348,6 +367,7 @@ void store_close(struct store *st)
 		return;
 	for (size_t i = 0; i < st->n_kept; i++)
 		sqlite3_finalize(st->kept[i].s);
+	st_memo_clear(st);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);

@@ -26,6 +26,8 @@ struct store;
 
 /* Open (creating if needed) and migrate.  Free with store_close. */
 int store_open(struct store **out, const char *path, struct lb_error *err);
+/* The file it was opened from (what another process opens to read it alongside). */
+const char *store_path(const struct store *st);
 void store_close(struct store *st);
 
 /* A consistent copy of the whole database at `path` (VACUUM INTO, through a temporary name),

@@ -201,14 +201,41 @@ int store_metric_values(struct store *st, const char *target, const char *sha, c
 	return 0;
 }
 
+/* A copy of rows[0..n), malloc'ed (one more, so nothing is malloc(0)). */
+static struct store_value *copy_values(const struct store_value *rows, size_t n)
+{
+	struct store_value *v = malloc((n + 1) * sizeof(*v));
+	if (v && n)
+		memcpy(v, rows, n * sizeof(*v));
+	return v;
+}
+
 int store_metric_history(struct store *st, const char *target, const char *scenario, const char *metric,
 			 struct store_value **rows, size_t *n, struct lb_error *err)
 {
 	const char *p[4] = {target, scenario, metric, NULL};
-	return query_values(st,
-			    "SELECT r.sha, m.value " RUNS_OF " JOIN metrics m ON m.run_id = u.id WHERE t.name = ?1"
-			    " AND u.scenario = ?2 AND m.name = ?3 AND u.status = 'ok' ORDER BY r.author_time, r.id",
-			    p, rows, n, err);
+	char *key = NULL;
+	if (st->reading && asprintf(&key, "%s\n%s\n%s", target, scenario, metric) < 0)
+		key = NULL;
+	for (size_t i = 0; key && i < ST_MEMO; i++)
+		if (st->memo[i].key && !strcmp(st->memo[i].key, key)) {
+			free(key);
+			*n = st->memo[i].n;
+			return (*rows = copy_values(st->memo[i].rows, *n)) ? 0 : lb_error_oom(err);
+		}
+	int rc = query_values(st,
+			      "SELECT r.sha, m.value " RUNS_OF " JOIN metrics m ON m.run_id = u.id WHERE t.name = ?1"
+			      " AND u.scenario = ?2 AND m.name = ?3 AND u.status = 'ok' ORDER BY r.author_time, r.id",
+			      p, rows, n, err);
+	struct store_value *kept = !rc && key ? copy_values(*rows, *n) : NULL;
+	if (kept) {
+		struct st_memo *m = &st->memo[st->memo_next++ % ST_MEMO];
+		free(m->key), free(m->rows);
+		*m = (struct st_memo){key, kept, *n};
+		key = NULL;
+	}
+	free(key);
+	return rc;
 }
 
 int store_shape_metrics(struct store *st, const char *target, const char *scenario, struct store_value **rows,

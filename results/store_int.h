@@ -21,12 +21,28 @@ struct st_kept {
 	int busy;
 };
 
+/* A metric's history as read inside a read transaction (store_read_begin), kept until its
+ * end: a report asks for the same history for the scan, the trend, its eras and every page
+ * of what grew, and the query was half of a 5,000-revision report. */
+#define ST_MEMO 16
+struct st_memo {
+	char *key; /* "target\nscenario\nmetric"; NULL: empty */
+	struct store_value *rows;
+	size_t n;
+};
+
 struct store {
 	sqlite3 *db;
 	char *path;
 	struct st_kept kept[ST_KEPT];
 	size_t n_kept;
+	int reading;                  /* inside store_read_begin: nothing can change */
+	struct st_memo memo[ST_MEMO]; /* filled round robin */
+	size_t memo_next;
 };
+
+/* Forget the kept histories. */
+void st_memo_clear(struct store *st);
 
 /* An SQLite failure as LB_ESTORE, naming the file and what was being done. */
 int st_db_error(struct store *st, struct lb_error *err, const char *what);

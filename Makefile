@@ -27,7 +27,10 @@ DEB_PKGS := build-essential pkg-config libgit2-dev libcurl4-openssl-dev libssl-d
             python3-yaml
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libcurl is compiled against but not linked: runners/http.c loads it when a command first
+# needs it (a download, a webhook), so the other commands do not pay for loading it and the
+# twenty libraries it pulls in.
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null) -ldl
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null)
 

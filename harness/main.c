@@ -4,7 +4,6 @@
  * This is the only table of commands; `leakbench help` lists it, an unknown name is
  * answered with the nearest one, and everything else happens in cmd_NAME().
  */
-#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -121,13 +120,5 @@ int main(int argc, char **argv)
 	 * kill -9); before anything is started or printed, since the guardian is this pid */
 	if (!c->fn || strcmp(argv[argc - 1], "--help") != 0)
 		guard_start();
-	/* libcurl's global state, once for the process (fetching tarballs, webhooks), before
-	 * any thread could exist */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-		fprintf(stderr, "leakbench: libcurl could not start\n");
-		return LB_EXIT_ERROR;
-	}
-	int code = c->fn(argc - 1, argv + 1);
-	curl_global_cleanup();
-	return code;
+	return c->fn(argc - 1, argv + 1);
 }

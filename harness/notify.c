@@ -3,9 +3,9 @@
  */
 #include "harness/notify.h"
 
+#include "runners/http.h"
 #include "runners/proc.h"
 
-#include <curl/curl.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -23,8 +23,11 @@ int notify_send(const struct notify_target *t, const char *json, struct lb_error
 {
 	if (!t->url || !*t->url)
 		return 0;
-	CURL *c = curl_easy_init();
-	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+	struct http_lib l;
+	if (http_open(&l, err))
+		return err->code;
+	CURL *c = l.easy_init();
+	struct curl_slist *headers = l.slist_append(NULL, "Content-Type: application/json");
 	char why[CURL_ERROR_SIZE + 64] = "";
 	int rc = LB_EIO;
 	for (int attempt = 0; c && headers && attempt <= t->retries; attempt++) {
@@ -34,18 +37,18 @@ int notify_send(const struct notify_target *t, const char *json, struct lb_error
 			nanosleep(&ts, NULL);
 		}
 		char curl_err[CURL_ERROR_SIZE] = "";
-		curl_easy_reset(c);
-		curl_easy_setopt(c, CURLOPT_URL, t->url);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)((t->timeout > 0 ? t->timeout : 10) * 1000));
-		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
-		curl_easy_setopt(c, CURLOPT_USERAGENT, "leakbench");
-		CURLcode cc = curl_easy_perform(c);
+		l.easy_reset(c);
+		l.easy_setopt(c, CURLOPT_URL, t->url);
+		l.easy_setopt(c, CURLOPT_POSTFIELDS, json);
+		l.easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+		l.easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)((t->timeout > 0 ? t->timeout : 10) * 1000));
+		l.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+		l.easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+		l.easy_setopt(c, CURLOPT_ERRORBUFFER, curl_err);
+		l.easy_setopt(c, CURLOPT_USERAGENT, "leakbench");
+		CURLcode cc = l.easy_perform(c);
 		long status = 0;
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		l.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 		if (cc == CURLE_OK && status >= 200 && status < 300) {
 			rc = 0;
 			break;
@@ -53,15 +56,18 @@ int notify_send(const struct notify_target *t, const char *json, struct lb_error
 		if (cc == CURLE_OK)
 			snprintf(why, sizeof(why), "it answered HTTP %ld", status);
 		else /* curl's own words name the host at most, never the path or query with the token */
-			snprintf(why, sizeof(why), "%s", curl_easy_strerror(cc));
+			snprintf(why, sizeof(why), "%s", l.easy_strerror(cc));
 		if (cc == CURLE_OK && status >= 400 && status < 500)
 			break; /* the request itself is wrong: asking again will not help */
 	}
 	if (rc)
 		lb_error_set(err, LB_EIO, "the webhook (%s) did not take the message: %s", t->from,
 			     why[0] ? why : "out of memory");
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(c);
+	if (headers)
+		l.slist_free_all(headers);
+	if (c)
+		l.easy_cleanup(c);
+	http_close(&l);
 	return rc;
 }
 

@@ -4,7 +4,6 @@
 #include "runners/fetch.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -16,42 +15,50 @@
 #include "base/digest.h"
 #include "base/file.h"
 #include "runners/exec.h"
+#include "runners/http.h"
 #include "runners/proc.h"
 
 static int download(const char *url, const char *path, struct lb_error *err)
 {
+	struct http_lib l;
+	if (http_open(&l, err))
+		return err->code;
 	FILE *f = fopen(path, "wb");
-	if (!f)
+	if (!f) {
+		http_close(&l);
 		return lb_error_set(err, LB_EIO, "%s: %s", path, strerror(errno));
-	CURL *c = curl_easy_init();
+	}
+	CURL *c = l.easy_init();
 	char why[CURL_ERROR_SIZE] = "";
 	CURLcode cc = CURLE_OUT_OF_MEMORY;
 	long code = 0;
 	if (c) {
-		curl_easy_setopt(c, CURLOPT_URL, url);
-		curl_easy_setopt(c, CURLOPT_WRITEDATA, f); /* the default writer fwrite()s */
-		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-		curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L); /* a stalled transfer ends after a minute */
-		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, why);
-		curl_easy_setopt(c, CURLOPT_USERAGENT, "leakbench");
-		cc = curl_easy_perform(c);
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-		curl_easy_cleanup(c);
+		l.easy_setopt(c, CURLOPT_URL, url);
+		l.easy_setopt(c, CURLOPT_WRITEDATA, f); /* the default writer fwrite()s */
+		l.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+		l.easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+		l.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+		l.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+		l.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L); /* a stalled transfer ends after a minute */
+		l.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+		l.easy_setopt(c, CURLOPT_ERRORBUFFER, why);
+		l.easy_setopt(c, CURLOPT_USERAGENT, "leakbench");
+		cc = l.easy_perform(c);
+		l.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+		l.easy_cleanup(c);
 	}
 	int bad = fclose(f) != 0;
+	const char *said = why[0] ? why : l.easy_strerror(cc);
+	int rc = 0;
 	/* nothing there (HTTP 404, no such file): LB_ENOTFOUND, which a caller may take as "none yet" */
 	if (cc == CURLE_FILE_COULDNT_READ_FILE || (cc == CURLE_HTTP_RETURNED_ERROR && code == 404))
-		return lb_error_set(err, LB_ENOTFOUND, "downloading %s: nothing there (%s)", url,
-				    why[0] ? why : curl_easy_strerror(cc));
-	if (cc != CURLE_OK)
-		return lb_error_set(err, LB_EIO, "downloading %s: %s", url, why[0] ? why : curl_easy_strerror(cc));
-	if (bad)
-		return lb_error_set(err, LB_EIO, "%s: %s", path, strerror(errno));
-	return 0;
+		rc = lb_error_set(err, LB_ENOTFOUND, "downloading %s: nothing there (%s)", url, said);
+	else if (cc != CURLE_OK)
+		rc = lb_error_set(err, LB_EIO, "downloading %s: %s", url, said);
+	else if (bad)
+		rc = lb_error_set(err, LB_EIO, "%s: %s", path, strerror(errno));
+	http_close(&l);
+	return rc;
 }
 
 int fetch_url(const char *url, const char *path, struct lb_error *err)

@@ -4,7 +4,6 @@
  * never retried on a 4xx, and the URL (with its token) never in a message.
  */
 #include <criterion/criterion.h>
-#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,19 +13,6 @@
 
 #include "harness/notify.h"
 #include "tests/helpers.h"
-
-/* What leakbench's main does once for the process. */
-static void curl_up(void)
-{
-	cr_assert_eq(curl_global_init(CURL_GLOBAL_DEFAULT), 0);
-}
-
-static void curl_down(void)
-{
-	curl_global_cleanup();
-}
-
-TestSuite(notify, .init = curl_up, .fini = curl_down);
 
 static int requests(const char *dir)
 {

@@ -201,6 +201,11 @@ void evlog_free(struct evlog *ev)
 	free(ev);
 }
 
+void evlog_skip_census_rows(struct evlog *ev)
+{
+	ev->skip_rows = 1;
+}
+
 int evlog_declared_size(const struct evlog *ev, uint16_t type)
 {
 	return ev->sizes[type];

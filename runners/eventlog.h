@@ -171,7 +171,8 @@ struct evlog_summary {
 	size_t n_labels;
 	struct evlog_sample *samples; /* in time order */
 	size_t n_samples;
-	struct evlog_row *rows;
+	struct evlog_row *rows;     /* NULL, n_rows 0, after evlog_skip_census_rows (the samples'
+				     * counts and totals and the labels are still there) */
 	size_t n_rows;
 
 	struct evlog_ipe *ipes;     /* sorted by address */
@@ -184,6 +185,11 @@ struct evlog_summary {
  * list and sample list in the summary is sorted by time (stably).  Free with
  * evlog_summary_free. */
 int evlog_summarise(struct evlog *ev, struct evlog_summary **out, struct lb_error *err);
+/* Before evlog_summarise: keep no census rows (label and bytes of every row of every sample)
+ * for a caller that reads only the samples' totals and the labels.  On a census-heavy log
+ * the rows are most of the pass's memory, and faulting their pages in was a quarter of its
+ * time. */
+void evlog_skip_census_rows(struct evlog *ev);
 void evlog_summary_free(struct evlog_summary *s);
 
 /* The IPE entry for an info-table address, or NULL. */

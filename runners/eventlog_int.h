@@ -46,6 +46,7 @@ struct evlog {
 	enum evlog_end end;
 	int cur_cap;
 	size_t block_end;
+	int skip_rows;  /* evlog_skip_census_rows */
 };
 
 static inline uint16_t be16(const uint8_t *p)

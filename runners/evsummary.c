@@ -232,6 +232,7 @@ struct cc_def {
 
 struct pass {
 	struct evlog_summary *s;
+	int skip_rows; /* the caller reads no census rows */
 	struct intern in;
 	size_t cap_markers, cap_messages, cap_samples, cap_rows, cap_ipes;
 	struct alloc_ev *allocs;
@@ -314,9 +315,13 @@ static inline __attribute__((always_inline)) int add_row(struct pass *ps, uint64
 	if (ps->open_sample < 0 && begin_sample(ps, t, 0))
 		return -1;
 	long id = intern_row(&ps->in, s, label, room);
-	if (id < 0 || (!ps->cap_rows && reserve_rows(ps)) || LB_GROW(s->rows, s->n_rows + 1, ps->cap_rows, NULL))
+	if (id < 0)
 		return -1;
-	s->rows[s->n_rows++] = (struct evlog_row){(uint32_t)id, bytes};
+	if (!ps->skip_rows) {
+		if ((!ps->cap_rows && reserve_rows(ps)) || LB_GROW(s->rows, s->n_rows + 1, ps->cap_rows, NULL))
+			return -1;
+		s->rows[s->n_rows++] = (struct evlog_row){(uint32_t)id, bytes};
+	}
 	struct evlog_sample *sm = &s->samples[ps->open_sample];
 	sm->n++;
 	sm->total += bytes;
@@ -581,7 +586,7 @@ int evlog_summarise(struct evlog *ev, struct evlog_summary **out, struct lb_erro
 	struct evlog_summary *s = calloc(1, sizeof(*s));
 	if (!s)
 		return lb_error_oom(err);
-	struct pass ps = {.s = s, .open_sample = -1, .in = {.last = -1, .first = -1}};
+	struct pass ps = {.s = s, .open_sample = -1, .in = {.last = -1, .first = -1}, .skip_rows = ev->skip_rows};
 	s->t_first = UINT64_MAX;
 	s->file_bytes = ev->file_len;
 	/* Reserve the big arrays for the most a file this size can hold (a GC writes ~100 bytes

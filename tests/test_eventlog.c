@@ -619,6 +619,20 @@ static void same_summary(const char *path, size_t cut)
 	cr_assert_eq(sa->n_messages_total, sb->n_messages_total);
 	if (sa->n_messages)
 		cr_assert_str_eq(sa->messages[sa->n_messages - 1].text, sb->messages[sb->n_messages - 1].text);
+	/* the summary without its census rows: the same samples (counts, totals) and labels */
+	struct evlog *c;
+	struct evlog_summary *sc;
+	cr_assert_eq(evlog_open(&c, path, &err), 0, "%s", err.msg);
+	evlog_skip_census_rows(c);
+	cr_assert_eq(evlog_summarise(c, &sc, &err), 0, "%s", err.msg);
+	cr_assert(sc->rows == NULL && sc->n_rows == 0);
+	cr_assert_eq(sc->n_labels, sa->n_labels);
+	cr_assert_eq(sc->n_samples, sa->n_samples);
+	for (size_t i = 0; i < sa->n_samples; i++)
+		cr_assert(sc->samples[i].t == sa->samples[i].t && sc->samples[i].n == sa->samples[i].n &&
+			  sc->samples[i].total == sa->samples[i].total, "sample %zu", i);
+	evlog_summary_free(sc);
+	evlog_free(c);
 	evlog_summary_free(sa);
 	evlog_summary_free(sb);
 	evlog_free(a);

@@ -92,7 +92,7 @@ static int check_write(const struct check_out *w, const char *scn, const struct 
 	struct lb_error err = {0};
 	char page[700] = "";
 	int trouble = 0;
-	if (w->site) {
+	if (w->site && o != DECIDE_ERROR && o != DECIDE_INTR) { /* an error may have left nothing to compare */
 		struct report_link link = {w->t->name, w->t->commit_url};
 		if (report_compare_write(w->st, w->site, &link, 1, w->t->name, scn, base->sha, c->sha, page, sizeof(page),
 					 &err)) {
@@ -196,8 +196,9 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	if (!rev && rev_worktree_head(".", here) == 0)
 		rev = here;
-	if (branched && !baseline) { /* known to the mirror (fetched when not) before the merge base is asked */
-		if (target_open(&repo, s.cfg, t, branched, &base, &err)) {
+	const char *base_spec = baseline ? baseline : branched ? branched : t->baseline;
+	if (base_spec) { /* known to the mirror (fetched when it is not) before the revision is opened */
+		if (target_open(&repo, s.cfg, t, base_spec, &base, &err)) {
 			cli_error("check", &err);
 			goto out;
 		}
@@ -207,8 +208,8 @@ int cmd_check(int argc, char **argv)
 	}
 	if (target_open(&repo, s.cfg, t, rev ? rev : t->branch ? t->branch : "HEAD", &c, &err) ||
 	    store_open(&st, s.once.db, &err) ||
-	    (branched && !baseline && rev_merge_base(repo, branched, c.sha, &base, &err)) ||
-	    (!branched && (baseline || t->baseline) && rev_resolve(repo, baseline ? baseline : t->baseline, &base, &err))) {
+	    (branched && rev_merge_base(repo, branched, c.sha, &base, &err)) ||
+	    (!branched && base_spec && rev_resolve(repo, base_spec, &base, &err))) {
 		cli_error("check", &err);
 		goto out;
 	}
@@ -237,6 +238,8 @@ int cmd_check(int argc, char **argv)
 			rev_commit_free(&base);
 			if (find_baseline(repo, st, t->name, scn, &c, &base, &err)) {
 				cli_error("check", &err);
+				if (w.md)
+					fprintf(w.md, "### leakbench: %s, scenario `%s`\n\n**error**: %s\n\n", t->name, scn, err.msg);
 				worst = DECIDE_ERROR;
 				continue;
 			}
@@ -248,8 +251,7 @@ int cmd_check(int argc, char **argv)
 		if (rep.n_rows)
 			judge_print_text(stdout, &rep, t->name, base.sha, c.sha, scn, isatty(STDOUT_FILENO));
 		printf("\n%.12s is %s: %s\n", c.sha, said[o], why);
-		if (o != DECIDE_INTR && o != DECIDE_ERROR)
-			page_trouble |= check_write(&w, scn, &base, &c, &rep, o, why);
+		page_trouble |= check_write(&w, scn, &base, &c, &rep, o, why);
 		if (rank[o] > rank[worst])
 			worst = o;
 		judge_report_free(&rep);

@@ -262,6 +262,23 @@ Test(analysis, a_pull_request_is_checked_against_its_merge_base, .timeout = 300)
 	snprintf(path, sizeof(path), "SELECT count(*) FROM revisions WHERE sha = '%s'", sha[3]);
 	cr_assert_eq(db_scalar(db, path), 0, "commit three is not built");
 
+	/* a base that does not build: trouble, said in the Markdown too */
+	char broken[41];
+	git_commit_file(repo, "five: does not build", "alloc.hs", "main = \n", broken);
+	cr_assert_eq(run_lb(&o, dir, "check", "--rev", sha[4], "--baseline", broken, "--scenario", "count", "--markdown",
+			    "broken.md", NULL),
+		     128, "%s%s", o.out, o.err);
+	char *said_broken = NULL;
+	cr_assert(asprintf(&said_broken, "%s%s", o.out, o.err) > 0);
+	lb_out_free(&o);
+	snprintf(path, sizeof(path), "%s/broken.md", dir);
+	md = slurp_file(path);
+	cr_assert(md && strstr(md, "is **error** against") && strstr(md, "**error**: the base ") &&
+		      strstr(md, "does not build"),
+		  "%s\n%s", md, said_broken);
+	free(md);
+	free(said_broken);
+
 	/* bad requests */
 	cr_assert_eq(run_lb(&o, dir, "check", "--rev", sha[2], "--baseline", sha[1], "--trailers", "nosuch.txt", NULL), 128);
 	cr_assert(strstr(o.err, "nosuch.txt"), "%s", o.err);

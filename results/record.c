@@ -346,9 +346,15 @@ int record_add_metric(struct lb_run *run, const char *name, double value, const 
 		m->value = value;
 		return 0;
 	}
+	return record_append_metric(run, name, value, unit, err);
+}
+
+int record_append_metric(struct lb_run *run, const char *name, double value, const char *unit,
+			 struct lb_error *err)
+{
 	if (LB_GROW(run->metrics, run->n_metrics + 1, run->cap_metrics, err))
 		return err ? err->code : LB_ENOMEM;
-	m = &run->metrics[run->n_metrics];
+	struct lb_metric *m = &run->metrics[run->n_metrics];
 	m->name = lb_strdup(name, err);
 	m->unit = lb_strdup(unit ? unit : "", err);
 	m->value = value;

@@ -426,9 +426,8 @@ int store_get_run(struct store *st, const char *id, struct lb_run *run, struct l
 	}
 	sqlite3_bind_text(s, 1, full, -1, SQLITE_TRANSIENT);
 	while (!rc && (rc = sqlite3_step(s)) == SQLITE_ROW)
-		rc = record_add_metric(run, (const char *)sqlite3_column_text(s, 0),
-				       sqlite3_column_double(s, 1),
-				       (const char *)sqlite3_column_text(s, 2), err);
+		rc = record_append_metric(run, (const char *)sqlite3_column_text(s, 0), /* distinct: the key */
+					  sqlite3_column_double(s, 1), (const char *)sqlite3_column_text(s, 2), err);
 	st_finish(st, s);
 	if (rc != SQLITE_DONE) {
 		if (rc > 0)

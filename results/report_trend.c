@@ -91,6 +91,23 @@ static int data_script(FILE *f, const char *id, json_t *d, struct lb_error *err)
 	return 0;
 }
 
+/* A chart: the library's stylesheet, the page's elements (`html`), a hidden #selftest for
+ * the browser tests, the data (its own reference taken), the library and the chart's script. */
+static int dygraph_chart(FILE *f, const char *html, const char *data_id, json_t *d, const char *js,
+			 struct lb_error *err)
+{
+	fputs("<link rel=\"stylesheet\" href=\"dygraph.min.css\">\n", f);
+	fputs(html, f);
+	fputs("<pre id=\"selftest\" hidden></pre>\n", f);
+	int rc = data_script(f, data_id, d, err);
+	if (rc)
+		return rc;
+	fputs("<script src=\"dygraph.min.js\"></script>\n<script>\n", f);
+	fputs(js, f);
+	fputs("</script>\n", f);
+	return 0;
+}
+
 int report_trend_chart(FILE *f, const char *metric, const struct store_revision_row *revs, const struct pt *p, size_t np,
 		       const double *cuts, const char *const *cut_labels, size_t n_cuts, double band_lo, double band_hi,
 		       struct lb_error *err)
@@ -118,16 +135,10 @@ int report_trend_chart(FILE *f, const char *metric, const struct store_revision_
 			      "band", isnan(band_lo) ? json_null() : json_pack("[f, f]", band_lo, band_hi));
 	if (!d)
 		return lb_error_oom(err);
-	fputs("<link rel=\"stylesheet\" href=\"dygraph.min.css\">\n<div id=\"trend\" style=\"width:960px;height:340px\"></div>\n"
-	      "<p><label><input type=\"checkbox\" id=\"log\"> log scale</label></p>\n<pre id=\"selftest\" hidden></pre>\n",
-	      f);
-	int rc = data_script(f, "trend-data", d, err);
-	if (rc)
-		return rc;
-	fputs("<script src=\"dygraph.min.js\"></script>\n<script>\n", f);
-	fputs(trend_js, f);
-	fputs("</script>\n", f);
-	return 0;
+	return dygraph_chart(f,
+			     "<div id=\"trend\" style=\"width:960px;height:340px\"></div>\n"
+			     "<p><label><input type=\"checkbox\" id=\"log\"> log scale</label></p>\n",
+			     "trend-data", d, trend_js, err);
 }
 
 /* The overlay's script: every series divided by its first figure (so bytes, seconds and
@@ -180,14 +191,6 @@ int report_overlay_chart(FILE *f, const struct store_revision_row *revs, size_t 
 							per ? per : "", "v", v));
 	}
 	json_t *d = json_pack("{s:o, s:o, s:I}", "revs", rv, "series", series, "shown", (json_int_t)shown);
-	fputs("<link rel=\"stylesheet\" href=\"dygraph.min.css\">\n<div id=\"overlay\" style=\"width:960px;height:380px\"></div>\n"
-	      "<p id=\"series\"></p>\n<pre id=\"selftest\" hidden></pre>\n",
-	      f);
-	int rc = data_script(f, "overlay-data", d, err);
-	if (rc)
-		return rc;
-	fputs("<script src=\"dygraph.min.js\"></script>\n<script>\n", f);
-	fputs(overlay_js, f);
-	fputs("</script>\n", f);
-	return 0;
+	return dygraph_chart(f, "<div id=\"overlay\" style=\"width:960px;height:380px\"></div>\n<p id=\"series\"></p>\n",
+			     "overlay-data", d, overlay_js, err);
 }

@@ -476,7 +476,7 @@ int store_revisions_measured_since(struct store *st, const char *target, double 
 				   size_t *n, struct lb_error *err)
 {
 	char at[64];
-	snprintf(at, sizeof(at), "%.6f", since);
+	snprintf(at, sizeof(at), "%.17g", since); /* exactly: "%.6f" rounded a run's own start past it */
 	const char *p[4] = {target, at, NULL, NULL};
 	return query_values(st, "SELECT DISTINCT r.sha, 0 " RUNS_OF " WHERE t.name = ?1 AND u.started_at >= CAST(?2 AS REAL)",
 			    p, rows, n, err);

@@ -411,3 +411,35 @@ Test(store, a_version_4_database_gains_the_history_indexes_and_its_shapes)
 	rm_rf(dir);
 	free(dir);
 }
+
+/* "Measured since T" includes a run that started at T exactly, whatever T's last digits:
+ * nightly --merge asks from the earliest merged run's own start (it was written with six
+ * decimals, rounded past that start half the time, and the shard's first revision was not
+ * tonight's). */
+Test(store, a_run_counts_as_measured_since_its_own_start)
+{
+	char *dir = scratch_dir(), db[600];
+	snprintf(db, sizeof(db), "%s/s.db", dir);
+	struct store *st;
+	struct lb_error err = {0};
+	cr_assert_eq(store_open(&st, db, &err), 0, "%s", err.msg);
+	const char *sha = "cccccccccccccccccccccccccccccccccccccccc";
+	struct store_revision rv = {sha, "", "A <a@example.org>", "one", 1700000000.0};
+	cr_assert_eq(store_put_revision(st, "demo", "/nowhere", &rv, &err), 0, "%s", err.msg);
+	const double at = 1700000000.0000007; /* six decimals round it up */
+	struct lb_run run;
+	test_stored_run(&run, sha, at);
+	cr_assert_eq(store_put_run(st, &run, &err), 0, "%s", err.msg);
+	record_free(&run);
+	struct store_value *rows = NULL;
+	size_t n = 0;
+	cr_assert_eq(store_revisions_measured_since(st, "demo", at, &rows, &n, &err), 0, "%s", err.msg);
+	cr_assert(n == 1 && !strcmp(rows[0].key, sha), "%zu revisions", n);
+	free(rows);
+	cr_assert_eq(store_revisions_measured_since(st, "demo", at + 1e-6, &rows, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(n, 0, "nothing after it");
+	free(rows);
+	store_close(st);
+	rm_rf(dir);
+	free(dir);
+}

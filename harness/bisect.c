@@ -87,7 +87,12 @@ static int open_range(struct decide_session *s, const char *good, const char *ba
 		      struct lb_error *err)
 {
 	char *range = NULL;
-	int rc = target_open(&res->repo, s->cfg, s->t, good, &res->good, err);
+	const char *const ends[] = {good, bad};
+	struct rev_commit got[2];
+	memset(got, 0, sizeof(got));
+	int rc = target_open_all(&res->repo, s->cfg, s->t, ends, 2, got, err); /* one fetch for either end */
+	res->good = got[0];
+	rev_commit_free(&got[1]);
 	if (!rc && asprintf(&range, "%s..%s", res->good.sha, bad) < 0)
 		rc = lb_error_oom(err);
 	if (!rc)

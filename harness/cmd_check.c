@@ -196,20 +196,18 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	if (!rev && rev_worktree_head(".", here) == 0)
 		rev = here;
-	const char *base_spec = baseline ? baseline : branched ? branched : t->baseline;
-	if (base_spec) { /* known to the mirror (fetched when it is not) before the revision is opened */
-		if (target_open(&repo, s.cfg, t, base_spec, &base, &err)) {
-			cli_error("check", &err);
-			goto out;
-		}
-		rev_close(repo);
-		rev_commit_free(&base);
-		repo = NULL;
-	}
-	if (target_open(&repo, s.cfg, t, rev ? rev : t->branch ? t->branch : "HEAD", &c, &err) ||
-	    store_open(&st, s.once.db, &err) ||
-	    (branched && rev_merge_base(repo, branched, c.sha, &base, &err)) ||
-	    (!branched && base_spec && rev_resolve(repo, base_spec, &base, &err))) {
+	/* the revision and its base (or the branch it left) from the mirror, fetched once if needed */
+	const char *const specs[] = {rev ? rev : t->branch ? t->branch : "HEAD",
+				     baseline ? baseline : branched ? branched : t->baseline};
+	struct rev_commit got[2];
+	memset(got, 0, sizeof(got));
+	int opened = target_open_all(&repo, s.cfg, t, specs, specs[1] ? 2 : 1, got, &err);
+	c = got[0];
+	if (!branched)
+		base = got[1];
+	else
+		rev_commit_free(&got[1]); /* its merge base with the revision is the base */
+	if (opened || store_open(&st, s.once.db, &err) || (branched && rev_merge_base(repo, branched, c.sha, &base, &err))) {
 		cli_error("check", &err);
 		goto out;
 	}

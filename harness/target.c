@@ -15,19 +15,37 @@
 
 #include "base/digest.h"
 
-int target_open(struct rev_repo **out, const struct cfg *c, const struct cfg_target *t, const char *rev,
-		struct rev_commit *commit, struct lb_error *err)
+/* Every spec resolved into commits[] (each freed and cleared on failure). */
+static int resolve_all(struct rev_repo *r, const char *const *revs, size_t n, struct rev_commit *commits,
+		      struct lb_error *err)
+{
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = rev_resolve(r, revs[i], &commits[i], err);
+	for (size_t i = 0; rc && i < n; i++)
+		rev_commit_free(&commits[i]), memset(&commits[i], 0, sizeof(commits[i]));
+	return rc;
+}
+
+int target_open_all(struct rev_repo **out, const struct cfg *c, const struct cfg_target *t, const char *const *revs,
+		    size_t n, struct rev_commit *commits, struct lb_error *err)
 {
 	int rc = rev_open(out, c->cache, t->name, t->repo, 0, err);
-	if (rc || rev_resolve(*out, rev, commit, err) == 0)
+	if (rc || resolve_all(*out, revs, n, commits, err) == 0)
 		return rc;
-	rev_close(*out); /* not known yet: fetch, then it must be */
+	rev_close(*out); /* one not known yet: fetch, then each must be */
 	*out = NULL;
-	if ((rc = rev_open(out, c->cache, t->name, t->repo, 1, err)) || !(rc = rev_resolve(*out, rev, commit, err)))
+	if ((rc = rev_open(out, c->cache, t->name, t->repo, 1, err)) || !(rc = resolve_all(*out, revs, n, commits, err)))
 		return rc;
 	rev_close(*out);
 	*out = NULL;
 	return rc;
+}
+
+int target_open(struct rev_repo **out, const struct cfg *c, const struct cfg_target *t, const char *rev,
+		struct rev_commit *commit, struct lb_error *err)
+{
+	return target_open_all(out, c, t, &rev, 1, commit, err);
 }
 
 int target_resolve(const struct cfg *c, const struct cfg_target *t, struct store *st, const char *target,

@@ -16,6 +16,10 @@
  * yet makes it fetch once and ask again. */
 int target_open(struct rev_repo **out, const struct cfg *c, const struct cfg_target *t, const char *rev,
 		struct rev_commit *commit, struct lb_error *err);
+/* The same for several revisions at once (a revision and its base, two ends of a range):
+ * one fetch when any of them is not known yet. */
+int target_open_all(struct rev_repo **out, const struct cfg *c, const struct cfg_target *t, const char *const *revs,
+		    size_t n, struct rev_commit *commits, struct lb_error *err);
 
 /* A revision named on the command line, as a full sha: through the target's mirror when
  * the config has the target (branches, tags, HEAD~3), else as a unique prefix of a stored

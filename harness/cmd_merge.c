@@ -52,16 +52,8 @@ int cmd_merge(int argc, char **argv)
 	}
 	int code = LB_EXIT_OK;
 	for (int i = first + 1; i < first + nargs; i++) {
-		/* opening it the usual way checks it is a leakbench database (and migrates it) */
-		struct store *in = cmd_context_store("merge", argv[i]);
-		if (!in) {
-			code = LB_EXIT_ERROR;
-			continue;
-		}
-		store_close(in);
 		struct store_merge_counts added;
-		if (store_merge(st, argv[i], &added, &err)) {
-			cli_error("merge", &err);
+		if (cmd_merge_file("merge", st, argv[i], &added)) {
 			code = LB_EXIT_ERROR;
 			continue;
 		}

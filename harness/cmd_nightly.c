@@ -25,6 +25,7 @@
 #include "harness/cli.h"
 #include "harness/cmd.h"
 #include "harness/config.h"
+#include "harness/context.h"
 #include "harness/history.h"
 #include "harness/notify.h"
 #include "harness/rev.h"
@@ -256,8 +257,7 @@ static int merge_shards(const struct cfg *cfg, char **files, int n, double *star
 	int trouble = 0;
 	for (int i = 0; i < n; i++) {
 		struct store_merge_counts added;
-		if (store_merge(st, files[i], &added, &err)) {
-			cli_error("nightly", &err);
+		if (cmd_merge_file("nightly", st, files[i], &added)) {
 			trouble = 1;
 			continue;
 		}

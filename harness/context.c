@@ -90,3 +90,17 @@ struct store *cmd_context_store(const char *cmd, const char *path)
 	}
 	return st;
 }
+
+int cmd_merge_file(const char *cmd, struct store *st, const char *path, struct store_merge_counts *added)
+{
+	struct store *in = cmd_context_store(cmd, path);
+	if (!in)
+		return -1;
+	store_close(in);
+	struct lb_error err = {0};
+	if (store_merge(st, path, added, &err)) {
+		cli_error(cmd, &err);
+		return -1;
+	}
+	return 0;
+}

@@ -36,4 +36,9 @@ int cmd_metrics(const char *cmd, char *words, char ***out);
  * "leakbench CMD: ...". */
 struct store *cmd_context_store(const char *cmd, const char *path);
 
+/* The database at `path` merged into st (store_merge), after opening it the usual way,
+ * which checks it is a leakbench database and upgrades an older one: 0, or -1 after
+ * printing why as "leakbench CMD: ...".  What `merge` and `nightly --merge` do per file. */
+int cmd_merge_file(const char *cmd, struct store *st, const char *path, struct store_merge_counts *added);
+
 #endif

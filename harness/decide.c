@@ -124,6 +124,17 @@ enum decide_outcome decide_revision(struct decide_ctx *x, const struct rev_commi
 				 scenario, failing, total);
 			return DECIDE_GOOD;
 		}
+		char bin_base[LB_DIGEST_HEX + 1], bin_c[LB_DIGEST_HEX + 1];
+		if (store_revision_binary(x->st, x->t->name, base->sha, scenario, bin_base, &err) ||
+		    store_revision_binary(x->st, x->t->name, c->sha, scenario, bin_c, &err)) {
+			snprintf(why, size, "%s", err.msg);
+			return DECIDE_ERROR;
+		}
+		if (bin_base[0] && !strcmp(bin_base, bin_c)) { /* what differs is noise: nothing to judge */
+			snprintf(why, size, "its binary is byte-identical to that of %.12s: no metric can have changed",
+				 base->sha);
+			return DECIDE_GOOD;
+		}
 		judge_report_free(r);
 		struct judge_req q = {.target = x->t->name, .base = base->sha, .cand = c->sha, .scenario = scenario,
 				      .metrics = x->metrics, .thresholds = x->thresholds,

@@ -409,6 +409,13 @@ int judge_flag_newest_first(const void *a, const void *b)
 	return (x->when < y->when) - (x->when > y->when);
 }
 
+/* Two revisions that ran one byte-identical binary: no change is possible between them, so
+ * whatever differs is noise (a loaded machine's +40% wall time), never a flag. */
+static int same_program(const struct store_revision_row *a, const struct store_revision_row *b)
+{
+	return a->binary[0] && !strcmp(a->binary, b->binary);
+}
+
 /* One scenario of one target: adjacent measured revisions, then the trend. */
 int judge_scan(struct store *st, const char *target, const char *scenario, const char *const *metrics,
 		struct judge_flags *out, struct lb_error *err)
@@ -423,6 +430,8 @@ int judge_scan(struct store *st, const char *target, const char *scenario, const
 		rc = store_measured_revisions(st, target, scenario, &revs, &n, err);
 	for (size_t i = 1; !rc && i < n; i++) {
 		const struct store_revision_row *a = &revs[i - 1], *b = &revs[i];
+		if (same_program(a, b))
+			continue;
 		struct judge_report rep = {0};
 		struct judge_req q = {.target = target, .base = a->sha, .cand = b->sha, .scenario = scenario,
 				      .metrics = metrics};
@@ -495,7 +504,7 @@ int judge_scan(struct store *st, const char *target, const char *scenario, const
 			int seen = 0;
 			for (size_t f = 0; f < out->n; f++)
 				seen |= !strcmp(out->v[f].after, j->sha) && !strcmp(out->v[f].what, j->metric);
-			if (j->change <= 0 || !a || !b || seen)
+			if (j->change <= 0 || !a || !b || seen || same_program(a, b))
 				continue;
 			struct judge_flag *f = add_change(out, target, scenario, a, b);
 			if (!f) {

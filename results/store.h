@@ -180,9 +180,15 @@ struct store_revision_row {
 	char sha[LB_SHA_HEX + 1];
 	char subject[120];
 	double author_time;
+	/* the binary every run of the scenario ran, when they all ran one hashed binary, else "":
+	 * two revisions with the same one differ by noise alone */
+	char binary[LB_DIGEST_HEX + 1];
 };
 int store_measured_revisions(struct store *st, const char *target, const char *scenario,
 			     struct store_revision_row **rows, size_t *n, struct lb_error *err);
+/* The binary the runs of the target's revision in the scenario ran (see binary above), or "". */
+int store_revision_binary(struct store *st, const char *target, const char *sha, const char *scenario,
+			  char out[LB_DIGEST_HEX + 1], struct lb_error *err);
 /* The revision measured last before `sha` (in history's order) with runs of the scenario,
  * in `out` ("" when none): a bisection's last good revision before its first bad one. */
 int store_measured_before(struct store *st, const char *target, const char *scenario, const char *sha,

@@ -381,12 +381,20 @@ int store_value_has(const struct store_value *rows, size_t n, const char *key)
 	return 0;
 }
 
+/* The binary hash every run of revision REV in scenario SCN ran, when they all ran one (of a
+ * build that worked), else NULL. */
+#define RUNS_BINARY(REV, SCN)                                                                                   \
+	"(SELECT CASE WHEN count(DISTINCT b.binary_hash) = 1 AND count(b.binary_hash) = count(*)"               \
+	" THEN max(b.binary_hash) END FROM runs u LEFT JOIN builds b ON b.id = u.build_id AND b.status = 'ok'" \
+	" WHERE u.revision_id = " REV " AND u.scenario = " SCN ")"
+
 static void fill_revision_row(sqlite3_stmt *s, void *p)
 {
 	struct store_revision_row *r = p;
 	st_copy_col(r->sha, sizeof(r->sha), s, 0);
 	st_copy_col(r->subject, sizeof(r->subject), s, 1);
 	r->author_time = sqlite3_column_double(s, 2);
+	st_copy_col(r->binary, sizeof(r->binary), s, 3);
 }
 
 int store_measured_revisions(struct store *st, const char *target, const char *scenario,
@@ -396,7 +404,7 @@ int store_measured_revisions(struct store *st, const char *target, const char *s
 	*n = 0;
 	sqlite3_stmt *s;
 	if (st_prepare(st,
-		    "SELECT r.sha, r.subject, r.author_time FROM revisions r JOIN targets t ON t.id = r.target_id"
+		    "SELECT r.sha, r.subject, r.author_time, " RUNS_BINARY("r.id", "?2") " FROM revisions r JOIN targets t ON t.id = r.target_id"
 		    " WHERE t.name = ?1 AND EXISTS (SELECT 1 FROM runs u WHERE u.revision_id = r.id AND u.scenario = ?2)"
 		    " ORDER BY r.author_time, r.id",
 		    &s, err))
@@ -404,6 +412,15 @@ int store_measured_revisions(struct store *st, const char *target, const char *s
 	st_bind_text(s, 1, target);
 	st_bind_text(s, 2, scenario);
 	return st_collect(st, s, rows, n, sizeof(**rows), fill_revision_row, "reading revisions", err);
+}
+
+int store_revision_binary(struct store *st, const char *target, const char *sha, const char *scenario,
+			  char out[LB_DIGEST_HEX + 1], struct lb_error *err)
+{
+	return st_query_one(st,
+			    "SELECT " RUNS_BINARY("r.id", "?3") " FROM revisions r JOIN targets t ON t.id = r.target_id"
+			    " WHERE t.name = ?1 AND r.sha = ?2",
+			    target, sha, scenario, out, LB_DIGEST_HEX + 1, err);
 }
 
 int store_measured_before(struct store *st, const char *target, const char *scenario, const char *sha,

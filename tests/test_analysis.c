@@ -163,6 +163,66 @@ Test(analysis, compare_check_and_bisect_see_a_doubled_allocation, .timeout = 300
  * the merge base on two scenarios, runs alternating between the two, the comparison as
  * Markdown with links to the pages of what grew; a Metric-Increase line in the pull
  * request's description, or in a commit of it that was never built, accepts the change. */
+/* A program whose work grows with a state file (as a cache on the machine grows): its runs
+ * allocate more one after another whatever revision they measure.  Two revisions that build
+ * it byte-identical differ by that drift alone, which the history must not flag. */
+Test(analysis, revisions_of_one_binary_are_never_flagged_against_each_other, .timeout = 300)
+{
+	char *dir = scratch_dir(), sha[3][41], db[700], src[1200];
+	snprintf(src, sizeof(src),
+		 "import Control.Exception\n"
+		 "main :: IO ()\n"
+		 "main = do\n"
+		 "  r <- try (readFile \"%s/runs\") :: IO (Either IOException String)\n"
+		 "  let k = either (const 0) read r :: Integer\n"
+		 "  k `seq` writeFile \"%s/runs\" (show (k + 1))\n"
+		 "  print (sum [1 .. 100000 * (k + 1)])\n",
+		 dir, dir);
+	char srcdir[700];
+	snprintf(srcdir, sizeof(srcdir), "%s/src", dir);
+	snprintf(db, sizeof(db), "%s/a.db", dir);
+	git_libgit2_init();
+	git_repository *repo;
+	cr_assert_eq(git_repository_init(&repo, srcdir, 0), 0);
+	git_commit_file(repo, "one", "alloc.hs", src, sha[1]);
+	char *v = history_swap(strdup(src), "main :: IO ()", "-- a comment\nmain :: IO ()");
+	git_commit_file(repo, "two: a comment", "alloc.hs", v, sha[2]);
+	free(v);
+	write_file(dir, "leakbench.ini", alloc_config);
+	write_file(dir, "count.scn", "scenario count\nrunner exec\nrun\n");
+	struct lb_out o;
+	char list[200];
+	snprintf(list, sizeof(list), "%s\n%s\n", sha[1], sha[2]);
+	write_file(dir, "revs.txt", list);
+	cr_assert_eq(run_lb(&o, dir, "sweep", "--target", "alloc", "--list", "revs.txt", NULL), 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "byte-identical to the build of"), "%s", o.out);
+	lb_out_free(&o);
+	cr_assert_eq(db_scalar(db, "SELECT count(DISTINCT binary_hash) FROM builds"), 1.0, "one program twice");
+	/* the drift is there, larger than any floor: the second revision's runs came later */
+	char q[600];
+	snprintf(q, sizeof(q),
+		 "SELECT min(m.value) / (SELECT max(m2.value) FROM metrics m2 JOIN runs u2 ON u2.id = m2.run_id JOIN"
+		 " revisions r2 ON r2.id = u2.revision_id WHERE r2.sha = '%s' AND m2.name = 'allocated_bytes')"
+		 " FROM metrics m JOIN runs u ON u.id = m.run_id JOIN revisions r ON r.id = u.revision_id"
+		 " WHERE r.sha = '%s' AND m.name = 'allocated_bytes'",
+		 sha[1], sha[2]);
+	double ratio = db_scalar(db, q);
+	cr_assert(ratio > 1.05, "every run of the second revision allocated more than any of the first: %g", ratio);
+	cr_assert_eq(run_lb(&o, dir, "regressions", "--metric", "allocated_bytes", NULL), 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "nothing flagged"), "%s", o.out);
+	lb_out_free(&o);
+	/* nor does check call the second bad, on any metric: git bisect run would go astray */
+	char base[16];
+	snprintf(base, sizeof(base), "%.12s", sha[1]);
+	cr_assert_eq(run_lb(&o, dir, "check", "--rev", "HEAD", "--baseline", base, NULL), 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "is good: its binary is byte-identical to that of"), "%s", o.out);
+	lb_out_free(&o);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	rm_rf(dir);
+	free(dir);
+}
+
 Test(analysis, a_pull_request_is_checked_against_its_merge_base, .timeout = 300)
 {
 	char *dir = scratch_dir(), sha[5][41], db[700], path[800];

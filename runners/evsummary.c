@@ -87,7 +87,15 @@ struct intern {
 	size_t cap_meta;
 	long last;       /* the current census's previous row's label; -1 at its start */
 	long first;      /* the label that began the last census; -1 none */
+	uint32_t *quick; /* QUICK slots by quick_slot(): a label index + 1 seen there last, 0 none */
 };
+
+/* When the successor guess misses (a census lists the same labels in blocks whose order
+ * changes: one row in four on a threaded program's -hT log), a direct-mapped table keyed
+ * by the row's own bytes finds the label without scanning for its end or hashing all of it:
+ * the room (the rest of the payload), its first and last eight bytes.  Whatever it gives is
+ * checked with is_label, so a collision only costs the full lookup. */
+#define QUICK 16384u
 
 /* FNV-1a over 8 bytes at a time (then the tail byte by byte): labels are read once per
  * census row, and a byte-at-a-time hash was a quarter of the pass's instructions. */
@@ -201,13 +209,32 @@ static __attribute__((noinline)) long intern_by_hash(struct intern *in, struct e
 	return intern(in, s, str, nul ? (size_t)(nul - str) : room);
 }
 
+static inline size_t quick_slot(const char *str, size_t room)
+{
+	uint64_t a = 0, b = 0;
+	if (room >= 8) {
+		a = load64(str);
+		b = load64(str + room - 8);
+	} else
+		memcpy(&a, str, room);
+	uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^ room;
+	return (size_t)(h >> 50) & (QUICK - 1);
+}
+
 static inline __attribute__((always_inline)) long intern_row(struct intern *in, struct evlog_summary *s,
 							     const char *str, size_t room)
 {
 	long guess = in->last < 0 ? in->first : in->succ[in->last] ? (long)in->succ[in->last] - 1 : -1;
-	long id = guess >= 0 && is_label(in, s, guess, str, room) ? guess : intern_by_hash(in, s, str, room);
-	if (id < 0)
-		return -1;
+	long id = guess;
+	if (guess < 0 || !is_label(in, s, guess, str, room)) {
+		uint32_t *q = &in->quick[quick_slot(str, room)];
+		if (*q && is_label(in, s, *q - 1, str, room))
+			id = *q - 1;
+		else if ((id = intern_by_hash(in, s, str, room)) < 0)
+			return -1;
+		else
+			*q = (uint32_t)id + 1;
+	}
 	if (in->last < 0)
 		in->first = id;
 	else
@@ -599,6 +626,13 @@ int evlog_summarise(struct evlog *ev, struct evlog_summary **out, struct lb_erro
 			big[i]->cap = guess;
 	if ((ps.allocs = malloc(guess * sizeof(*ps.allocs))))
 		ps.cap_allocs = guess;
+	if (!(ps.in.quick = calloc(QUICK, sizeof(*ps.in.quick)))) {
+		free(ps.allocs);
+		for (size_t i = 0; i < 3; i++)
+			free(big[i]->p);
+		free(s);
+		return lb_error_oom(err);
+	}
 	struct evlog_event e;
 	int rc;
 	/* Most events (scheduler, GC phases) only need counting: one table lookup decides, so
@@ -660,6 +694,7 @@ int evlog_summarise(struct evlog *ev, struct evlog_summary **out, struct lb_erro
 	free(ps.in.slots);
 	free(ps.in.len);
 	free(ps.in.succ);
+	free(ps.in.quick);
 	free(ps.allocs);
 	for (size_t i = 0; i < ps.n_ccs; i++)
 		free(ps.ccs[i].name);

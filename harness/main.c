@@ -15,28 +15,29 @@ struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
+	int starts; /* it starts processes (builds, runs, servers, page writers): run it under the guard */
 };
 
 static const struct command commands[] = {
-	{"init", cmd_init, "write a commented leakbench.ini and an example scenario"},
-	{"exec", cmd_exec, "run a GHC-built program several times under measurement and store it"},
-	{"run", cmd_run, "carry out a scenario, measure every step, judge its expectations"},
-	{"sweep", cmd_sweep, "build and measure a target over a range of revisions (or what is new)"},
-	{"merge", cmd_merge, "gather the databases of several sweeps (CI shards) into one"},
-	{"compare", cmd_compare, "two revisions' stored runs side by side: change, interval, verdict per metric"},
-	{"check", cmd_check, "is a revision good or bad against a baseline (exit 0/1/125, for git bisect run)"},
-	{"bisect", cmd_bisect, "find the first bad commit of a regression or a leak between two revisions"},
-	{"regressions", cmd_regressions, "what the stored history flags, newest first"},
-	{"accept", cmd_accept, "mark a measured change as intended (the metric is judged against it from then on)"},
-	{"report", cmd_report, "write the static dashboard: trends, regressions, runs"},
-	{"nightly", cmd_nightly, "sweep what is new for every target, flag, bisect, write the dashboard"},
-	{"runs", cmd_runs, "list the stored runs, newest first"},
-	{"show", cmd_show, "everything stored about one run: metrics, artifacts, environment"},
-	{"eventlog", cmd_eventlog, "what a GHC eventlog says: GCs, live bytes, heap, census, markers"},
-	{"scenario", cmd_scenario, "check a scenario file and show the steps it will run"},
-	{"gen", cmd_gen, "write a generated Haskell codebase (layered, breadth x depth, include paths)"},
-	{"record", cmd_record, "sit between an editor and an LSP server; write the session down for run --replay"},
-	{"help", NULL, "this list, or `leakbench help COMMAND` for one command"},
+	{"init", cmd_init, "write a commented leakbench.ini and an example scenario", 0},
+	{"exec", cmd_exec, "run a GHC-built program several times under measurement and store it", 1},
+	{"run", cmd_run, "carry out a scenario, measure every step, judge its expectations", 1},
+	{"sweep", cmd_sweep, "build and measure a target over a range of revisions (or what is new)", 1},
+	{"merge", cmd_merge, "gather the databases of several sweeps (CI shards) into one", 0},
+	{"compare", cmd_compare, "two revisions' stored runs side by side: change, interval, verdict per metric", 0},
+	{"check", cmd_check, "is a revision good or bad against a baseline (exit 0/1/125, for git bisect run)", 1},
+	{"bisect", cmd_bisect, "find the first bad commit of a regression or a leak between two revisions", 1},
+	{"regressions", cmd_regressions, "what the stored history flags, newest first", 0},
+	{"accept", cmd_accept, "mark a measured change as intended (the metric is judged against it from then on)", 0},
+	{"report", cmd_report, "write the static dashboard: trends, regressions, runs", 1},
+	{"nightly", cmd_nightly, "sweep what is new for every target, flag, bisect, write the dashboard", 1},
+	{"runs", cmd_runs, "list the stored runs, newest first", 0},
+	{"show", cmd_show, "everything stored about one run: metrics, artifacts, environment", 0},
+	{"eventlog", cmd_eventlog, "what a GHC eventlog says: GCs, live bytes, heap, census, markers", 0},
+	{"scenario", cmd_scenario, "check a scenario file and show the steps it will run", 0},
+	{"gen", cmd_gen, "write a generated Haskell codebase (layered, breadth x depth, include paths)", 0},
+	{"record", cmd_record, "sit between an editor and an LSP server; write the session down for run --replay", 1},
+	{"help", NULL, "this list, or `leakbench help COMMAND` for one command", 0},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(*commands))
 
@@ -117,8 +118,10 @@ int main(int argc, char **argv)
 	if (!c)
 		return unknown_command(name);
 	/* under a guardian, so nothing this run starts outlives it, however it ends (even
-	 * kill -9); before anything is started or printed, since the guardian is this pid */
-	if (!c->fn || strcmp(argv[argc - 1], "--help") != 0)
+	 * kill -9); before anything is started or printed, since the guardian is this pid.  A
+	 * command that starts nothing goes without: the guardian's fork and its search of /proc
+	 * for strays at the end were a tenth of reading an eventlog. */
+	if (c->starts && strcmp(argv[argc - 1], "--help") != 0)
 		guard_start();
 	return c->fn(argc - 1, argv + 1);
 }

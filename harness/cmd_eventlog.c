@@ -66,39 +66,34 @@ static void display_label(const struct evlog_summary *s, uint32_t id, char *buf,
  * no more points than that to stand out; the stored metrics have their own (expect.c). */
 #define GROWTH_SAMPLES 64
 
-/* Bytes of every label at every census (0 where a census omits it), then slopes. */
+/* Bytes of every label at the censuses a slope uses (0 where a census omits it), then
+ * slopes.  Only those censuses are read: a matrix of every label at every census was 7 MB
+ * of page faults on a census-heavy log, for 64 columns of it. */
 static struct growth *census_growth(const struct evlog_summary *s)
 {
 	size_t L = s->n_labels, S = s->n_samples;
+	size_t U = S > GROWTH_SAMPLES ? GROWTH_SAMPLES : S; /* the censuses used: j * (S - 1) / (U - 1) */
 	struct growth *g = calloc(L ? L : 1, sizeof(*g));
-	double *m = calloc(L * S + 1, sizeof(*m)), *t = malloc((S + 1) * sizeof(*t)),
-	       *k = malloc((S + 1) * sizeof(*k)), *col = malloc((S + 1) * sizeof(*col));
-	if (!g || !m || !t || !k || !col) {
+	double *m = calloc(L * U + 1, sizeof(*m)), *t = malloc((U + 1) * sizeof(*t)), *k = malloc((U + 1) * sizeof(*k));
+	if (!g || !m || !t || !k) {
 		free(g);
 		g = NULL;
 		goto done;
 	}
 	size_t mi = 0;
-	for (size_t j = 0; j < S; j++) {
-		const struct evlog_sample *sm = &s->samples[j];
+	for (size_t j = 0; j < U; j++) {
+		const struct evlog_sample *sm = &s->samples[U < S ? j * (S - 1) / (U - 1) : j];
 		t[j] = (double)(sm->t - s->t_first) / 1e9;
 		while (mi < s->n_markers && s->markers[mi].t <= sm->t)
 			mi++;
 		k[j] = (double)mi; /* markers passed so far */
 		for (size_t r = sm->first; r < sm->first + sm->n; r++)
-			m[s->rows[r].label * S + j] += (double)s->rows[r].bytes;
-	}
-	size_t U = S > GROWTH_SAMPLES ? GROWTH_SAMPLES : S; /* the censuses used: j * (S - 1) / (U - 1) */
-	for (size_t j = 0; U < S && j < U; j++) {
-		size_t from = j * (S - 1) / (U - 1);
-		t[j] = t[from];
-		k[j] = k[from];
+			m[s->rows[r].label * U + j] += (double)s->rows[r].bytes;
 	}
 	for (size_t l = 0; l < L; l++) {
+		const double *col = &m[l * U];
 		g[l].label = (uint32_t)l;
-		g[l].last = S ? (uint64_t)m[l * S + S - 1] : 0;
-		for (size_t j = 0; j < U; j++)
-			col[j] = m[l * S + (U < S ? j * (S - 1) / (U - 1) : j)];
+		g[l].last = U ? (uint64_t)col[U - 1] : 0;
 		g[l].have_s = detect_theil_sen(t, col, U, &g[l].per_s) == 0;
 		g[l].have_marker = s->n_markers && detect_theil_sen(k, col, U, &g[l].per_marker) == 0;
 	}
@@ -106,7 +101,6 @@ done:
 	free(m);
 	free(t);
 	free(k);
-	free(col);
 	return g;
 }
 
@@ -230,15 +224,6 @@ static void print_series(const struct evlog_summary *s, const struct evlog_serie
 	free(v);
 }
 
-static json_t *series_json(const struct evlog_summary *s, const struct evlog_series *se)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < se->n; i++)
-		json_array_append_new(a, json_pack("[f, I]", (double)(se->p[i].t - s->t_first) / 1e9,
-						   (json_int_t)se->p[i].v));
-	return a;
-}
-
 static json_t *marks_json(const struct evlog_summary *s, const struct evlog_mark *m, size_t n)
 {
 	json_t *a = json_array();
@@ -275,40 +260,103 @@ static void put(struct out_buf *o, const char *text)
 	buffered(text, strlen(text), o);
 }
 
+/* v in decimal at w (room for 20 bytes); returns its length.  By hand: snprintf per
+ * census row or series point was most of --json. */
+static size_t put_u64(char *w, uint64_t v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	size_t n = (size_t)(tmp + sizeof(tmp) - p);
+	memcpy(w, p, n);
+	return n;
+}
+
+/* ns nanoseconds as seconds at w, exactly (the digits of the count, trailing zeros dropped,
+ * at least one decimal: 2.0, 0.002146649); room for 32 bytes; returns the length. */
+static size_t put_seconds(char *w, uint64_t ns)
+{
+	size_t n = put_u64(w, ns / 1000000000u);
+	uint64_t frac = ns % 1000000000u;
+	w[n++] = '.';
+	int digits = 9;
+	while (digits > 1 && frac % 10 == 0) {
+		frac /= 10;
+		digits--;
+	}
+	for (int q = digits; q-- > 0; frac /= 10)
+		w[n + (size_t)q] = (char)('0' + frac % 10);
+	return n + (size_t)digits;
+}
+
+/* Room for `need` bytes at the buffer's end (written out first when there is not). */
+static char *room(struct out_buf *o, size_t need)
+{
+	if (o->n + need > sizeof(o->b)) {
+		fwrite(o->b, 1, o->n, o->f);
+		o->n = 0;
+	}
+	return o->b + o->n;
+}
+
+/* A series as [[T, V], ...], one point a line, streamed like the census samples. */
+static void series_stream(struct out_buf *o, const struct evlog_summary *s, const struct evlog_series *se)
+{
+	put(o, "[");
+	for (size_t i = 0; i < se->n; i++) {
+		char *w = room(o, 64), *at = w;
+		memcpy(w, i ? ",\n  [" : "\n  [", i ? 5 : 4);
+		w += i ? 5 : 4;
+		w += put_seconds(w, se->p[i].t - s->t_first);
+		*w++ = ',';
+		*w++ = ' ';
+		w += put_u64(w, se->p[i].v);
+		*w++ = ']';
+		o->n += (size_t)(w - at);
+	}
+	put(o, se->n ? "\n ]" : "]");
+}
+
 /* The census samples, [{"t": T, "total": N, "bytes": {LABEL: N, ...}}, ...], streamed: a
  * census-heavy log has millions of rows, and a jansson value for each (allocated, hashed
  * into its object, written, freed) made --json ten times slower than reading the log.  The
- * labels are encoded by jansson, once each (`keys`). */
+ * labels are encoded by jansson, once each, as `"LABEL": ` padded with NULs to whole words
+ * (`keys`, `key_len` without the padding), so a row is written straight into the buffer by
+ * word copies and digits: a call to memcpy for each piece of a row was a tenth of it. */
 static void samples_json(struct out_buf *o, const struct evlog_summary *s, char *const *keys, const size_t *key_len)
 {
-	char num[64];
 	put(o, "[");
 	for (size_t j = 0; j < s->n_samples; j++) {
 		const struct evlog_sample *sm = &s->samples[j];
-		snprintf(num, sizeof(num), "%s{\"t\": %.12g, \"total\": %" PRIu64 ", \"bytes\": {", j ? ",\n  " : "\n  ",
-			 (double)(sm->t - s->t_first) / 1e9, sm->total);
-		put(o, num);
+		char *w = room(o, 128), *at = w;
+		w += sprintf(w, "%s{\"t\": ", j ? ",\n  " : "\n  ");
+		w += put_seconds(w, sm->t - s->t_first);
+		memcpy(w, ", \"total\": ", 11);
+		w += 11;
+		w += put_u64(w, sm->total);
+		memcpy(w, ", \"bytes\": {", 12);
+		o->n += (size_t)(w + 12 - at);
 		for (size_t r = sm->first; r < sm->first + sm->n; r++) {
 			uint32_t l = s->rows[r].label;
-			if (r > sm->first)
-				buffered(", ", 2, o);
-			buffered(keys[l], key_len[l], o);
-			/* the bytes in decimal, by hand: snprintf per row was most of what is left */
-			char *end = num + sizeof(num), *p = end;
-			uint64_t v = s->rows[r].bytes;
-			do
-				*--p = (char)('0' + v % 10);
-			while (v /= 10);
-			*--p = ' ';
-			*--p = ':';
-			buffered(p, (size_t)(end - p), o);
+			size_t words = (key_len[l] + 7) / 8;
+			w = room(o, 2 + words * 8 + 24);
+			if (r > sm->first) {
+				*w++ = ',';
+				*w++ = ' ';
+			}
+			for (size_t q = 0; q < words; q++)
+				memcpy(w + 8 * q, keys[l] + 8 * q, 8);
+			w += key_len[l];
+			w += put_u64(w, s->rows[r].bytes);
+			o->n = (size_t)(w - o->b);
 		}
 		put(o, "}}");
 	}
 	put(o, s->n_samples ? "\n ]" : "]");
 }
 
-/* The document: every value through jansson but the census samples (samples_json). */
+/* The document: every value through jansson but the series and the census samples. */
 static void write_json(struct out_buf *o, json_t *j, const struct evlog_summary *s, char *const *keys,
 		       const size_t *key_len)
 {
@@ -320,6 +368,18 @@ static void write_json(struct out_buf *o, json_t *j, const struct evlog_summary 
 		put(o, n++ ? ",\n \"" : "\n \"");
 		put(o, key); /* leakbench's own key names: plain ASCII */
 		put(o, "\": ");
+		if (!strcmp(key, "series")) { /* {"live": [...], ...}, each streamed */
+			static const char *const names[] = {"live", "heap", "blocks", "alloc"};
+			const struct evlog_series *ser[] = {&s->live, &s->heap, &s->blocks, &s->alloc};
+			for (size_t i = 0; i < 4; i++) {
+				put(o, i ? ",\n \"" : "{\n \"");
+				put(o, names[i]);
+				put(o, "\": ");
+				series_stream(o, s, ser[i]);
+			}
+			put(o, "\n}");
+			continue;
+		}
 		if (strcmp(key, "census")) {
 			json_dump_callback(v, buffered, o, JSON_INDENT(1) | JSON_REAL_PRECISION(12) | JSON_ENCODE_ANY);
 			continue;
@@ -369,9 +429,7 @@ static json_t *summary_json(const char *path, const struct evlog_summary *s, con
 		(json_int_t)s->allocated_bytes, "copied_bytes", (json_int_t)s->copied_bytes);
 	if (s->have_wall_clock)
 		json_object_set_new(j, "start_unix", json_real(evlog_unix_time(s, s->t_first)));
-	json_object_set_new(j, "series", json_pack("{s:o, s:o, s:o, s:o}", "live", series_json(s, &s->live),
-						   "heap", series_json(s, &s->heap), "blocks",
-						   series_json(s, &s->blocks), "alloc", series_json(s, &s->alloc)));
+	json_object_set_new(j, "series", json_null()); /* its place: written by series_stream */
 	json_object_set_new(j, "markers", marks_json(s, s->markers, s->n_markers));
 	json_object_set_new(j, "messages", marks_json(s, s->messages, s->n_messages));
 	json_object_set_new(j, "census", json_pack("{s:s, s:f, s:o}", "breakdown", evlog_breakdown_flag(s->breakdown),
@@ -438,18 +496,24 @@ int cmd_eventlog(int argc, char **argv)
 		json_t *j = summary_json(path, s, g);
 		char **keys = calloc(s->n_labels + 1, sizeof(*keys));
 		size_t *key_len = calloc(s->n_labels + 1, sizeof(*key_len));
-		for (size_t i = 0; keys && key_len && i < s->n_labels; i++) { /* each label as JSON text, once */
+		int oom = !keys || !key_len;
+		for (size_t i = 0; !oom && i < s->n_labels; i++) { /* each label as JSON text, once */
 			char lab[256];
 			display_label(s, (uint32_t)i, lab, sizeof(lab));
 			json_t *t = json_string(lab);
-			keys[i] = t ? json_dumps(t, JSON_ENCODE_ANY) : NULL;
+			char *text = t ? json_dumps(t, JSON_ENCODE_ANY) : NULL;
 			json_decref(t);
-			if (!keys[i])
-				keys[i] = strdup("\"?\"");
-			key_len[i] = keys[i] ? strlen(keys[i]) : 0;
+			size_t n = text ? strlen(text) : 3;
+			if ((keys[i] = calloc((n + 2 + 7) / 8 + 1, 8))) { /* `"LABEL": `, whole words */
+				memcpy(keys[i], text ? text : "\"?\"", n);
+				memcpy(keys[i] + n, ": ", 2);
+				key_len[i] = n + 2;
+			}
+			free(text);
+			oom |= !keys[i];
 		}
 		struct out_buf ob = {.f = stdout};
-		if (keys && key_len)
+		if (!oom)
 			write_json(&ob, j, s, keys, key_len);
 		else
 			fprintf(stderr, "leakbench eventlog: out of memory\n");

@@ -5,6 +5,8 @@
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -548,7 +550,6 @@ Test(eventlog, command_prints_summary_census_series_and_json, .timeout = 120)
 	char *dir = scratch_dir();
 	char *args[] = {"keep", "6", "20000", NULL};
 	struct evlog_summary *s = run_and_read(dir, args, "census", "-l-agu -hT -i0.02", NULL);
-	evlog_summary_free(s);
 	char path[600];
 	snprintf(path, sizeof(path), "%s/x.eventlog", dir);
 	struct lb_out o;
@@ -573,6 +574,37 @@ Test(eventlog, command_prints_summary_census_series_and_json, .timeout = 120)
 	cr_assert(strstr(o.out, "\"markers\"") && strstr(o.out, "\"growth\"") &&
 			  strstr(o.out, "\"partial\": false"),
 		  "%.300s", o.out);
+	/* what it says is what the reader read: every series point, every census row */
+	json_error_t jerr;
+	json_t *j = json_loads(o.out, 0, &jerr);
+	cr_assert(j, "not JSON: %s (line %d)", jerr.text, jerr.line);
+	const struct evlog_series *want[] = {&s->live, &s->heap, &s->alloc};
+	const char *names[] = {"live", "heap", "alloc"};
+	for (size_t k = 0; k < 3; k++) {
+		json_t *a = json_object_get(json_object_get(j, "series"), names[k]);
+		cr_assert_eq(json_array_size(a), want[k]->n, "%s", names[k]);
+		cr_assert_gt(want[k]->n, 2, "%s has points", names[k]);
+		for (size_t i = 0; i < want[k]->n; i++) {
+			json_t *pt = json_array_get(a, i);
+			double t = json_number_value(json_array_get(pt, 0)), t_want = (double)(want[k]->p[i].t - s->t_first) / 1e9;
+			cr_assert(fabs(t - t_want) < 1e-12 && json_integer_value(json_array_get(pt, 1)) == (json_int_t)want[k]->p[i].v,
+				  "%s point %zu: %.12g %lld", names[k], i, t, (long long)json_integer_value(json_array_get(pt, 1)));
+		}
+	}
+	json_t *samples = json_object_get(json_object_get(j, "census"), "samples");
+	cr_assert_eq(json_array_size(samples), s->n_samples);
+	for (size_t i = 0; i < s->n_samples; i++) {
+		json_t *sm = json_array_get(samples, i), *v;
+		const char *label;
+		json_int_t sum = 0;
+		json_object_foreach(json_object_get(sm, "bytes"), label, v)
+			sum += json_integer_value(v);
+		cr_assert(sum == (json_int_t)s->samples[i].total && json_integer_value(json_object_get(sm, "total")) == sum &&
+				  json_object_size(json_object_get(sm, "bytes")) == s->samples[i].n,
+			  "census %zu", i);
+	}
+	json_decref(j);
+	evlog_summary_free(s);
 	lb_out_free(&o);
 	char junk[600];
 	snprintf(junk, sizeof(junk), "%s/junk.eventlog", dir);

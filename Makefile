@@ -27,10 +27,13 @@ DEB_PKGS := build-essential pkg-config libgit2-dev libcurl4-openssl-dev libssl-d
             python3-yaml
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libcurl is compiled against but not linked: runners/http.c loads it when a command first
-# needs it (a download, a webhook), so the other commands do not pay for loading it and the
-# twenty libraries it pulls in.
-PKG_LIBS   := $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null) -ldl
+# libgit2, libcurl and libcrypto are compiled against but not linked: harness/rev.c,
+# runners/http.c and base/digest.c load them when a command first needs them (a revision, a
+# download, a hash; base/dynlib.h), so the other commands do not pay for loading them and
+# the twenty-odd libraries they pull in.  The tests make git histories with libgit2 itself.
+DYN_PKGS   := libgit2 libcurl libcrypto
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out $(DYN_PKGS),$(PKGS)) 2>/dev/null) -ldl
+TEST_LIBS  := $(shell pkg-config --libs libgit2 2>/dev/null)
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null)
 
@@ -72,7 +75,7 @@ $(1)/leakbench: $(1)/obj/harness/main.o $(1)/libleakbench.a
 	$$(CC) $(2) -o $$@ $$^ $$(LDLIBS)
 $(1)/tests/leakbench-tests: $(patsubst %.c,$(1)/obj/%.o,$(TEST_SRC)) $(1)/libleakbench.a
 	@mkdir -p $$(dir $$@)
-	$$(CC) $(2) -o $$@ $$^ $$(CRIT_LIBS) $$(LDLIBS)
+	$$(CC) $(2) -o $$@ $$^ $$(CRIT_LIBS) $$(TEST_LIBS) $$(LDLIBS)
 endef
 $(eval $(call flavour,$(BUILD),))
 $(eval $(call flavour,$(BUILD)/asan,$(SAN_FLAGS)))

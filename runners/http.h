@@ -1,11 +1,7 @@
 /*
  * http.h - libcurl, loaded by the commands that use it (a download, a webhook) when they
- * first do.  Linked in the usual way, libcurl and the twenty libraries it pulls in (TLS,
- * Kerberos, LDAP, RTMP, ...) cost every leakbench process about 5 ms of dynamic loading
- * before main(), over half of its start-up, although only fetching and notifying use it:
- * `leakbench eventlog FILE` and every measured run paid it for nothing.  Loaded with
- * RTLD_NODELETE, so the loader keeps it once loaded; leakbench holds no state of its own
- * for it: each user opens it, uses it, closes it.
+ * first do (base/dynlib.h): linked in the usual way, it and the twenty libraries it pulls
+ * in (TLS, Kerberos, LDAP, RTMP, ...) cost every leakbench process about 5 ms before main().
  */
 #ifndef LB_HTTP_H
 #define LB_HTTP_H

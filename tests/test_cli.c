@@ -103,3 +103,21 @@ Test(cli, the_ci_workflows_parse_and_their_shell_is_valid)
 	rm_rf(dir);
 	free(dir);
 }
+
+/* libgit2, libcurl and libcrypto are loaded by what uses them (a revision, a download, a
+ * hash), not by every process: the loader's own account (LD_DEBUG=files) of a command that
+ * needs none of them names the linked libraries (SQLite) and not those. */
+Test(cli, a_command_loads_only_the_libraries_it_uses)
+{
+	char scn[600];
+	const char *root = getenv("LEAKBENCH_ROOT");
+	snprintf(scn, sizeof(scn), "%s/scenarios/ghci-reload.scn", root ? root : ".");
+	setenv("LD_DEBUG", "files", 1);
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, NULL, "scenario", scn, NULL), 0, "%s", o.err);
+	cr_assert(strstr(o.err, "file=libsqlite3.so"), "the loader's account: %.2000s", o.err);
+	cr_assert(!strstr(o.err, "file=libgit2") && !strstr(o.err, "file=libcurl") && !strstr(o.err, "file=libcrypto"),
+		  "%.4000s", o.err);
+	lb_out_free(&o);
+	unsetenv("LD_DEBUG");
+}

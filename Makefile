@@ -155,7 +155,7 @@ $(BUILD)/report_bench: $(BUILD)/obj/tests/bench/report_bench.o $(BUILD)/libleakb
 
 bench: deps leakbench fixtures $(BUILD)/evlog_bench $(BUILD)/detect_sim $(BUILD)/report_bench
 	sh tests/bench/exec_overhead.sh ./leakbench $(BUILD)/fixtures
-	sh tests/bench/evlog_throughput.sh $(BUILD)/evlog_bench $(BUILD)/fixtures
+	sh tests/bench/evlog_throughput.sh $(BUILD)/evlog_bench $(BUILD)/fixtures ./leakbench
 	sh tests/bench/evlog_census.sh ./leakbench
 	sh tests/bench/detect_sim.sh ./leakbench $(BUILD)/detect_sim $(BUILD)/fixtures
 	sh tests/bench/settled_spread.sh ./leakbench $(BUILD)/fixtures

@@ -275,8 +275,14 @@ int report_run_page(struct site *s, const char *id, struct lb_error *err)
 		char v[32];
 		fputs("<tr><td>", f);
 		report_esc(f, run.metrics[i].name);
-		fprintf(f, "</td><td class=\"num\">%.10g</td><td>%s</td></tr>\n", run.metrics[i].value,
-			strstr(run.metrics[i].name, "bytes") ? text_metric("bytes", run.metrics[i].value, v, sizeof(v)) : "");
+		double x = run.metrics[i].value;
+		/* most figures are whole (bytes, counts): written as integers, exactly (%.10g wrote
+		 * eleven digits or more as an exponent, 1.23456789e+10) */
+		if (x == trunc(x) && fabs(x) < 1e15)
+			fprintf(f, "</td><td class=\"num\">%lld</td><td>", (long long)x);
+		else
+			fprintf(f, "</td><td class=\"num\">%.10g</td><td>", x);
+		fprintf(f, "%s</td></tr>\n", strstr(run.metrics[i].name, "bytes") ? text_metric("bytes", x, v, sizeof(v)) : "");
 	}
 	fputs("</table>\n<h2>artifacts</h2>\n<ul>\n", f);
 	for (size_t i = 0; i < run.n_artifacts; i++) {

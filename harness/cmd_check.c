@@ -82,7 +82,7 @@ struct check_out {
 	struct store *st;
 };
 
-static const char *const said[] = {"good", "bad", "untestable", "untestable", "not judged (an error)", "not judged (interrupted)"};
+static const char *const said[] = {"good", "bad", "untestable", "untestable", "error", "interrupted"};
 
 /* One scenario's part of the Markdown, and its page of what grew.  1 when the page could
  * not be written. */

@@ -10,7 +10,10 @@
  * transaction, since writing 15,000 runs one fsync'ed transaction each would time the disk.
  * Then times `report_write` alone and prints one line a script can read:
  *
- *   report N REVISIONS RUNS SECONDS PAGES TREND_PAGE_BYTES
+ *   report N REVISIONS RUNS SECONDS PAGES TREND_PAGE_BYTES USER_SECONDS SYS_SECONDS
+ *
+ * (the CPU time of the report and the page writers it forks: what is leakbench's own work,
+ * and what is the kernel's, which for 15,000 new files varies with the filesystem's state).
  *
  * Run it in a fresh process per size (tests/bench/report_scaling.sh compares 500 and 5,000).
  * A database of that size already in DIR is reused (a profile of the report alone).
@@ -19,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -70,6 +74,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct report_summary sum;
+	struct rusage self0, kids0, self1, kids1;
+	getrusage(RUSAGE_SELF, &self0);
+	getrusage(RUSAGE_CHILDREN, &kids0);
 	double t0 = now();
 	if (report_write(st, out, NULL, 0, &sum, &err)) {
 		fprintf(stderr, "report_bench: %s\n", err.msg);
@@ -77,10 +84,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	double t1 = now();
+	getrusage(RUSAGE_SELF, &self1);
+	getrusage(RUSAGE_CHILDREN, &kids1);
+#define TV(t) ((double)(t).tv_sec + (double)(t).tv_usec / 1e6)
+	double user = TV(self1.ru_utime) - TV(self0.ru_utime) + TV(kids1.ru_utime) - TV(kids0.ru_utime),
+	       sys = TV(self1.ru_stime) - TV(self0.ru_stime) + TV(kids1.ru_stime) - TV(kids0.ru_stime);
 	store_close(st);
 	char page[700];
 	snprintf(page, sizeof(page), "%s/m-big-edits-max_live_bytes.html", out);
 	long size = stat(page, &sb) == 0 ? (long)sb.st_size : -1;
-	printf("report %d %d %.3f %zu %ld\n", n, 3 * n, t1 - t0, sum.pages, size);
+	printf("report %d %d %.3f %zu %ld %.2f %.2f\n", n, 3 * n, t1 - t0, sum.pages, size, user, sys);
 	return 0;
 }

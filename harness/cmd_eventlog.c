@@ -241,13 +241,20 @@ struct out_buf {
 	char b[1 << 16];
 };
 
-static int buffered(const char *text, size_t size, void *data)
+/* Room for `need` bytes at the buffer's end (written out first when there is not). */
+static char *room(struct out_buf *o, size_t need)
 {
-	struct out_buf *o = data;
-	if (o->n + size > sizeof(o->b)) {
+	if (o->n + need > sizeof(o->b)) {
 		fwrite(o->b, 1, o->n, o->f);
 		o->n = 0;
 	}
+	return o->b + o->n;
+}
+
+static int buffered(const char *text, size_t size, void *data)
+{
+	struct out_buf *o = data;
+	room(o, size);
 	if (size > sizeof(o->b))
 		return fwrite(text, 1, size, o->f) == size ? 0 : -1;
 	memcpy(o->b + o->n, text, size);
@@ -288,16 +295,6 @@ static size_t put_seconds(char *w, uint64_t ns)
 	for (int q = digits; q-- > 0; frac /= 10)
 		w[n + (size_t)q] = (char)('0' + frac % 10);
 	return n + (size_t)digits;
-}
-
-/* Room for `need` bytes at the buffer's end (written out first when there is not). */
-static char *room(struct out_buf *o, size_t need)
-{
-	if (o->n + need > sizeof(o->b)) {
-		fwrite(o->b, 1, o->n, o->f);
-		o->n = 0;
-	}
-	return o->b + o->n;
 }
 
 /* A series as [[T, V], ...], one point a line, streamed like the census samples. */

@@ -628,9 +628,7 @@ int evlog_summarise(struct evlog *ev, struct evlog_summary **out, struct lb_erro
 		ps.cap_allocs = guess;
 	if (!(ps.in.quick = calloc(QUICK, sizeof(*ps.in.quick)))) {
 		free(ps.allocs);
-		for (size_t i = 0; i < 3; i++)
-			free(big[i]->p);
-		free(s);
+		evlog_summary_free(s);
 		return lb_error_oom(err);
 	}
 	struct evlog_event e;

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -232,8 +231,10 @@ static int metric_page(struct site *s, const struct history *h, const char *metr
 					text_metric(metric, hi[i], b, sizeof(b)));
 			}
 			fputs("<td>", f);
-			for (size_t k = 0; k < h->n_runs[i]; k++)
-				fprintf(f, "<a href=\"r-%s.html\">%zu</a> ", h->runs[i][k].key, k + 1);
+			for (size_t k = 0; k < h->n_runs[i]; k++) {
+				report_run_link(s, f, h->runs[i][k].key, k + 1);
+				fputc(' ', f);
+			}
 			fputs("</td></tr>\n", f);
 		}
 		fputs("</table>\n", f);
@@ -294,7 +295,8 @@ static int unjudged_list(struct site *s, FILE *idx, const struct history *h, str
 					continue;
 				if (first)
 					fprintf(idx, " <code>%.12s</code>", h->revs[i].sha);
-				fprintf(idx, " <a href=\"r-%s.html\">%zu</a>", u[j].key, k + 1);
+				fputc(' ', idx);
+				report_run_link(s, idx, u[j].key, k + 1);
 				first = 0;
 			}
 	}
@@ -502,88 +504,6 @@ static int write_asset(const char *dir, const char *name, const unsigned char *b
 	return rc;
 }
 
-/* The run pages, the bulk of a first report (15,000 of a 5,000-revision history), shared
- * among the machine's cores: up to RUN_WORKERS processes, each taking every W-th run.  A
- * child opens the database anew (SQLite connections must not cross a fork; the parent's is
- * left untouched), writes its pages, sends back its counts and any error through a pipe
- * and leaves with _exit (nothing of the parent's flushed twice).  Below RUN_PAGES_ALONE
- * runs one process writes them all. */
-enum { RUN_WORKERS = 4, RUN_PAGES_ALONE = 400 };
-
-struct run_share {
-	size_t pages, runs, reused;
-	int code;
-	char msg[sizeof(((struct lb_error *)0)->msg)];
-};
-
-static int run_share(struct site *s, const struct store_run_row *runs, size_t n, size_t k, size_t w, struct lb_error *err)
-{
-	int rc = 0;
-	for (size_t i = k; i < n && !rc; i += w)
-		rc = report_run_page(s, runs[i].id, err);
-	return rc;
-}
-
-static int run_pages(struct site *s, const struct store_run_row *runs, size_t n, struct lb_error *err)
-{
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t w = n < RUN_PAGES_ALONE || cores < 2 ? 1 : cores < RUN_WORKERS ? (size_t)cores : RUN_WORKERS;
-	pid_t kids[RUN_WORKERS] = {0};
-	int fds[RUN_WORKERS] = {0};
-	size_t started = 1;
-	fflush(NULL); /* nothing buffered is written by a child as well */
-	for (; started < w; started++) {
-		int pipefd[2];
-		if (pipe(pipefd) < 0)
-			break;
-		pid_t pid = fork();
-		if (pid < 0) {
-			close(pipefd[0]), close(pipefd[1]);
-			break;
-		}
-		if (pid == 0) {
-			close(pipefd[0]);
-			struct run_share out = {0};
-			struct report_summary sum = {0};
-			struct site mine = *s;
-			struct lb_error cerr = {0};
-			mine.sum = &sum;
-			int crc = store_open(&mine.st, store_path(s->st), &cerr);
-			if (!crc)
-				crc = run_share(&mine, runs, n, started, w, &cerr);
-			out.pages = sum.pages, out.runs = sum.runs, out.reused = sum.reused, out.code = crc;
-			snprintf(out.msg, sizeof(out.msg), "%s", cerr.msg);
-			ssize_t wr = write(pipefd[1], &out, sizeof(out));
-			_exit(wr == (ssize_t)sizeof(out) && !crc ? 0 : 1);
-		}
-		close(pipefd[1]);
-		kids[started] = pid, fds[started] = pipefd[0];
-	}
-	/* the runs of workers that could not be started are this process's too */
-	int rc = 0;
-	for (size_t k = 0; k < w && !rc; k++)
-		if (k == 0 || k >= started)
-			rc = run_share(s, runs, n, k, w, err);
-	for (size_t k = 1; k < started; k++) {
-		struct run_share got = {0};
-		ssize_t r;
-		while ((r = read(fds[k], &got, sizeof(got))) < 0 && errno == EINTR)
-			;
-		close(fds[k]);
-		int status = 0;
-		while (waitpid(kids[k], &status, 0) < 0 && errno == EINTR)
-			;
-		s->sum->pages += got.pages, s->sum->runs += got.runs, s->sum->reused += got.reused;
-		if (rc)
-			continue;
-		if (r == (ssize_t)sizeof(got) && got.code)
-			rc = lb_error_set(err, got.code, "%s", got.msg);
-		else if (r != (ssize_t)sizeof(got) || !WIFEXITED(status) || WEXITSTATUS(status))
-			rc = lb_error_set(err, LB_EIO, "a process writing run pages died (status %d)", status);
-	}
-	return rc;
-}
-
 int report_write(struct store *st, const char *out, const struct report_link *links, size_t n_links,
 		 struct report_summary *sum, struct lb_error *err)
 {
@@ -597,8 +517,7 @@ int report_write(struct store *st, const char *out, const struct report_link *li
 	struct site s = {.st = st, .dir = tmp, .prev = access(out, F_OK) == 0 ? out : NULL, .links = links,
 			 .n_links = n_links, .sum = sum};
 	struct store_value *targets = NULL;
-	struct store_run_row *runs = NULL;
-	size_t n_targets = 0, n_runs = 0;
+	size_t n_targets = 0;
 	FILE *idx = NULL;
 	int rc = 0, reading = 0;
 	if (mkdir(tmp, 0755) < 0) {
@@ -626,9 +545,7 @@ int report_write(struct store *st, const char *out, const struct report_link *li
 	if (!rc)
 		rc = regressions_page(&s, err);
 	if (!rc)
-		rc = store_list_runs(st, 0, &runs, &n_runs, err);
-	if (!rc)
-		rc = run_pages(&s, runs, n_runs, err);
+		rc = report_linked_run_pages(&s, err);
 	store_read_end(st);
 	reading = 0;
 	if (rc)
@@ -649,8 +566,8 @@ done:
 	if (rc)
 		file_remove_tree(tmp);
 	free(s.flags.v);
+	free(s.linked.id);
 	free(targets);
-	free(runs);
 	free(tmp);
 	free(old);
 	return rc;

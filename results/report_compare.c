@@ -195,8 +195,18 @@ int report_compare_page(struct site *s, const char *target, const char *scenario
 			fputs(href ? "</a>" : "", f);
 			fputs("</code></td><td>", f);
 			report_esc(f, subject_of(revs, n_revs, shas[k]));
-			fputs("</td></tr>\n", f);
+			fputs("</td><td>runs:", f);
 			free(href);
+			struct store_value *runs = NULL;
+			size_t n_runs = 0;
+			if ((rc = store_runs_of_revision(s->st, target, shas[k], scenario, &runs, &n_runs, err)))
+				break;
+			for (size_t r = 0; r < n_runs; r++) {
+				fputc(' ', f);
+				report_run_link(s, f, runs[r].key, r + 1);
+			}
+			free(runs);
+			fputs("</td></tr>\n", f);
 		}
 		fputs("</table>\n", f);
 		census_table(f, &rep);
@@ -216,7 +226,8 @@ int report_compare_page(struct site *s, const char *target, const char *scenario
 		} else {
 			fputs("<p class=\"muted\">Neither side stored live bytes per step.</p>\n", f);
 		}
-		rc = report_close_page(f, err);
+		int crc = report_close_page(f, err);
+		rc = rc ? rc : crc;
 	}
 	step_marks_free(&marks);
 	free(a), free(b), free(revs);
@@ -238,5 +249,9 @@ int report_compare_write(struct store *st, const char *dir, const struct report_
 	if (!rc && unlink(path) && errno != ENOENT)
 		rc = lb_error_set(err, LB_EIO, "replacing %s: %s", path, strerror(errno));
 	free(path);
-	return rc ? rc : report_compare_page(&s, target, scenario, base, cand, err);
+	/* with the pages of the runs it links: a pull request's artifact has both sides' runs */
+	if (!rc && !(rc = report_run_page_stamp(&s, err)) && !(rc = report_compare_page(&s, target, scenario, base, cand, err)))
+		rc = report_linked_run_pages(&s, err);
+	free(s.linked.id);
+	return rc;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "results/judge.h"
+#include "results/record.h"
 #include "results/report.h"
 
 /* --- charts: one SVG, a point per revision or sample ----------------------------------- */
@@ -47,6 +48,14 @@ struct site {
 	size_t n_links;
 	struct judge_flags flags; /* everything flagged, all targets */
 	struct report_summary *sum;
+	/* The runs the pages link, as each link is written (duplicates and all): the site's run
+	 * pages are these and no others, so every page is reachable and a history of 5,000
+	 * revisions does not mean 15,000 run pages nobody links.  `oom`: one could not be kept. */
+	struct {
+		char (*id)[LB_RUN_ID_LEN + 1];
+		size_t n, cap;
+		int oom;
+	} linked;
 };
 
 /* Text for HTML: & < > " ' escaped. */
@@ -64,6 +73,12 @@ int report_close_page(FILE *f, struct lb_error *err);
 
 /* The page of run `id` (r-ID.html), or the previous site's when it still holds. */
 int report_run_page(struct site *s, const char *id, struct lb_error *err);
+/* A link to run `id`'s page reading `number` (its place among its revision's runs), the
+ * run counted among those whose pages the site must have. */
+void report_run_link(struct site *s, FILE *f, const char *id, size_t number);
+/* The pages of every run linked so far, once each (shared among the machine's cores when
+ * there are many); the list is emptied. */
+int report_linked_run_pages(struct site *s, struct lb_error *err);
 /* What a run page depends on besides its run, into s->stamp. */
 int report_run_page_stamp(struct site *s, struct lb_error *err);
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -300,6 +301,114 @@ int report_run_page(struct site *s, const char *id, struct lb_error *err)
 	record_free(&run);
 	s->sum->runs++;
 	return report_close_page(f, err);
+}
+
+/* --- the run pages the site links -------------------------------------------------------- */
+
+void report_run_link(struct site *s, FILE *f, const char *id, size_t number)
+{
+	fprintf(f, "<a href=\"r-%s.html\">%zu</a>", id, number);
+	if (strlen(id) > LB_RUN_ID_LEN || LB_GROW(s->linked.id, s->linked.n + 1, s->linked.cap, NULL)) {
+		s->linked.oom = 1;
+		return;
+	}
+	strcpy(s->linked.id[s->linked.n++], id);
+}
+
+static int id_order(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* The run pages, shared among the machine's cores when there are many (a first report of a
+ * long history links 600 a scenario): up to RUN_WORKERS processes, each taking every W-th run.  A
+ * child opens the database anew (SQLite connections must not cross a fork; the parent's is
+ * left untouched), writes its pages, sends back its counts and any error through a pipe
+ * and leaves with _exit (nothing of the parent's flushed twice).  Below RUN_PAGES_ALONE
+ * runs one process writes them all. */
+enum { RUN_WORKERS = 4, RUN_PAGES_ALONE = 400 };
+
+struct run_share {
+	size_t pages, runs, reused;
+	int code;
+	char msg[sizeof(((struct lb_error *)0)->msg)];
+};
+
+static int run_share(struct site *s, size_t n, size_t k, size_t w, struct lb_error *err)
+{
+	int rc = 0;
+	for (size_t i = k; i < n && !rc; i += w)
+		rc = report_run_page(s, s->linked.id[i], err);
+	return rc;
+}
+
+int report_linked_run_pages(struct site *s, struct lb_error *err)
+{
+	if (s->linked.oom)
+		return lb_error_oom(err);
+	size_t n = 0;
+	if (s->linked.n) /* qsort wants an array, even of nothing */
+		qsort(s->linked.id, s->linked.n, sizeof(*s->linked.id), id_order);
+	for (size_t i = 0; i < s->linked.n; i++)
+		if (!n || strcmp(s->linked.id[i], s->linked.id[n - 1]))
+			memmove(s->linked.id[n++], s->linked.id[i], sizeof(*s->linked.id));
+	s->linked.n = 0;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t w = n < RUN_PAGES_ALONE || cores < 2 ? 1 : cores < RUN_WORKERS ? (size_t)cores : RUN_WORKERS;
+	pid_t kids[RUN_WORKERS] = {0};
+	int fds[RUN_WORKERS] = {0};
+	size_t started = 1;
+	fflush(NULL); /* nothing buffered is written by a child as well */
+	for (; started < w; started++) {
+		int pipefd[2];
+		if (pipe(pipefd) < 0)
+			break;
+		pid_t pid = fork();
+		if (pid < 0) {
+			close(pipefd[0]), close(pipefd[1]);
+			break;
+		}
+		if (pid == 0) {
+			close(pipefd[0]);
+			struct run_share out = {0};
+			struct report_summary sum = {0};
+			struct site mine = *s;
+			struct lb_error cerr = {0};
+			mine.sum = &sum;
+			int crc = store_open(&mine.st, store_path(s->st), &cerr);
+			if (!crc)
+				crc = run_share(&mine, n, started, w, &cerr);
+			out.pages = sum.pages, out.runs = sum.runs, out.reused = sum.reused, out.code = crc;
+			snprintf(out.msg, sizeof(out.msg), "%s", cerr.msg);
+			ssize_t wr = write(pipefd[1], &out, sizeof(out));
+			_exit(wr == (ssize_t)sizeof(out) && !crc ? 0 : 1);
+		}
+		close(pipefd[1]);
+		kids[started] = pid, fds[started] = pipefd[0];
+	}
+	/* the runs of workers that could not be started are this process's too */
+	int rc = 0;
+	for (size_t k = 0; k < w && !rc; k++)
+		if (k == 0 || k >= started)
+			rc = run_share(s, n, k, w, err);
+	for (size_t k = 1; k < started; k++) {
+		struct run_share got = {0};
+		ssize_t r;
+		while ((r = read(fds[k], &got, sizeof(got))) < 0 && errno == EINTR)
+			;
+		close(fds[k]);
+		int status = 0;
+		while (waitpid(kids[k], &status, 0) < 0 && errno == EINTR)
+			;
+		s->sum->pages += got.pages, s->sum->runs += got.runs, s->sum->reused += got.reused;
+		if (rc)
+			continue;
+		if (r == (ssize_t)sizeof(got) && got.code)
+			rc = lb_error_set(err, got.code, "%s", got.msg);
+		else if (r != (ssize_t)sizeof(got) || !WIFEXITED(status) || WEXITSTATUS(status))
+			rc = lb_error_set(err, LB_EIO, "a process writing run pages died (status %d)", status);
+	}
+	return rc;
 }
 
 /* What a run page depends on besides its run: the build that writes it (a rebuilt leakbench

@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -456,4 +457,62 @@ void test_stored_run(struct lb_run *r, const char *sha, double started_at)
 	r->target = strdup("demo");
 	r->revision = strdup(sha);
 	r->started_at = started_at;
+}
+
+/* The names a page links, one per line appended to *names: relative href="..." targets,
+ * their #fragment cut. */
+static int page_links(const char *dir, const char *page, char **names, size_t *len, char *why, size_t size)
+{
+	char path[1200];
+	snprintf(path, sizeof(path), "%s/%s", dir, page);
+	char *text = slurp_file(path);
+	int bad = 0;
+	for (const char *c = text; c && (c = strstr(c, "href=\"")); ) {
+		c += 6;
+		size_t n = strcspn(c, "\"#"), all = strcspn(c, "\"");
+		if (n && !memchr(c, ':', n) && n < 600) {
+			char target[1300];
+			snprintf(target, sizeof(target), "%s/%.*s", dir, (int)n, c);
+			if (access(target, F_OK) != 0 && bad++ == 0)
+				snprintf(why, size, "%s links %.*s, which the site does not have", page, (int)n, c);
+			*names = realloc(*names, *len + n + 2);
+			memcpy(*names + *len, c, n);
+			*len += n;
+			(*names)[(*len)++] = '\n';
+			(*names)[*len] = 0;
+		}
+		c += all;
+	}
+	free(text);
+	return bad;
+}
+
+int site_check(const char *dir, size_t *run_pages, char *why, size_t size)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		snprintf(why, size, "%s: %s", dir, strerror(errno));
+		return 1;
+	}
+	char *names = strdup("\n"), scratch[200]; /* "\nNAME\nNAME\n": a name is found as "\nNAME\n" */
+	size_t len = 1;
+	int bad = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (strstr(e->d_name, ".html"))
+			bad += page_links(dir, e->d_name, &names, &len, bad ? scratch : why, bad ? sizeof(scratch) : size);
+	rewinddir(d);
+	*run_pages = 0;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "r-", 2) || !strstr(e->d_name, ".html"))
+			continue;
+		++*run_pages;
+		char line[300];
+		snprintf(line, sizeof(line), "\n%s\n", e->d_name);
+		if (!strstr(names, line) && bad++ == 0)
+			snprintf(why, size, "nothing links the run page %s", e->d_name);
+	}
+	closedir(d);
+	free(names);
+	return bad;
 }

@@ -26,6 +26,11 @@ char *command_output(const char *cmd);
  * points it has and how many of them are marked `mark` (1 flagged, 2 accepted).  -1 when the
  * page has none. */
 int trend_points(const char *page, int mark, int *marked);
+/* A site's links checked as a reader would follow them: every relative href="..." of every
+ * page names a file in `dir`, and every run page (r-*.html) is linked from some page.
+ * Returns how many links or pages fail (the first described in `why`); *run_pages gets how
+ * many run pages there are. */
+int site_check(const char *dir, size_t *run_pages, char *why, size_t size);
 /* A step of one of ci/github's workflows run as GitHub would (bash -eo pipefail, in `cwd`,
  * with the environment of this process; GITHUB_OUTPUT and GITHUB_STEP_SUMMARY are CWD/output
  * and CWD/summary.md): its script read by tests/ci_step.py.  Returns its exit status (-1 when

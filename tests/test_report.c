@@ -72,6 +72,13 @@ Test(report, chromium_draws_the_trend_and_shows_a_script_as_text, .timeout = 300
 	cr_assert_eq(run_lb(&o, dir, "report", "--db", db, "--out", "site", NULL), 0, "%s%s", o.out, o.err);
 	cr_assert(strstr(o.out, "(40 runs, 0 of them unchanged"), "%s", o.out);
 	lb_out_free(&o);
+	/* every link of the site leads to a page of it; every run's page is linked (all 40 runs
+	 * are within the newest 200 revisions the trend tables list) */
+	char site[700], why[400] = "";
+	size_t run_pages;
+	snprintf(site, sizeof(site), "%s/site", dir);
+	cr_assert_eq(site_check(site, &run_pages, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(run_pages, 40);
 
 	snprintf(url, sizeof(url), "file://%s/site/m-demo-edits-max_live_bytes.html", dir);
 	snprintf(dom, sizeof(dom), "%s/dom.html", dir);
@@ -153,13 +160,28 @@ Test(report, a_trend_of_5000_revisions_zooms_and_shows_a_tooltip, .timeout = 300
 	sqlite3_exec(h, "PRAGMA synchronous = OFF", NULL, NULL, NULL);
 	cr_assert_eq(history_fill(h, 5000), 0, "%s", sqlite3_errmsg(h));
 	sqlite3_close(h);
+	/* a run has a page when the site links it: the newest 200 revisions' runs in the trend
+	 * tables and each flagged change's two revisions on its page of what grew, not the 15,000
+	 * runs of the history (pages nothing leads to) */
 	struct lb_out o;
 	cr_assert_eq(run_lb(&o, dir, "report", "--db", db, "--out", "site", NULL), 0, "%s%s", o.out, o.err);
-	cr_assert(strstr(o.out, "(15000 runs"), "%s", o.out);
+	size_t pages = 0, runs = 0, again = 0, run_pages = 0;
+	cr_assert(sscanf(o.out, "wrote %*s %zu pages (%zu runs", &pages, &runs) == 2 && strstr(o.out, " 0 of them unchanged"),
+		  "%s", o.out);
 	lb_out_free(&o);
+	char site[700], why[400] = "";
+	snprintf(site, sizeof(site), "%s/site", dir);
+	cr_assert_eq(site_check(site, &run_pages, why, sizeof(why)), 0, "%s", why);
+	cr_assert(run_pages == runs && runs >= 200 * 3 + 2 * 3 && runs < 1000, "%zu run pages, %zu runs", run_pages, runs);
+	snprintf(page, sizeof(page), "ls %s/site/c-big-edits-00000f9f*-00000fa0*.html", dir);
+	char *name = command_output(page), *grew = name ? slurp_file(strtok(name, "\n")) : NULL;
+	cr_assert(grew && strstr(grew, "runs: <a href=\"r-"), "the page of what grew at the rise links its runs: %s", name);
+	free(grew);
+	free(name);
 	/* the next night's report (the run pages written by several processes, counted as one) */
 	cr_assert_eq(run_lb(&o, dir, "report", "--db", db, "--out", "site", NULL), 0, "%s%s", o.out, o.err);
-	cr_assert(strstr(o.out, "15012 pages (15000 runs, 15000 of them unchanged"), "%s", o.out);
+	cr_assert(sscanf(o.out, "wrote %*s %*u pages (%*u runs, %zu of them unchanged", &again) == 1 && again == runs, "%s",
+		  o.out);
 	lb_out_free(&o);
 	snprintf(page, sizeof(page), "%s/site/m-big-edits-max_live_bytes.html", dir);
 	cr_assert(size_of(page) > 0 && size_of(page) < 2000000, "%s: %ld bytes", page, size_of(page));

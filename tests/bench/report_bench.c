@@ -13,7 +13,7 @@
  *   report N REVISIONS RUNS SECONDS PAGES TREND_PAGE_BYTES USER_SECONDS SYS_SECONDS
  *
  * (the CPU time of the report and the page writers it forks: what is leakbench's own work,
- * and what is the kernel's, which for 15,000 new files varies with the filesystem's state).
+ * and what is the kernel's, which for many new files varies with the filesystem's state).
  *
  * Run it in a fresh process per size (tests/bench/report_scaling.sh compares 500 and 5,000).
  * A database of that size already in DIR is reused (a profile of the report alone).
@@ -36,8 +36,6 @@ static double now(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
-
-
 
 int main(int argc, char **argv)
 {

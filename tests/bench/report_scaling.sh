@@ -12,10 +12,11 @@ bench=${1:?usage: report_scaling.sh REPORT_BENCH}
 dir=$(mktemp -d /tmp/leakbench-report-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 # The CPU time is printed beside the wall time: this VM's ext4 has no journal, and without
-# one the kernel, making a file, skips inodes freed recently (recently_deleted); after many
-# deleted files (earlier benches' sites) the first report's 15,000 new files cost 5 to 6 s
-# of system time instead of 0.4 s, and its wall time doubles, whatever leakbench does.  5,000
-# first, so the 500-revision site it replaces has not just been deleted.
+# one the kernel, making a file, skips inodes freed recently (recently_deleted, a scan per
+# new file over every one freed in the last minutes); when a report wrote a page for each of
+# the 15,000 runs, after earlier benches' deleted sites that cost 5 to 9 s of system time
+# instead of 0.4 s.  5,000 first, so the 500-revision site it replaces has not just been
+# deleted.
 for n in 5000 500; do
 	first=$("$bench" "$dir" "$n")     # writes the database, then the first report
 	again=$("$bench" "$dir" "$n")     # the same history, the site of the first one there

@@ -183,7 +183,7 @@ static int metric_page(struct site *s, const struct history *h, const char *metr
 	if (!rc) {
 		char title[400];
 		snprintf(title, sizeof(title), "%s · %s · %s", target, scenario, metric);
-		report_page_begin(f, title);
+		report_page_begin(s, f, title);
 		char first_day[40] = "", last_day[40] = "";
 		for (size_t i = 0; i < n; i++) /* the dates of the first and last revisions drawn */
 			if (!isnan(med[i])) {
@@ -259,7 +259,7 @@ static int overlay_page(struct site *s, FILE *idx, const struct history *h, cons
 	if (!f)
 		return err->code;
 	snprintf(title, sizeof(title), "%s · %s · every metric", h->target, h->scenario);
-	report_page_begin(f, title);
+	report_page_begin(s, f, title);
 	int rc = report_overlay_chart(f, h->revs, h->n, metrics, n_m, all, n_m < 3 ? n_m : 3, err);
 	fputs("<p class=\"muted\">Each metric as times its figure at the first revision measured, on a log scale, so "
 	      "figures of any unit share the axis; tick a metric to draw it. Hover a revision for each metric's own "
@@ -405,7 +405,7 @@ static int regressions_page(struct site *s, struct lb_error *err)
 	FILE *f = report_open_page(s, "regressions.html", err);
 	if (!f)
 		return err->code;
-	report_page_begin(f, "regressions");
+	report_page_begin(s, f, "regressions");
 	if (s->flags.n) /* qsort wants an array, even of nothing */
 		qsort(s->flags.v, s->flags.n, sizeof(*s->flags.v), judge_flag_newest_first);
 	if (!s->flags.n)
@@ -535,7 +535,7 @@ int report_write(struct store *st, const char *out, const struct report_link *li
 		rc = err->code;
 		goto done;
 	}
-	report_page_begin(idx, "leakbench");
+	report_page_begin(&s, idx, "leakbench");
 	if (!n_targets)
 		fputs("<p>No runs of a configured target yet: <code>leakbench sweep</code> makes some.</p>\n", idx);
 	for (size_t i = 0; i < n_targets && !rc; i++)

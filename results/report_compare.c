@@ -180,7 +180,7 @@ int report_compare_page(struct site *s, const char *target, const char *scenario
 	if (!rc) {
 		char title[400];
 		snprintf(title, sizeof(title), "%s · %s: %.12s → %.12s", target, scenario, base, cand);
-		report_page_begin(f, title);
+		report_page_begin(s, f, title);
 		const char *const shas[] = {base, cand}, *const sides[] = {"base", "new"};
 		fputs("<table>\n", f);
 		for (int k = 0; k < 2; k++) {
@@ -240,7 +240,7 @@ int report_compare_write(struct store *st, const char *dir, const struct report_
 			 size_t size, struct lb_error *err)
 {
 	struct report_summary sum = {0};
-	struct site s = {.st = st, .dir = dir, .links = links, .n_links = n_links, .sum = &sum};
+	struct site s = {.st = st, .dir = dir, .links = links, .n_links = n_links, .sum = &sum, .pages_only = 1};
 	char *path = NULL;
 	report_compare_name(target, scenario, base, cand, name, size);
 	int rc = file_mkdirs(dir, err);

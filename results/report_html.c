@@ -37,7 +37,7 @@ void report_esc(FILE *f, const char *s)
 		}
 }
 
-void report_page_begin(FILE *f, const char *title)
+void report_page_begin(const struct site *s, FILE *f, const char *title)
 {
 	fputs("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>", f);
 	report_esc(f, title);
@@ -47,9 +47,12 @@ void report_page_begin(FILE *f, const char *title)
 	      "tr:nth-child(even){background:#f5f5f5}.num{text-align:right;font-variant-numeric:tabular-nums}\n"
 	      "code{font-size:90%}svg{background:#fcfcfc;border:1px solid #ddd}\n"
 	      ".bad{color:#b00}.ok{color:#070}.muted{color:#777}\n"
-	      "</style></head><body>\n<p class=\"muted\"><a href=\"index.html\">leakbench</a> · "
-	      "<a href=\"regressions.html\">regressions</a></p>\n<h1>",
+	      "</style></head><body>\n",
 	      f);
+	if (!s->pages_only)
+		fputs("<p class=\"muted\"><a href=\"index.html\">leakbench</a> · <a href=\"regressions.html\">regressions</a></p>\n",
+		      f);
+	fputs("<h1>", f);
 	report_esc(f, title);
 	fputs("</h1>\n", f);
 }

@@ -43,6 +43,7 @@ struct site {
 	struct store *st;
 	const char *dir;
 	const char *prev;     /* the site being replaced (its run pages may be taken over) */
+	int pages_only;       /* a few pages (check --site), no index or regressions to lead to */
 	char stamp[160];      /* the first line of a run page: what wrote it, with which links */
 	const struct report_link *links;
 	size_t n_links;
@@ -60,8 +61,8 @@ struct site {
 
 /* Text for HTML: & < > " ' escaped. */
 void report_esc(FILE *f, const char *s);
-/* The head of a page (its title escaped) and the navigation. */
-void report_page_begin(FILE *f, const char *title);
+/* The head of a page (its title escaped) and, in a whole dashboard, the navigation. */
+void report_page_begin(const struct site *s, FILE *f, const char *title);
 /* A file name part: letters, digits, '.', '-' kept, the rest '_'. */
 void report_safe(char *out, size_t size, const char *s);
 /* The commit link of a target, malloc'ed, or NULL. */

@@ -196,7 +196,7 @@ int report_run_page(struct site *s, const char *id, struct lb_error *err)
 	fputs(s->stamp, f);
 	char title[200];
 	snprintf(title, sizeof(title), "run %s", run.id);
-	report_page_begin(f, title);
+	report_page_begin(s, f, title);
 	fputs("<table>\n<tr><td>program</td><td><code>", f);
 	report_esc(f, run.program);
 	fputs("</code></td></tr>\n<tr><td>scenario</td><td>", f);
@@ -412,7 +412,7 @@ int report_linked_run_pages(struct site *s, struct lb_error *err)
 }
 
 /* What a run page depends on besides its run: the build that writes it (a rebuilt leakbench
- * may draw it differently) and the commit links. */
+ * may draw it differently), the commit links and whether it has the dashboard's navigation. */
 int report_run_page_stamp(struct site *s, struct lb_error *err)
 {
 	char *text = NULL;
@@ -427,7 +427,7 @@ int report_run_page_stamp(struct site *s, struct lb_error *err)
 	int rc = digest_buffer(text ? text : "", len, hex, err);
 	free(text);
 	if (!rc)
-		snprintf(s->stamp, sizeof(s->stamp), "<!-- leakbench run page, built %s %s, links %.16s -->\n", __DATE__,
-			 __TIME__, hex);
+		snprintf(s->stamp, sizeof(s->stamp), "<!-- leakbench run page, built %s %s, links %.16s%s -->\n", __DATE__,
+			 __TIME__, hex, s->pages_only ? ", no navigation" : "");
 	return rc;
 }

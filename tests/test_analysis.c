@@ -265,6 +265,12 @@ Test(analysis, a_pull_request_is_checked_against_its_merge_base, .timeout = 300)
 	char *html = slurp_file(path);
 	cr_assert(html && strstr(html, "two: twice the numbers") && strstr(html, "allocated_bytes"), "%s", path);
 	free(html);
+	/* with the pages of both sides' runs it links: 5 a side in each of the two scenarios */
+	char why[400] = "";
+	size_t run_pages = 0;
+	snprintf(path, sizeof(path), "%s/pr-site", dir);
+	cr_assert_eq(site_check(path, &run_pages, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(run_pages, 20);
 
 	/* the description accepts it: good, nothing measured again */
 	char *accepted[] = {"check", "--rev", sha[2], "--baseline", sha[1], "--metric", "allocated_bytes", "--markdown",

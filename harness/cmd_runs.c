@@ -43,7 +43,7 @@ int cmd_runs(int argc, char **argv)
 	struct store_run_row *rows;
 	size_t n;
 	struct lb_error err = {0};
-	if (store_list_runs(st, all ? 0 : (size_t)limit, &rows, &n, &err)) {
+	if (store_list_runs(st, STORE_RUNS_ALL, all ? 0 : (size_t)limit, &rows, &n, &err)) {
 		cli_error("runs", &err);
 		store_close(st);
 		return LB_EXIT_ERROR;

@@ -489,6 +489,51 @@ static int regressions_page(struct site *s, struct lb_error *err)
 
 /* --- the site ------------------------------------------------------------------------------ */
 
+/* Runs measured by hand (`exec`, or `run` with no target's revision): the newest
+ * AD_HOC_ROWS on the index, each linked to its page, so a developer's own runs have their
+ * live bytes over time and census on the dashboard too. */
+enum { AD_HOC_ROWS = 100 };
+
+static int ad_hoc_section(struct site *s, FILE *idx, struct lb_error *err)
+{
+	struct store_run_row *runs = NULL;
+	size_t n = 0;
+	int rc = store_list_runs(s->st, STORE_RUNS_AD_HOC, AD_HOC_ROWS + 1, &runs, &n, err);
+	if (!rc && n) {
+		fputs("<h2>runs outside a target</h2>\n<p class=\"muted\">", idx);
+		if (n > AD_HOC_ROWS)
+			fprintf(idx, "The newest %d runs", AD_HOC_ROWS);
+		else
+			fputs("The runs", idx);
+		fputs(" <code>leakbench exec</code> and <code>leakbench run</code> measured of no target's revision:</p>\n"
+		      "<table><tr><th>run</th><th>started</th><th>program</th><th>scenario</th><th>status</th>"
+		      "<th>expectations</th><th class=\"num\">max live</th><th class=\"num\">wall</th></tr>\n",
+		      idx);
+		for (size_t i = 0; i < n && i < AD_HOC_ROWS; i++) {
+			const struct store_run_row *r = &runs[i];
+			char live[32] = "-", wall[32] = "-";
+			if (!isnan(r->max_live_bytes))
+				text_bytes(r->max_live_bytes, live, sizeof(live));
+			if (!isnan(r->wall_seconds))
+				snprintf(wall, sizeof(wall), "%.2f s", r->wall_seconds);
+			fputs("<tr><td><code>", idx);
+			report_run_link(s, idx, r->id, 0);
+			fprintf(idx, "</code></td><td>%s</td><td><code>", r->started);
+			report_esc(idx, r->program);
+			fputs("</code></td><td>", idx);
+			report_esc(idx, r->scenario[0] ? r->scenario : "-");
+			fprintf(idx, "</td><td class=\"%s\">", strcmp(r->status, "ok") ? "bad" : "ok");
+			report_esc(idx, r->status);
+			fprintf(idx, "</td><td class=\"%s\">", !strcmp(r->verdict, "FAIL") ? "bad" : "");
+			report_esc(idx, r->verdict[0] ? r->verdict : "-");
+			fprintf(idx, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n", live, wall);
+		}
+		fputs("</table>\n", idx);
+	}
+	free(runs);
+	return rc;
+}
+
 /* One of the charting library's files into the site. */
 static int write_asset(const char *dir, const char *name, const unsigned char *bytes, size_t n, struct lb_error *err)
 {
@@ -540,6 +585,8 @@ int report_write(struct store *st, const char *out, const struct report_link *li
 		fputs("<p>No runs of a configured target yet: <code>leakbench sweep</code> makes some.</p>\n", idx);
 	for (size_t i = 0; i < n_targets && !rc; i++)
 		rc = target_section(&s, idx, targets[i].key, err);
+	if (!rc)
+		rc = ad_hoc_section(&s, idx, err);
 	int crc = report_close_page(idx, err);
 	rc = rc ? rc : crc;
 	if (!rc)

@@ -74,8 +74,8 @@ int report_close_page(FILE *f, struct lb_error *err);
 
 /* The page of run `id` (r-ID.html), or the previous site's when it still holds. */
 int report_run_page(struct site *s, const char *id, struct lb_error *err);
-/* A link to run `id`'s page reading `number` (its place among its revision's runs), the
- * run counted among those whose pages the site must have. */
+/* A link to run `id`'s page reading `number` (its place among its revision's runs; 0: the
+ * id's first 12 characters), the run counted among those whose pages the site must have. */
 void report_run_link(struct site *s, FILE *f, const char *id, size_t number);
 /* The pages of every run linked so far, once each (shared among the machine's cores when
  * there are many); the list is emptied. */

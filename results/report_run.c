@@ -307,7 +307,10 @@ int report_run_page(struct site *s, const char *id, struct lb_error *err)
 
 void report_run_link(struct site *s, FILE *f, const char *id, size_t number)
 {
-	fprintf(f, "<a href=\"r-%s.html\">%zu</a>", id, number);
+	if (number)
+		fprintf(f, "<a href=\"r-%s.html\">%zu</a>", id, number);
+	else
+		fprintf(f, "<a href=\"r-%s.html\">%.12s</a>", id, id);
 	if (strlen(id) > LB_RUN_ID_LEN || LB_GROW(s->linked.id, s->linked.n + 1, s->linked.cap, NULL)) {
 		s->linked.oom = 1;
 		return;

@@ -56,8 +56,12 @@ struct store_run_row {
 	double allocated_bytes, max_live_bytes, wall_seconds; /* NaN when not measured */
 };
 
+/* Which runs a list holds: all, or only those of no target's revision (`exec` and `run`
+ * without a target: what a developer measured by hand). */
+enum store_runs_which { STORE_RUNS_ALL, STORE_RUNS_AD_HOC };
+
 /* The newest runs first; at most `limit` (0 = all).  *rows is malloc'ed: free() it. */
-int store_list_runs(struct store *st, size_t limit, struct store_run_row **rows, size_t *n,
+int store_list_runs(struct store *st, enum store_runs_which which, size_t limit, struct store_run_row **rows, size_t *n,
 		    struct lb_error *err);
 
 /* Read one run back, whole.  `id` may be any unique prefix of a run id (case-insensitive).

@@ -34,7 +34,7 @@ static void fill_run_row(sqlite3_stmt *s, void *p)
 	st_copy_col(row->verdict, sizeof(row->verdict), s, 8);
 }
 
-int store_list_runs(struct store *st, size_t limit, struct store_run_row **rows, size_t *n,
+int store_list_runs(struct store *st, enum store_runs_which which, size_t limit, struct store_run_row **rows, size_t *n,
 		    struct lb_error *err)
 {
 	*rows = NULL;
@@ -48,10 +48,12 @@ int store_list_runs(struct store *st, size_t limit, struct store_run_row **rows,
 		    " r.wall_seconds,"
 		    " (SELECT CASE WHEN min(holds) = 0 THEN 'FAIL' WHEN min(holds) < 0 THEN 'INCONCLUSIVE'"
 		    "  WHEN count(*) > 0 THEN 'ok' ELSE '' END FROM expectations WHERE run_id = r.id)"
-		    " FROM runs r ORDER BY r.started_at DESC, r.id DESC LIMIT ?",
+		    " FROM runs r WHERE ?2 = 0 OR r.revision_id IS NULL"
+		    " ORDER BY r.started_at DESC, r.id DESC LIMIT ?1",
 		    &s, err))
 		return err->code;
 	sqlite3_bind_int64(s, 1, limit ? (sqlite3_int64)limit : -1);
+	sqlite3_bind_int(s, 2, which == STORE_RUNS_AD_HOC);
 	return st_collect(st, s, rows, n, sizeof(**rows), fill_run_row, "listing runs", err);
 }
 

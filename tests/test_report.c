@@ -238,3 +238,40 @@ Test(report, a_trend_of_5000_revisions_zooms_and_shows_a_tooltip, .timeout = 300
 	rm_rf(dir);
 	free(dir);
 }
+
+/* Runs a developer measured by hand (`exec`, no target's revision) are listed on the index
+ * beside a target's history, newest first, each linked to its page: the site has a run's
+ * page only where a page links it, and these would otherwise have none. */
+Test(report, runs_measured_by_hand_are_on_the_index, .timeout = 120)
+{
+	char *dir = scratch_dir(), db[600], bin[600], path[700], why[400] = "";
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	put_history(db);
+	fixture("target", bin, sizeof(bin));
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, dir, "exec", "--db", db, "--repeat", "2", "--", bin, "alloc", "100000", NULL), 0, "%s%s",
+		     o.out, o.err);
+	lb_out_free(&o);
+	cr_assert_eq(run_lb(&o, dir, "report", "--db", db, "--out", "site", NULL), 0, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.out, "(42 runs, 0 of them unchanged"), "the history's 40 and the 2 by hand: %s", o.out);
+	lb_out_free(&o);
+	char *newest = db_text(db, "SELECT id FROM runs WHERE revision_id IS NULL ORDER BY started_at DESC LIMIT 1"),
+	     *older = db_text(db, "SELECT id FROM runs WHERE revision_id IS NULL ORDER BY started_at LIMIT 1");
+	snprintf(path, sizeof(path), "%s/site/index.html", dir);
+	char *idx = slurp_file(path), a[100], b[100];
+	snprintf(a, sizeof(a), "<a href=\"r-%s.html\">%.12s</a>", newest, newest);
+	snprintf(b, sizeof(b), "<a href=\"r-%s.html\">%.12s</a>", older, older);
+	const char *section = idx ? strstr(idx, "<h2>runs outside a target</h2>") : NULL;
+	cr_assert(section && strstr(section, a) && strstr(section, b) && strstr(section, a) < strstr(section, b) &&
+			  strstr(section, "target</code>"),
+		  "both runs, newest first, with their program: %s", section ? section : idx);
+	size_t run_pages = 0;
+	snprintf(path, sizeof(path), "%s/site", dir);
+	cr_assert_eq(site_check(path, &run_pages, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(run_pages, 42);
+	free(idx);
+	free(newest);
+	free(older);
+	rm_rf(dir);
+	free(dir);
+}

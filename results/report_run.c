@@ -1,9 +1,12 @@
 /*
  * report_run.c - a run's page of the dashboard: live bytes and heap over time with the
  * scenario's marks, the RSS leakbench sampled, the census's largest closure types as
- * stacked areas, the steps, expectations, metrics and artifacts.  What is stored of a run
- * never changes, so the page the previous site has of it is taken over (a hard link, no new
- * file written) when this build wrote it with the same commit links.
+ * stacked areas, the steps, expectations, metrics and artifacts.  A run has a page when a
+ * page of the site links it (report_run_link records each link; report_linked_run_pages
+ * writes those, once each): a long history's site is not thousands of pages nothing leads
+ * to.  What is stored of a run never changes, so the page the previous site has of it is
+ * taken over (a hard link, no new file written) when this build wrote it with the same
+ * commit links.
  */
 #include <ctype.h>
 #include <errno.h>

@@ -51,11 +51,12 @@ struct site {
 	struct report_summary *sum;
 	/* The runs the pages link, as each link is written (duplicates and all): the site's run
 	 * pages are these and no others, so every page is reachable and a history of 5,000
-	 * revisions does not mean 15,000 run pages nobody links.  `oom`: one could not be kept. */
+	 * revisions does not mean 15,000 run pages nobody links.  `bad`: a link that could not
+	 * be kept (LB_ENOMEM, or LB_EINVAL for an id longer than a run id). */
 	struct {
 		char (*id)[LB_RUN_ID_LEN + 1];
 		size_t n, cap;
-		int oom;
+		int bad;
 	} linked;
 };
 

@@ -314,8 +314,12 @@ void report_run_link(struct site *s, FILE *f, const char *id, size_t number)
 		fprintf(f, "<a href=\"r-%s.html\">%zu</a>", id, number);
 	else
 		fprintf(f, "<a href=\"r-%s.html\">%.12s</a>", id, id);
-	if (strlen(id) > LB_RUN_ID_LEN || LB_GROW(s->linked.id, s->linked.n + 1, s->linked.cap, NULL)) {
-		s->linked.oom = 1;
+	if (strlen(id) > LB_RUN_ID_LEN) {
+		s->linked.bad = LB_EINVAL;
+		return;
+	}
+	if (LB_GROW(s->linked.id, s->linked.n + 1, s->linked.cap, NULL)) {
+		s->linked.bad = LB_ENOMEM;
 		return;
 	}
 	strcpy(s->linked.id[s->linked.n++], id);
@@ -350,8 +354,12 @@ static int run_share(struct site *s, size_t n, size_t k, size_t w, struct lb_err
 
 int report_linked_run_pages(struct site *s, struct lb_error *err)
 {
-	if (s->linked.oom)
+	if (s->linked.bad == LB_ENOMEM)
 		return lb_error_oom(err);
+	if (s->linked.bad)
+		return lb_error_set(err, LB_EINVAL, "the database holds a run id longer than %d characters, which "
+						      "leakbench never writes (a damaged or foreign database?)",
+				    LB_RUN_ID_LEN);
 	size_t n = 0;
 	if (s->linked.n) /* qsort wants an array, even of nothing */
 		qsort(s->linked.id, s->linked.n, sizeof(*s->linked.id), id_order);

@@ -275,3 +275,36 @@ Test(report, runs_measured_by_hand_are_on_the_index, .timeout = 120)
 	rm_rf(dir);
 	free(dir);
 }
+
+/* A database whose run id is longer than any leakbench writes (damaged, or not leakbench's):
+ * the report stops with an error saying so and the site already there is kept. */
+Test(report, a_run_id_leakbench_never_writes_stops_the_report_and_keeps_the_site, .timeout = 120)
+{
+	char *dir = scratch_dir(), db[600], path[700];
+	snprintf(db, sizeof(db), "%s/r.db", dir);
+	put_history(db);
+	struct lb_out o;
+	cr_assert_eq(run_lb(&o, dir, "report", "--db", db, "--out", "site", NULL), 0, "%s%s", o.out, o.err);
+	lb_out_free(&o);
+	sqlite3 *h;
+	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(h,
+				  "INSERT INTO runs (id, target_id, revision_id, build_id, environment_id, scenario, program,"
+				  " command, status, started_at) SELECT id || 'EXTRA', target_id, revision_id, build_id,"
+				  " environment_id, scenario, program, command, status, started_at + 1 FROM runs"
+				  " ORDER BY started_at DESC LIMIT 1",
+				  NULL, NULL, NULL),
+		     SQLITE_OK, "%s", sqlite3_errmsg(h));
+	sqlite3_close(h);
+	cr_assert_eq(run_lb(&o, dir, "report", "--db", db, "--out", "site", NULL), 3, "%s%s", o.out, o.err);
+	cr_assert(strstr(o.err, "a run id longer than 26 characters"), "%s", o.err);
+	lb_out_free(&o);
+	snprintf(path, sizeof(path), "%s/site/index.html", dir);
+	cr_assert(access(path, F_OK) == 0, "the site of the report before is still there");
+	snprintf(path, sizeof(path), "ls -d %s/site* | wc -l", dir);
+	char *sites = command_output(path);
+	cr_assert(sites && atoi(sites) == 1, "no half-written site left beside it: %s", sites);
+	free(sites);
+	rm_rf(dir);
+	free(dir);
+}

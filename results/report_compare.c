@@ -43,15 +43,13 @@ static void step_marks_free(struct step_marks *m)
 	free(m->x), free(m->label);
 }
 
-/* The live bytes at each step of the first ok run of `sha` (x: the step, from 1), and its
- * marks when `marks` is not NULL; *np 0 when it has none. */
-static int step_series(struct site *s, const char *target, const char *scenario, const char *sha, struct pt **p,
-		       size_t *np, struct step_marks *marks, struct lb_error *err)
+/* The live bytes at each step of the first ok one of a revision's runs (x: the step, from
+ * 1), and its marks when `marks` is not NULL; *np 0 when it has none. */
+static int step_series(struct site *s, const struct store_value *runs, size_t n_runs, struct pt **p, size_t *np,
+		       struct step_marks *marks, struct lb_error *err)
 {
-	struct store_value *runs;
-	size_t n_runs;
 	*p = NULL, *np = 0;
-	int rc = store_runs_of_revision(s->st, target, sha, scenario, &runs, &n_runs, err), found = 0;
+	int rc = 0, found = 0;
 	for (size_t r = 0; !rc && r < n_runs && !found; r++) {
 		struct lb_run run;
 		if ((rc = store_get_run(s->st, runs[r].key, &run, err)))
@@ -76,7 +74,6 @@ static int step_series(struct site *s, const char *target, const char *scenario,
 		}
 		record_free(&run);
 	}
-	free(runs);
 	return rc;
 }
 
@@ -169,12 +166,18 @@ int report_compare_page(struct site *s, const char *target, const char *scenario
 	struct pt *a = NULL, *b = NULL;
 	size_t na = 0, nb = 0;
 	struct step_marks marks = {0};
+	struct store_value *runs[2] = {NULL, NULL}; /* each side's, for its chart and its links */
+	size_t n_runs[2] = {0, 0};
 	FILE *f = NULL;
 	int rc = store_measured_revisions(s->st, target, scenario, &revs, &n_revs, err);
 	if (!rc)
-		rc = step_series(s, target, scenario, base, &a, &na, &marks, err);
+		rc = store_runs_of_revision(s->st, target, base, scenario, &runs[0], &n_runs[0], err);
 	if (!rc)
-		rc = step_series(s, target, scenario, cand, &b, &nb, NULL, err);
+		rc = store_runs_of_revision(s->st, target, cand, scenario, &runs[1], &n_runs[1], err);
+	if (!rc)
+		rc = step_series(s, runs[0], n_runs[0], &a, &na, &marks, err);
+	if (!rc)
+		rc = step_series(s, runs[1], n_runs[1], &b, &nb, NULL, err);
 	if (!rc && !(f = report_open_page(s, name, err)))
 		rc = err->code;
 	if (!rc) {
@@ -197,15 +200,10 @@ int report_compare_page(struct site *s, const char *target, const char *scenario
 			report_esc(f, subject_of(revs, n_revs, shas[k]));
 			fputs("</td><td>runs:", f);
 			free(href);
-			struct store_value *runs = NULL;
-			size_t n_runs = 0;
-			if ((rc = store_runs_of_revision(s->st, target, shas[k], scenario, &runs, &n_runs, err)))
-				break;
-			for (size_t r = 0; r < n_runs; r++) {
+			for (size_t r = 0; r < n_runs[k]; r++) {
 				fputc(' ', f);
-				report_run_link(s, f, runs[r].key, r + 1);
+				report_run_link(s, f, runs[k][r].key, r + 1);
 			}
-			free(runs);
 			fputs("</td></tr>\n", f);
 		}
 		fputs("</table>\n", f);
@@ -226,10 +224,10 @@ int report_compare_page(struct site *s, const char *target, const char *scenario
 		} else {
 			fputs("<p class=\"muted\">Neither side stored live bytes per step.</p>\n", f);
 		}
-		int crc = report_close_page(f, err);
-		rc = rc ? rc : crc;
+		rc = report_close_page(f, err);
 	}
 	step_marks_free(&marks);
+	free(runs[0]), free(runs[1]);
 	free(a), free(b), free(revs);
 	judge_report_free(&rep);
 	return rc;

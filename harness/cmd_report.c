@@ -27,7 +27,9 @@ int cmd_report(int argc, char **argv)
 		"to the metric's trend (zoom and pan over the revisions, hover one for its commit,\n"
 		"value and change, click to open the commit through the target's commit-url);\n"
 		"regressions.html lists what the history flags and the bisections, each with a page\n"
-		"of what grew; every run has a page with its live bytes, heap and census over time.\n"
+		"of what grew; a run the site links (the newest 200 revisions' runs in each trend,\n"
+		"both sides of each page of what grew, the newest 100 runs measured by hand on\n"
+		"the index) has a page with its live bytes, heap and census over time.\n"
 		"The site is HTML, SVG and the charting library (dygraphs) beside them, with no\n"
 		"server and no network: open it from disk or any static host.\n"
 		"It is written beside DIR and moved into place, so DIR is never half written.",
